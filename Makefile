@@ -1,0 +1,47 @@
+# Set-up and the two everyday commands. Every target makes its own virtual environments.
+#   make deploy-local   the main job on the local AWS
+#   make test           the test suite (what CI runs)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+PIP_FLAGS := --disable-pip-version-check -q
+
+.PHONY: setup test deploy-local style bench clean constraints
+
+setup: $(VENV)/.ready $(CHECKOV_VENV)/.ready
+
+$(VENV)/.ready: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_FLAGS) -c constraints.txt -e '.[dev]'
+	touch $@
+
+# checkov pins an old boto3, so it gets a virtual environment of its own
+$(CHECKOV_VENV)/.ready: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt
+	touch $@
+
+test: setup
+	AWS_EC2_METADATA_DISABLED=true $(BIN)/pytest -q
+
+deploy-local: $(VENV)/.ready
+	$(BIN)/mirror-infra build --all
+	$(BIN)/mirror-infra lint
+
+style: $(VENV)/.ready
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(VENV)/.ready
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf build .pytest_cache
+
+# re-pin every transitive dependency after changing pyproject.toml
+constraints:
+	rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin
+	.venv-pin/bin/pip install $(PIP_FLAGS) -e '.[dev]'
+	(echo "# Every package the project installs, pinned. Regenerate: make constraints"; \
+	 .venv-pin/bin/pip freeze --exclude-editable) > constraints.txt
+	rm -rf .venv-pin

@@ -1,0 +1,152 @@
+"""`build`: render the environment's templates into `build/{env}/`, byte-identical every run.
+
+Nested templates are content-addressed (`kms-<sha>.json`), so an unchanged service keeps its
+TemplateURL and a deploy never touches it. A rebuild whose inputs have not changed is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from mirror_infra import __version__
+from mirror_infra.errors import BuildError
+
+ROOT_FILE = "root.json"
+MANIFEST = "manifest.json"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_TEMPLATES_DIR = _PACKAGE_DIR.parent / "templates_src"
+# the code whose bytes decide the templates' bytes
+_SOURCES = ("config.py", "names.py", "build.py")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    env: str
+    directory: Path
+    root: Path
+    nested: dict[str, Path]  # nested stack logical id -> file
+    skipped: bool  # True when the inputs were unchanged and nothing was written
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.root, *self.nested.values()]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render(template) -> str:
+    """The one serialisation every built template uses: sorted keys, two-space indent."""
+    return template.to_json(indent=2, sort_keys=True) + "\n"
+
+
+def fingerprint(params_file: Path) -> str:
+    """A hash of everything a build reads: params, template code, library versions."""
+    digest = hashlib.sha256()
+    digest.update(f"mirror-infra {__version__}\n".encode())
+    for lib in ("troposphere", "awacs"):
+        digest.update(f"{lib} {metadata.version(lib)}\n".encode())
+    sources = [params_file, *(_PACKAGE_DIR / s for s in _SOURCES)]
+    sources += sorted(_TEMPLATES_DIR.glob("*.py"))
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_dir(env: str, root: Path | None = None) -> Path:
+    return (root or Path.cwd()) / "build" / env
+
+
+def build(env: str, root: Path | None = None, force: bool = False) -> BuildResult:
+    """Build `env` unless its inputs are unchanged since the last build."""
+    from mirror_infra.envs import params_file
+
+    params = params_file(env, root)
+    out = build_dir(env, root)
+    stamp = fingerprint(params)
+    if not force:
+        cached = _cached(out, stamp)
+        if cached is not None:
+            return cached
+    return _write(env, root, out, stamp)
+
+
+def load_result(env: str, root: Path | None = None) -> BuildResult:
+    """The last build of `env`, or a BuildError saying to run `build`."""
+    out = build_dir(env, root)
+    manifest = _read_manifest(out)
+    if manifest is None:
+        raise BuildError(f"{out}: no build found; run 'mirror-infra build --env {env}' first")
+    result = _result_from(out, manifest, skipped=True)
+    if result is None:
+        raise BuildError(f"{out}: build is incomplete; run 'mirror-infra build --env {env}' again")
+    return result
+
+
+def _write(env: str, root: Path | None, out: Path, stamp: str) -> BuildResult:
+    from mirror_infra.config import load
+    from templates_src import root as root_module
+
+    cfg = load(env, root)
+    rendered: dict[str, tuple[str, str]] = {}  # logical id -> (file name, body)
+    for logical_id, make in root_module.SERVICES.items():
+        body = render(make(cfg))
+        name = f"{logical_id.lower()}-{sha256(body.encode())[:16]}.json"
+        rendered[logical_id] = (name, body)
+    root_body = render(root_module.template(cfg, {k: v[0] for k, v in rendered.items()}))
+
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = {ROOT_FILE: root_body, **{name: body for name, body in rendered.values()}}
+    for stale in out.glob("*.json"):
+        if stale.name not in wanted and stale.name != MANIFEST:
+            stale.unlink()
+    for name, body in wanted.items():
+        path = out / name
+        if not path.exists() or path.read_text(encoding="utf-8") != body:
+            path.write_text(body, encoding="utf-8")
+    manifest = {
+        "generated_by": f"mirror-infra {__version__} build --env {env}; do not edit",
+        "inputs": stamp,
+        "root": ROOT_FILE,
+        "nested": {logical_id: name for logical_id, (name, _) in rendered.items()},
+        "sha256": {name: sha256(body.encode()) for name, body in sorted(wanted.items())},
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    result = _result_from(out, manifest, skipped=False)
+    if result is None:  # pragma: no cover - we just wrote every file
+        raise BuildError(f"{out}: build did not write every file")
+    return result
+
+
+def _read_manifest(out: Path) -> dict | None:
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _cached(out: Path, stamp: str) -> BuildResult | None:
+    manifest = _read_manifest(out)
+    if manifest is None or manifest.get("inputs") != stamp:
+        return None
+    for name, digest in manifest.get("sha256", {}).items():
+        path = out / name
+        if not path.is_file() or sha256(path.read_bytes()) != digest:
+            return None  # a built file was edited or removed: rebuild
+    return _result_from(out, manifest, skipped=True)
+
+
+def _result_from(out: Path, manifest: dict, skipped: bool) -> BuildResult | None:
+    try:
+        root = out / manifest["root"]
+        nested = {k: out / v for k, v in manifest["nested"].items()}
+    except (KeyError, TypeError):
+        return None
+    if not all(p.is_file() for p in [root, *nested.values()]):
+        return None
+    return BuildResult(out.name, out, root, nested, skipped)

@@ -1,0 +1,86 @@
+"""The `mirror-infra` command line: parses, calls the library, prints. Exit codes are decided
+here, in one place, from the library's return values and typed errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from mirror_infra import __version__
+from mirror_infra.errors import ExitCode, MirrorInfraError
+
+Handler = Callable[[argparse.Namespace], ExitCode]
+
+LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
+
+
+def _common(read_state: bool = False, change_state: bool = False) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--env", default="staging", help="environment: a file in params/ (default: staging)"
+    )
+    parent.add_argument("--region", help="AWS region (default: the environment's region)")
+    parent.add_argument(
+        "--profile", default=os.environ.get("AWS_PROFILE"), help="AWS profile (or AWS_PROFILE)"
+    )
+    parent.add_argument(
+        "--local",
+        action="store_true",
+        default=os.environ.get(LOCAL_ENV_VAR, "") not in ("", "0", "false"),
+        help=f"target the local AWS (or set {LOCAL_ENV_VAR}=1)",
+    )
+    if read_state:
+        parent.add_argument("--json", action="store_true", help="print JSON")
+    if change_state:
+        parent.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parent
+
+
+def _build(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.commands.build import run_build
+
+    return run_build(args)
+
+
+def _lint(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.commands.build import run_lint
+
+    return run_lint(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="mirror-infra",
+        description="Build, deploy and watch the Phase Mirror AWS environment.",
+    )
+    top.add_argument("--version", action="version", version=f"mirror-infra {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", parents=[_common()], help="write build/{env}/ templates")
+    p.add_argument("--all", action="store_true", help="build every environment in params/")
+    p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
+    p.set_defaults(handler=_build)
+
+    p = sub.add_parser("lint", parents=[_common()], help="cfn-lint the built templates")
+    p.set_defaults(handler=_lint, env=None)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    # botocore would otherwise probe the instance-metadata address for credentials
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except MirrorInfraError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

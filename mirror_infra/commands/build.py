@@ -1,0 +1,55 @@
+"""`mirror-infra build` and `mirror-infra lint`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from mirror_infra import ui
+from mirror_infra.build import build
+from mirror_infra.envs import available_envs
+from mirror_infra.errors import ExitCode, LintError
+
+
+def _envs(args: argparse.Namespace) -> list[str]:
+    if getattr(args, "all", False) or args.env is None:
+        return available_envs()
+    return [args.env]
+
+
+def run_build(args: argparse.Namespace) -> ExitCode:
+    for env in _envs(args):
+        started = time.perf_counter()
+        result = build(env, force=args.force)
+        took = time.perf_counter() - started
+        state = "unchanged" if result.skipped else "built"
+        ui.out.print(
+            f"{env}: {state} {result.directory} ({len(result.files)} templates, {took:.2f}s)"
+        )
+    return ExitCode.OK
+
+
+def run_lint(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.config import load
+    from mirror_infra.lint import Linter, ignored_rules, lint_files
+
+    # environments that lint in the same regions share one loaded rule set and one worker pool
+    groups: dict[tuple[str, ...], list] = {}
+    for env in _envs(args):
+        cfg = load(env)
+        regions = tuple(sorted({cfg.region, *cfg.test_regions}))
+        groups.setdefault(regions, []).append(build(env))
+    ignore = ignored_rules()
+    total = 0
+    for regions, builds in groups.items():
+        paths = [path for result in builds for path in result.files]
+        findings = lint_files(paths, Linter(list(regions), ignore), builds[0].directory.parent)
+        for finding in findings:
+            ui.out.print(str(finding), markup=False)
+        total += len(findings)
+        for result in builds:
+            count = sum(f.file.startswith(str(result.directory)) for f in findings)
+            ui.out.print(f"{result.env}: {len(result.files)} templates, {count} cfn-lint findings")
+    if total:
+        raise LintError(f"cfn-lint reported {total} finding(s); the bar is zero")
+    return ExitCode.OK

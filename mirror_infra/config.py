@@ -1,0 +1,241 @@
+"""The per-environment settings in `params/{env}.yaml`, loaded into a typed, strict model.
+
+Anything wrong in a params file — an unknown key, a wrong type, a bad email or region — is a
+`ConfigError` whose one line names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from mirror_infra.envs import params_file, shown_path
+from mirror_infra.errors import ConfigError
+from mirror_infra.names import Names
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
+_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
+_TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+\-@]{1,128}$")
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region name in botocore's partition table (read directly: a session costs 0.2 s)."""
+    import json
+
+    import botocore
+
+    table = Path(botocore.__file__).parent / "data" / "partitions.json"
+    partitions = json.loads(table.read_text(encoding="utf-8"))["partitions"]
+    return frozenset(
+        name for p in partitions for name in p["regions"] if not name.endswith("-global")
+    )
+
+
+def _region(value: str) -> str:
+    if value not in known_regions():
+        raise ValueError(f"a known AWS region name such as us-east-1, not {value!r}")
+    return value
+
+
+def _email(value: str) -> str:
+    if value and not _EMAIL.match(value):
+        raise ValueError(f"an email address like ops@example.com (or empty), not {value!r}")
+    return value
+
+
+def _service_principal(value: str) -> str:
+    if not _SERVICE_PRINCIPAL.match(value):
+        raise ValueError(f"a service principal like ecs-tasks.amazonaws.com, not {value!r}")
+    return value
+
+
+def _role_arn(value: str) -> str:
+    if not _ROLE_ARN.match(value):
+        raise ValueError(
+            f"an IAM role or account-root ARN like arn:aws:iam::123456789012:role/ci, not {value!r}"
+        )
+    return value
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if not _TAG_KEY.match(key):
+            raise ValueError(f"tag keys of 1-128 characters not starting with 'aws:', not {key!r}")
+    return value
+
+
+Region = Annotated[str, AfterValidator(_region)]
+
+
+class RemovalPolicy(StrEnum):
+    """What CloudFormation does with a stateful resource it deletes or replaces."""
+
+    DELETE = "Delete"
+    RETAIN = "Retain"
+
+
+# YAML gives plain strings; strict mode would reject them for an enum
+LaxEnum = Annotated[RemovalPolicy, Field(strict=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DataSafety(_Strict):
+    """How hard the environment protects its data (SPEC §2, data safety)."""
+
+    # DeletionPolicy of the tables, the key, the bucket and the log group. @default Retain
+    deletion_policy: LaxEnum = RemovalPolicy.RETAIN
+    # UpdateReplacePolicy of the same resources. @default Retain
+    update_replace_policy: LaxEnum = RemovalPolicy.RETAIN
+    # DynamoDB DeletionProtectionEnabled on every table. @default True
+    table_deletion_protection: bool = True
+    # Termination protection on the root stack. @default True
+    termination_protection: bool = True
+    # A stack policy denying Update:Replace and Update:Delete on stateful resources. @default True
+    stack_policy: bool = True
+
+
+class AppRole(_Strict):
+    """Who may assume the application role."""
+
+    trusted_services: list[Annotated[str, AfterValidator(_service_principal)]] = Field(
+        default_factory=lambda: ["ecs-tasks.amazonaws.com"]
+    )
+    trusted_role_arns: list[Annotated[str, AfterValidator(_role_arn)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _someone_trusted(self) -> AppRole:
+        if not self.trusted_services and not self.trusted_role_arns:
+            raise ValueError("at least one of trusted_services or trusted_role_arns")
+        return self
+
+
+class EnvConfig(_Strict):
+    """One environment: where it lives and how it is protected."""
+
+    name: str
+    region: Region
+    test_regions: list[Region] = Field(min_length=1)
+    alert_email: Annotated[str, AfterValidator(_email)] = ""
+    log_retention_days: int = Field(default=365, ge=1)
+    tags: Annotated[dict[str, str], AfterValidator(_tags)] = Field(default_factory=dict)
+    data_safety: DataSafety = Field(default_factory=DataSafety)
+    app_role: AppRole = Field(default_factory=AppRole)
+
+    @property
+    def names(self) -> Names:
+        """The fixed resource names of this environment."""
+        return Names(self.name)
+
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = frozenset(
+    {
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    }
+)
+
+
+def load(env: str, root: Path | None = None) -> EnvConfig:
+    """Load and validate `params/{env}.yaml`."""
+    return load_file(params_file(env, root), env)
+
+
+def load_file(path: Path, env: str | None = None) -> EnvConfig:
+    shown = shown_path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{shown}: file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{shown}:{where}: not valid YAML ({problem})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{shown}: expected a mapping of settings at the top level")
+    if "name" in raw:
+        raise ConfigError(f"{shown}: name: not a setting; the file name gives the environment")
+    try:
+        cfg = EnvConfig.model_validate({"name": env or path.stem, **raw})
+    except ValidationError as exc:
+        raise ConfigError(f"{shown}: {_describe(exc)}") from None
+    if cfg.log_retention_days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+        raise ConfigError(
+            f"{shown}: log_retention_days: expected one of {allowed}, not {cfg.log_retention_days}"
+        )
+    return cfg
+
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "enum": "one of",
+}
+
+
+def _describe(exc: ValidationError) -> str:
+    """The first validation error as 'key: expected X, got Y' (+ how many more)."""
+    errors = exc.errors()
+    first = errors[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    kind = first["type"]
+    got = first.get("input")
+    if kind == "extra_forbidden":
+        text = f"{key}: unknown key"
+    elif kind == "missing":
+        text = f"{key}: required key is missing"
+    elif kind == "value_error":
+        text = f"{key}: expected {str(first['ctx']['error'])}"
+    elif kind == "enum":
+        text = f"{key}: expected {first['ctx']['expected']}, got {got!r}"
+    elif kind in _TYPE_NAMES:
+        text = f"{key}: expected {_TYPE_NAMES[kind]}, got {type(got).__name__} {got!r}"
+    else:
+        text = f"{key}: {first['msg']}, got {got!r}"
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more)"
+    return text

@@ -1,0 +1,43 @@
+"""Where environments live: `params/{env}.yaml`. Kept free of heavy imports (used by every
+command, including the sub-second no-op rebuild)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from mirror_infra.errors import ConfigError
+
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
+
+
+def params_dir(root: Path | None = None) -> Path:
+    return (root or Path.cwd()) / "params"
+
+
+def available_envs(root: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in params_dir(root).glob("*.yaml"))
+
+
+def params_file(env: str, root: Path | None = None) -> Path:
+    """The params file of `env`, or a ConfigError naming what exists."""
+    if not ENV_NAME.match(env):
+        raise ConfigError(
+            f"--env {env!r}: expected a lower-case name like 'staging' "
+            f"(letters, digits, '-'; 2-21 characters)"
+        )
+    path = params_dir(root) / f"{env}.yaml"
+    if not path.is_file():
+        known = ", ".join(available_envs(root)) or "none"
+        raise ConfigError(
+            f"{shown_path(path)}: no such params file for --env {env!r}; "
+            f"known environments: {known}"
+        )
+    return path
+
+
+def shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

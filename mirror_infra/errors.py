@@ -1,0 +1,66 @@
+"""Every error the tool raises on purpose, and the exit-code contract they map to.
+
+Each error's message is one line that says what is wrong and what to do; the CLI prints it
+as-is and exits with the code decided here, in one place.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The one contract across commands."""
+
+    OK = 0  # done, no changes, in sync
+    ERROR = 1  # anything went wrong
+    CHANGES = 2  # a plan has changes, or drift was found
+
+
+class MirrorInfraError(Exception):
+    """Base of every error the tool reports to the user as one line."""
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+class ConfigError(MirrorInfraError):
+    """A params file or a command-line value is wrong."""
+
+
+class BuildError(MirrorInfraError):
+    """The templates could not be built or are missing."""
+
+
+class LintError(MirrorInfraError):
+    """cfn-lint reported findings."""
+
+
+class AwsError(MirrorInfraError):
+    """An AWS call failed in a way the user has to act on."""
+
+
+class TargetError(MirrorInfraError):
+    """The AWS target (account, region, local AWS) is unusable."""
+
+
+class NotBootstrappedError(MirrorInfraError):
+    """The artifacts bucket for the region does not exist."""
+
+
+class DeployError(MirrorInfraError):
+    """A stack operation failed or was refused."""
+
+
+class DestructiveChangeError(DeployError):
+    """A plan would replace or delete data the user did not name."""
+
+
+class StalePlanError(DeployError):
+    """A saved plan no longer matches the stack or the templates."""
+
+
+class Aborted(MirrorInfraError):
+    """The user declined a confirmation."""

@@ -1,0 +1,120 @@
+"""`lint`: cfn-lint over the built templates, in-process, with results cached by content.
+
+A template's findings depend only on its bytes, the regions, the ignored rules and cfn-lint's
+version, so an unchanged template is not linted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from mirror_infra.build import sha256
+from mirror_infra.errors import ConfigError
+
+CONFIG_FILE = ".cfnlintrc.yaml"
+CACHE_FILE = ".lint-cache.json"
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    rule: str
+    level: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.rule} ({self.level}) {self.message}"
+
+
+def ignored_rules(root: Path | None = None) -> list[str]:
+    path = (root or Path.cwd()) / CONFIG_FILE
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    checks = data.get("ignore_checks", [])
+    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+        raise ConfigError(f"{CONFIG_FILE}: ignore_checks: expected a list of rule ids like W3005")
+    return checks
+
+
+class Linter:
+    """One loaded rule set, reused for every template (loading it is the slow part)."""
+
+    def __init__(self, regions: list[str], ignore: list[str]) -> None:
+        self.regions = sorted(set(regions))
+        self.ignore = sorted(ignore)
+        self._rules = None
+        self._config = None
+        self.key = sha256(
+            json.dumps([metadata.version("cfn-lint"), self.regions, self.ignore]).encode()
+        )
+
+    def load(self) -> None:
+        if self._rules is not None:
+            return
+        from cfnlint.config import ConfigMixIn
+        from cfnlint.runner.cli import Runner
+
+        self._config = ConfigMixIn(regions=self.regions, ignore_checks=self.ignore)
+        self._rules = Runner(self._config).rules
+
+    def lint(self, path: Path) -> list[Finding]:
+        from cfnlint.decode.decode import decode_str
+        from cfnlint.runner.template.runner import run_template_by_data
+
+        self.load()
+        template, errors = decode_str(path.read_text(encoding="utf-8"))
+        matches = errors if errors else run_template_by_data(template, self._config, self._rules)
+        return [
+            Finding(
+                str(path),
+                m.linenumber,
+                m.rule.id,
+                m.rule.severity if hasattr(m.rule, "severity") else "error",
+                m.message,
+            )
+            for m in matches
+        ]
+
+
+_FORKED: Linter | None = None  # the parent's loaded linter, inherited by forked workers
+
+
+def _lint_in_worker(path: Path) -> list[Finding]:
+    assert _FORKED is not None
+    return _FORKED.lint(path)
+
+
+def lint_files(paths: list[Path], linter: Linter, cache_dir: Path) -> list[Finding]:
+    """Findings for every template (cached by template content; misses linted on every core)."""
+    global _FORKED
+    cache_path = cache_dir / CACHE_FILE
+    try:
+        cache = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        cache = {}
+    keys = {path: f"{linter.key}:{sha256(path.read_bytes())}" for path in paths}
+    todo = [path for path in paths if keys[path] not in cache]
+    if todo:
+        linter.load()
+        workers = min(len(todo), os.cpu_count() or 1)
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            # forked workers share the loaded rule set instead of loading it again
+            _FORKED = linter
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_lint_in_worker, todo, chunksize=1)
+            _FORKED = None
+        else:
+            results = [linter.lint(path) for path in todo]
+        for path, found in zip(todo, results, strict=True):
+            cache[keys[path]] = [[f.line, f.rule, f.level, f.message] for f in found]
+        cache_path.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
+    return [Finding(str(path), *row) for path in paths for row in cache[keys[path]]]

@@ -1,0 +1,38 @@
+"""Terminal output: results on stdout, progress and errors on stderr (so --json stays clean)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
+    result = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        result.add_column(column)
+    for row in rows:
+        result.add_row(*(str(c) if c is not None else "" for c in row))
+    return result
+
+
+def confirm(question: str, expected: str | None = None) -> bool:
+    """Ask on the terminal; False when there is no terminal to ask on."""
+    if not sys.stdin.isatty():
+        return False
+    prompt = f"{question} " + (f"Type '{expected}' to confirm: " if expected else "[y/N] ")
+    try:
+        answer = input(prompt).strip()
+    except EOFError:
+        return False
+    return answer == expected if expected else answer.lower() in ("y", "yes")

@@ -1,0 +1,110 @@
+"""The three Phase Mirror tables. Key names are fixed: the application depends on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from troposphere import GetAtt, Ref, Template
+from troposphere import dynamodb as ddb
+
+from mirror_infra.config import EnvConfig
+from templates_src.common import key_arn_parameter, new_template, output, protect, tags
+
+TTL_ATTRIBUTE = "expiresAt"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table's shape: logical id, name suffix, keys (all strings) and indexes."""
+
+    logical_id: str
+    suffix: str
+    hash_key: str
+    range_key: str | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+
+    def name(self, cfg: EnvConfig) -> str:
+        return f"{cfg.names.prefix}-{self.suffix}"
+
+
+TABLES = (
+    # pk = rule#{ruleId}, sk = event#{timestamp}#{eventId}; gsi1pk = finding#{findingId}
+    TableSpec(
+        "FpEventsTable",
+        "fp-events",
+        "pk",
+        "sk",
+        (Index("FindingIndex", "gsi1pk", "gsi1sk"),),
+    ),
+    # pk = org#{sha256(orgId)}, sk = consent#{scope}#...
+    TableSpec("ConsentTable", "consent", "pk", "sk"),
+    # circuit-breaker counters: blockCount updated with ADD
+    TableSpec("BlockCounterTable", "block-counter", "bucketKey"),
+)
+
+
+def _key_schema(hash_key: str, range_key: str | None) -> list[ddb.KeySchema]:
+    schema = [ddb.KeySchema(AttributeName=hash_key, KeyType="HASH")]
+    if range_key:
+        schema.append(ddb.KeySchema(AttributeName=range_key, KeyType="RANGE"))
+    return schema
+
+
+def table(cfg: EnvConfig, spec: TableSpec, key_arn: object) -> ddb.Table:
+    """A table with the secure defaults: on-demand, PITR, SSE with the environment's key, TTL."""
+    attributes = [spec.hash_key, *([spec.range_key] if spec.range_key else [])]
+    for index in spec.indexes:
+        attributes += [index.hash_key, index.range_key]
+    kwargs = {}
+    if spec.indexes:
+        kwargs["GlobalSecondaryIndexes"] = [
+            ddb.GlobalSecondaryIndex(
+                IndexName=index.name,
+                KeySchema=_key_schema(index.hash_key, index.range_key),
+                Projection=ddb.Projection(ProjectionType="ALL"),
+            )
+            for index in spec.indexes
+        ]
+    return protect(
+        cfg,
+        ddb.Table(
+            spec.logical_id,
+            TableName=spec.name(cfg),
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                ddb.AttributeDefinition(AttributeName=name, AttributeType="S")
+                for name in dict.fromkeys(attributes)
+            ],
+            KeySchema=_key_schema(spec.hash_key, spec.range_key),
+            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=True
+            ),
+            SSESpecification=ddb.SSESpecification(
+                SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=key_arn
+            ),
+            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
+                AttributeName=TTL_ATTRIBUTE, Enabled=True
+            ),
+            DeletionProtectionEnabled=cfg.data_safety.table_deletion_protection,
+            Tags=tags(cfg),
+            **kwargs,
+        ),
+    )
+
+
+def template(cfg: EnvConfig) -> Template:
+    t = new_template(cfg, "DynamoDB tables")
+    key_arn = key_arn_parameter(t)
+    for spec in TABLES:
+        resource = t.add_resource(table(cfg, spec, Ref(key_arn)))
+        stem = spec.logical_id.removesuffix("Table")
+        output(t, f"{stem}TableName", Ref(resource), f"Name of the {spec.suffix} table")
+        output(t, f"{stem}TableArn", GetAtt(resource, "Arn"), f"ARN of the {spec.suffix} table")
+    return t

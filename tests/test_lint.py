@@ -1,0 +1,38 @@
+"""`lint`: cfn-lint in-process over the built templates; zero findings is the bar."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from mirror_infra.cli import main
+
+
+def test_both_environments_lint_clean(project, capsys):
+    assert main(["lint"]) == 0
+    out = capsys.readouterr().out
+    assert "staging: 6 templates, 0 cfn-lint findings" in out
+    assert "production: 6 templates, 0 cfn-lint findings" in out
+
+
+def test_a_finding_fails_lint_with_the_file_and_rule(project, capsys, monkeypatch):
+    from templates_src import dynamodb, root
+
+    def bad_tables(cfg):
+        from troposphere import Output, Ref
+
+        template = dynamodb.template(cfg)
+        template.add_output(Output("Dangling", Value=Ref("NoSuchTable")))
+        return template
+
+    monkeypatch.setitem(root.SERVICES, "Dynamodb", bad_tables)
+    assert main(["lint", "--env", "staging"]) == 1
+    captured = capsys.readouterr()
+    assert "dynamodb-" in captured.out and "E6101" in captured.out and "NoSuchTable" in captured.out
+    assert re.match(r"error: cfn-lint reported \d+ finding\(s\); the bar is zero\n$", captured.err)
+
+
+def test_lint_results_are_cached_by_content(project):
+    assert main(["lint", "--env", "staging"]) == 0
+    cache = json.loads((project / "build" / ".lint-cache.json").read_text())
+    assert len(cache) == 6
