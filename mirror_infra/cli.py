@@ -1,22 +1,24 @@
 """The `mirror-infra` command line: parses, calls the library, prints. Exit codes are decided
-here, in one place, from the library's return values and typed errors."""
+here, in one place, from the commands' return values and the library's typed errors."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Callable
 
 from mirror_infra import __version__
-from mirror_infra.errors import ExitCode, MirrorInfraError
-
-Handler = Callable[[argparse.Namespace], ExitCode]
+from mirror_infra.commands import build as build_commands
+from mirror_infra.errors import MirrorInfraError
 
 LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
 
+# each module adds its verbs with register(subparsers, common); handlers return an ExitCode
+COMMAND_MODULES = [build_commands]
 
-def _common(read_state: bool = False, change_state: bool = False) -> argparse.ArgumentParser:
+
+def common(read_state: bool = False, change_state: bool = False) -> argparse.ArgumentParser:
+    """The options every command takes (SPEC §3), plus --json / --yes where they apply."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
         "--env", default="staging", help="environment: a file in params/ (default: staging)"
@@ -38,18 +40,6 @@ def _common(read_state: bool = False, change_state: bool = False) -> argparse.Ar
     return parent
 
 
-def _build(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.commands.build import run_build
-
-    return run_build(args)
-
-
-def _lint(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.commands.build import run_lint
-
-    return run_lint(args)
-
-
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="mirror-infra",
@@ -57,14 +47,8 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"mirror-infra {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("build", parents=[_common()], help="write build/{env}/ templates")
-    p.add_argument("--all", action="store_true", help="build every environment in params/")
-    p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
-    p.set_defaults(handler=_build)
-
-    p = sub.add_parser("lint", parents=[_common()], help="cfn-lint the built templates")
-    p.set_defaults(handler=_lint, env=None)
+    for module in COMMAND_MODULES:
+        module.register(sub, common)
     return top
 
 

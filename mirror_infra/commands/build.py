@@ -53,3 +53,13 @@ def run_lint(args: argparse.Namespace) -> ExitCode:
     if total:
         raise LintError(f"cfn-lint reported {total} finding(s); the bar is zero")
     return ExitCode.OK
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("build", parents=[common()], help="write build/{env}/ templates")
+    p.add_argument("--all", action="store_true", help="build every environment in params/")
+    p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
+    p.set_defaults(handler=run_build)
+
+    p = sub.add_parser("lint", parents=[common()], help="cfn-lint the built templates")
+    p.set_defaults(handler=run_lint, env=None)

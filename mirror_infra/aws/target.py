@@ -1,0 +1,116 @@
+"""Which AWS the tool talks to — a real account (profile/region) or the local AWS — and the
+clients for it. Never falls back from one to the other: the caller says which, and the output
+names it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from mirror_infra.errors import TargetError
+
+LOCAL_URL_VAR = "MIRROR_INFRA_LOCAL_URL"
+DEFAULT_LOCAL_PORT = 4590
+DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_LOCAL_PORT}"
+# what the local AWS accepts; never valid on AWS
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def local_url() -> str:
+    return os.environ.get(LOCAL_URL_VAR, DEFAULT_LOCAL_URL).rstrip("/")
+
+
+@dataclass
+class Target:
+    """An AWS region of a real account, or of the local AWS."""
+
+    region: str
+    local: bool = False
+    profile: str | None = None
+    endpoint_url: str | None = None
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def resolve(cls, region: str, local: bool, profile: str | None) -> Target:
+        """The target the flags name; a one-line TargetError when it cannot be used."""
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+        if local:
+            if profile:
+                raise TargetError(
+                    f"--local and --profile {profile!r} name two different targets; choose one"
+                )
+            return cls(region=region, local=True, endpoint_url=local_url())
+        return cls(region=region, profile=profile, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+
+    @cached_property
+    def session(self):
+        import boto3
+        import botocore.exceptions
+
+        try:
+            if self.local:
+                return boto3.Session(region_name=self.region, **LOCAL_CREDENTIALS)
+            return boto3.Session(region_name=self.region, profile_name=self.profile)
+        except botocore.exceptions.ProfileNotFound:
+            raise TargetError(
+                f"--profile {self.profile!r}: no such AWS profile; "
+                "see 'aws configure list-profiles'"
+            ) from None
+
+    def client(self, service: str):
+        """A client for `service` with botocore's standard retry mode (backs off on throttling)."""
+        if service not in self._clients:
+            from botocore.config import Config
+
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 8},
+                user_agent_extra="mirror-infra",
+                connect_timeout=5 if self.local else 20,
+                read_timeout=60,
+            )
+            if not self.local and self.session.get_credentials() is None:
+                where = f"profile {self.profile!r}" if self.profile else "the environment"
+                raise TargetError(
+                    f"no AWS credentials found in {where}; run 'aws configure' or "
+                    "'aws sso login', pass --profile, or use --local for the local AWS"
+                )
+            kwargs = {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
+            self._clients[service] = self.session.client(service, config=config, **kwargs)
+        return self._clients[service]
+
+    @cached_property
+    def account_id(self) -> str:
+        """The account behind the credentials (one STS call); fails clearly when unreachable."""
+        import botocore.exceptions
+
+        try:
+            return self.client("sts").get_caller_identity()["Account"]
+        except botocore.exceptions.EndpointConnectionError:
+            if self.local:
+                raise TargetError(
+                    f"the local AWS is not running at {self.endpoint_url}; "
+                    "start it with 'mirror-infra local start'"
+                ) from None
+            raise TargetError(
+                f"cannot reach AWS STS in {self.region}; check the network or the region"
+            ) from None
+        except botocore.exceptions.ClientError as exc:
+            raise TargetError(
+                f"AWS rejected the credentials ({exc.response['Error']['Code']}); "
+                "refresh them ('aws sso login') or pass another --profile"
+            ) from None
+        except botocore.exceptions.NoCredentialsError:
+            raise TargetError(
+                "no AWS credentials found; run 'aws configure' or 'aws sso login', pass "
+                "--profile, or use --local for the local AWS"
+            ) from None
+
+    def describe(self) -> str:
+        """How the output names this target."""
+        if self.local:
+            return f"local AWS {self.endpoint_url} (account {self.account_id}, {self.region})"
+        profile = f", profile {self.profile}" if self.profile else ""
+        endpoint = f", endpoint {self.endpoint_url}" if self.endpoint_url else ""
+        return f"AWS account {self.account_id} ({self.region}{profile}{endpoint})"
