@@ -9,12 +9,13 @@ import sys
 
 from mirror_infra import __version__
 from mirror_infra.commands import build as build_commands
-from mirror_infra.errors import MirrorInfraError
+from mirror_infra.commands import deploy as deploy_commands
+from mirror_infra.errors import ExitCode, MirrorInfraError
 
 LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
 
 # each module adds its verbs with register(subparsers, common); handlers return an ExitCode
-COMMAND_MODULES = [build_commands]
+COMMAND_MODULES = [build_commands, deploy_commands]
 
 
 def common(read_state: bool = False, change_state: bool = False) -> argparse.ArgumentParser:
@@ -64,6 +65,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = _aws_failure(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return int(ExitCode.ERROR)
+
+
+def _aws_failure(exc: Exception) -> str | None:
+    """One line for an AWS call that failed in a way no command anticipated."""
+    if not type(exc).__module__.startswith("botocore"):
+        return None
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        operation = getattr(exc, "operation_name", "an AWS call")
+        text = " ".join(str(error.get("Message", "")).split())
+        return f"AWS {operation} failed: {error.get('Code', 'error')}: {text}"
+    return f"AWS call failed: {' '.join(str(exc).split())}"
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# off a terminal (CI logs, pipes) rich would assume 80 columns and fold every table
+_WIDTH = None if sys.stdout.isatty() else 160
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 def print_json(data: Any) -> None:
@@ -20,7 +22,7 @@ def print_json(data: Any) -> None:
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
     result = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
-        result.add_column(column)
+        result.add_column(column, overflow="fold")
     for row in rows:
         result.add_row(*(str(c) if c is not None else "" for c in row))
     return result

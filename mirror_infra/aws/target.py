@@ -5,6 +5,7 @@ names it."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -31,6 +32,7 @@ class Target:
     profile: str | None = None
     endpoint_url: str | None = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    calls: Counter = field(default_factory=Counter, repr=False)  # "service.Operation" -> count
 
     @classmethod
     def resolve(cls, region: str, local: bool, profile: str | None) -> Target:
@@ -77,8 +79,13 @@ class Target:
                     "'aws sso login', pass --profile, or use --local for the local AWS"
                 )
             kwargs = {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
-            self._clients[service] = self.session.client(service, config=config, **kwargs)
+            client = self.session.client(service, config=config, **kwargs)
+            client.meta.events.register("before-call.*.*", self._count)
+            self._clients[service] = client
         return self._clients[service]
+
+    def _count(self, model, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
 
     @cached_property
     def account_id(self) -> str:

@@ -1,0 +1,1 @@
+"""Deploying the environment: bootstrap, package, plan, apply, destroy, the nonce."""

@@ -1,0 +1,170 @@
+"""`apply`: execute exactly the planned change set, follow it to the end, then finish the
+environment (nonce, stack policies, termination protection)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mirror_infra.aws.status import StackStatus
+from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.deploy import nonce, protection, stacks
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.deploy.events import Event, EventStream
+from mirror_infra.deploy.plan import Plan, refuse_destructive
+from mirror_infra.errors import DeployError
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: StackStatus
+    reason: str
+    root_cause: Event | None
+    events: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status.succeeded
+
+
+class Execution:
+    """One stack operation being followed through its events."""
+
+    def __init__(self, dep: Deployment, stack_id: str) -> None:
+        self.dep = dep
+        self.stack_id = stack_id
+        cfn = dep.cfn
+        # the newest existing event marks "now" on the server's clock, so old events of nested
+        # stacks discovered later are skipped without trusting this machine's clock
+        first = cfn.describe_stack_events(StackName=stack_id).get("StackEvents", [])
+        since = first[0]["Timestamp"] if first else None
+        self.stream = EventStream(cfn, stack_id, since)
+        self.stream.mark_seen(stack_id, [e["EventId"] for e in first])
+
+    def follow(self, on_event: Callable[[Event], None], timeout: float = 3600) -> Finished:
+        """Stream events until the stack settles; the poll interval resets on activity."""
+        cfn = self.dep.cfn
+        deadline = time.monotonic() + timeout
+        delays = self.dep.backoff.delays()
+        while True:
+            new = self.stream.poll()
+            for event in new:
+                on_event(event)
+            info = stacks.describe(cfn, self.stack_id)
+            status = info.status if info else StackStatus.DELETE_COMPLETE
+            if not status.in_progress:
+                for event in self.stream.poll():  # the last events may land with the status
+                    on_event(event)
+                return Finished(
+                    status,
+                    info.reason if info else "",
+                    self.stream.root_cause(),
+                    len(self.stream.history),
+                )
+            if time.monotonic() > deadline:
+                raise DeployError(
+                    f"{self.dep.stack_name} still {status} after {timeout:.0f}s; it goes on in "
+                    f"AWS — run 'mirror-infra status --env {self.dep.cfg.name}' to follow it"
+                )
+            if new:
+                delays = self.dep.backoff.delays()
+            time.sleep(next(delays))
+
+    def cancel(self) -> str:
+        """Cancel an update in progress (it rolls back); a create cannot be cancelled."""
+        info = stacks.describe(self.dep.cfn, self.stack_id)
+        if info is None or info.status is not StackStatus.UPDATE_IN_PROGRESS:
+            status = info.status if info else "gone"
+            return f"not cancelled: the stack is {status} (only an update in progress can be)"
+        self.dep.cfn.cancel_update_stack(StackName=self.stack_id)
+        return "cancel requested: the update rolls back"
+
+
+def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
+    """Run the plan's change set, refusing destructive changes the user has not named."""
+    if plan.change_set_id is None:
+        raise DeployError("the plan has no change set to execute")
+    refuse_destructive(plan, allowed)
+    cfn = dep.cfn
+    info = stacks.describe(cfn, dep.stack_name)
+    if info is None:
+        raise DeployError(f"{dep.stack_name} vanished since the plan; run 'plan' again")
+    named = {c.qualified_id for c in plan.destructive()} | {
+        c.logical_id for c in plan.destructive()
+    }
+    if named and dep.cfg.data_safety.stack_policy and not plan.create:
+        # a change set cannot override a stack policy: lift it for exactly the named resources
+        protection.apply_stack_policies(
+            cfn, info.stack_id, allowed=named & (allowed | set(plan.allowed))
+        )
+    execution = Execution(dep, info.stack_id)
+    cfn.execute_change_set(ChangeSetName=plan.change_set_id)
+    return execution
+
+
+def delete_failed_create(dep: Deployment, on_event: Callable[[Event], None]) -> None:
+    """Remove a stack left ROLLBACK_COMPLETE by a failed first create (it holds nothing)."""
+    info = stacks.describe(dep.cfn, dep.stack_name)
+    if info is None or info.status is not StackStatus.ROLLBACK_COMPLETE:
+        return
+    execution = Execution(dep, info.stack_id)
+    dep.cfn.delete_stack(StackName=info.stack_id)
+    finished = execution.follow(on_event)
+    if finished.status is not StackStatus.DELETE_COMPLETE:
+        raise DeployError(
+            f"could not remove the failed stack {dep.stack_name}: {finished.status} "
+            f"{finished.reason}"
+        )
+
+
+def wait_if_busy(dep: Deployment, timeout: float = 3600) -> stacks.StackInfo | None:
+    """Wait for an operation someone else started, rather than failing on it."""
+    try:
+        return poll(
+            lambda: stacks.describe(dep.cfn, dep.stack_name),
+            lambda s: s is None or not s.status.in_progress,
+            dep.backoff,
+            timeout,
+        )
+    except Timeout:
+        raise DeployError(
+            f"{dep.stack_name} is still busy after {timeout:.0f}s; try again later"
+        ) from None
+
+
+def continue_rollback(dep: Deployment, skip: list[str]) -> Execution:
+    info = stacks.describe(dep.cfn, dep.stack_name)
+    if info is None or info.status is not StackStatus.UPDATE_ROLLBACK_FAILED:
+        status = info.status if info else "missing"
+        raise DeployError(f"{dep.stack_name} is {status}, not UPDATE_ROLLBACK_FAILED")
+    execution = Execution(dep, info.stack_id)
+    kwargs = {"ResourcesToSkip": skip} if skip else {}
+    dep.cfn.continue_update_rollback(StackName=info.stack_id, **kwargs)
+    return execution
+
+
+@dataclass(frozen=True)
+class Finish:
+    nonce_name: str
+    nonce_created: bool
+    policies: int
+    termination_protection: bool
+    outputs: dict[str, str]
+
+
+def finish(dep: Deployment) -> Finish:
+    """After a successful apply: the nonce, stack policies, termination protection."""
+    cfn = dep.cfn
+    info = stacks.describe(cfn, dep.stack_name)
+    if info is None or not info.status.succeeded:
+        raise DeployError(f"{dep.stack_name} is not deployed; nothing to finish")
+    key = info.outputs.get("KmsKeyArn")
+    if not key:
+        raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
+    name, created = nonce.ensure(dep.target.client("ssm"), dep.names, key)
+    safety = dep.cfg.data_safety
+    count = protection.apply_stack_policies(cfn, info.stack_id) if safety.stack_policy else 0
+    if info.termination_protection != safety.termination_protection:
+        protection.set_termination_protection(cfn, info.stack_id, safety.termination_protection)
+    return Finish(name, created, count, safety.termination_protection, info.outputs)

@@ -1,0 +1,97 @@
+"""`bootstrap`: the regional artifacts bucket, as its own small stack (the seed's
+"verify backend"). Idempotent: an up-to-date stack is left alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mirror_infra.aws.status import StackStatus
+from mirror_infra.aws.target import Target
+from mirror_infra.aws.wait import Backoff, Timeout, poll
+from mirror_infra.deploy import stacks
+from mirror_infra.errors import DeployError, NotBootstrappedError
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    bucket: str
+    action: str  # "created", "updated", "unchanged"
+
+
+def _body() -> str:
+    from mirror_infra.build import render
+    from templates_src import artifacts
+
+    return render(artifacts.template())
+
+
+def artifacts_bucket(target: Target) -> str:
+    """The bucket `plan` uploads to, or NotBootstrappedError saying what to run."""
+    from templates_src.artifacts import STACK_NAME
+
+    info = stacks.describe(target.client("cloudformation"), STACK_NAME)
+    if (
+        info is None
+        or not info.status.succeeded
+        and info.status not in (StackStatus.UPDATE_ROLLBACK_COMPLETE,)
+    ):
+        raise NotBootstrappedError(
+            f"no artifacts bucket in {target.region} (stack {STACK_NAME} "
+            f"{'missing' if info is None else info.status}); run 'mirror-infra bootstrap"
+            f"{' --local' if target.local else ''} --region {target.region}' first"
+        )
+    return info.outputs["BucketName"]
+
+
+def bootstrap(target: Target, timeout: float = 900) -> BootstrapResult:
+    from templates_src.artifacts import STACK_NAME
+
+    cfn = target.client("cloudformation")
+    body = _body()
+    info = stacks.describe(cfn, STACK_NAME)
+    if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
+        cfn.delete_stack(StackName=STACK_NAME)
+        _wait(cfn, STACK_NAME, target, timeout)
+        info = None
+    if info is None:
+        cfn.create_stack(StackName=STACK_NAME, TemplateBody=body, EnableTerminationProtection=True)
+        action = "created"
+    else:
+        current = cfn.get_template(StackName=STACK_NAME)["TemplateBody"]
+        if _same(current, body):
+            return BootstrapResult(info.outputs["BucketName"], "unchanged")
+        cfn.update_stack(StackName=STACK_NAME, TemplateBody=body)
+        action = "updated"
+    final = _wait(cfn, STACK_NAME, target, timeout)
+    if not final.status.succeeded:
+        raise DeployError(f"bootstrap stack {STACK_NAME} ended {final.status}: {final.reason}")
+    return BootstrapResult(final.outputs["BucketName"], action)
+
+
+def _same(current: object, body: str) -> bool:
+    import json
+
+    if isinstance(current, str):
+        try:
+            current = json.loads(current)
+        except ValueError:
+            return False
+    return current == json.loads(body)
+
+
+def _wait(cfn, name: str, target: Target, timeout: float) -> stacks.StackInfo:
+    def fetch():
+        return stacks.describe(cfn, name)
+
+    try:
+        info = poll(
+            fetch,
+            lambda s: s is None or not s.status.in_progress,
+            Backoff.for_target(target.local),
+            timeout,
+        )
+    except Timeout:
+        raise DeployError(f"bootstrap stack {name} did not settle within {timeout:.0f}s") from None
+    if info is None:
+        return stacks.StackInfo(name, "", StackStatus.DELETE_COMPLETE, "", {}, {}, False, "")
+    return info

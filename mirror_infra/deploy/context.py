@@ -1,0 +1,50 @@
+"""What every deploy command works with: the environment, the target and the build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from mirror_infra.aws.target import Target
+from mirror_infra.aws.wait import Backoff
+from mirror_infra.config import EnvConfig, load
+from mirror_infra.names import Names
+
+
+@dataclass
+class Deployment:
+    cfg: EnvConfig
+    target: Target
+
+    @classmethod
+    def open(cls, env: str, region: str | None, local: bool, profile: str | None) -> Deployment:
+        """Validate the inputs before any AWS call: params, region name, target flags."""
+        from mirror_infra.config import known_regions
+        from mirror_infra.errors import ConfigError
+
+        cfg = load(env)
+        if region is not None and region not in known_regions():
+            raise ConfigError(
+                f"--region {region!r}: expected a known AWS region name such as us-east-1"
+            )
+        return cls(cfg, Target.resolve(region or cfg.region, local, profile))
+
+    @property
+    def names(self) -> Names:
+        return self.cfg.names
+
+    @property
+    def stack_name(self) -> str:
+        return self.names.root_stack
+
+    @property
+    def cfn(self):
+        return self.target.client("cloudformation")
+
+    @cached_property
+    def backoff(self) -> Backoff:
+        return Backoff.for_target(self.target.local)
+
+    @property
+    def artifacts_prefix(self) -> str:
+        return f"templates/{self.cfg.name}/"

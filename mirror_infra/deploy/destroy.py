@@ -1,0 +1,101 @@
+"""`destroy`: say exactly what is deleted and what is retained, then delete the environment."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.deploy import nonce, stacks
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.errors import DeployError
+
+RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
+
+
+@dataclass(frozen=True)
+class Item:
+    qualified_id: str
+    resource_type: str
+    physical_id: str
+    why: str = ""
+
+
+@dataclass
+class Teardown:
+    stack_id: str
+    deleted: list[Item] = field(default_factory=list)
+    retained: list[Item] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+    nonce_versions: list[str] = field(default_factory=list)
+    termination_protection: bool = False
+
+
+def _policies(cfn, stack_id: str) -> dict[str, str]:
+    body = cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
+    template = json.loads(body) if isinstance(body, str) else body
+    return {
+        name: r.get("DeletionPolicy", "Delete")
+        for name, r in (template.get("Resources") or {}).items()
+    }
+
+
+def survey(dep: Deployment) -> Teardown | None:
+    """What destroy would do; None when the environment does not exist."""
+    cfn = dep.cfn
+    info = stacks.describe(cfn, dep.stack_name)
+    if info is None:
+        return None
+    teardown = Teardown(info.stack_id, termination_protection=info.termination_protection)
+    for path, (stack_id, found) in stacks.stack_tree(cfn, info.stack_id).items():
+        policies = _policies(cfn, stack_id)
+        for r in found:
+            if r.resource_type == "AWS::CloudFormation::Stack":
+                continue
+            qualified = f"{path}.{r.logical_id}" if path else r.logical_id
+            policy = policies.get(r.logical_id, "Delete")
+            if policy in RETAINING_POLICIES:
+                teardown.retained.append(
+                    Item(qualified, r.resource_type, r.physical_id, f"DeletionPolicy {policy}")
+                )
+                continue
+            teardown.deleted.append(Item(qualified, r.resource_type, r.physical_id))
+            blocker = _blocker(dep, r)
+            if blocker:
+                teardown.blockers.append(f"{qualified}: {blocker}")
+    teardown.nonce_versions = [v.name for v in nonce.versions(dep.target.client("ssm"), dep.names)]
+    return teardown
+
+
+def _blocker(dep: Deployment, r: stacks.StackResource) -> str:
+    """Why CloudFormation would fail to delete this resource, found before trying."""
+    try:
+        if r.resource_type == "AWS::DynamoDB::Table" and r.physical_id:
+            table = dep.target.client("dynamodb").describe_table(TableName=r.physical_id)["Table"]
+            if table.get("DeletionProtectionEnabled"):
+                return "deletion protection is on; turn it off in params and apply first"
+        if r.resource_type == "AWS::S3::Bucket" and r.physical_id:
+            listed = dep.target.client("s3").list_object_versions(Bucket=r.physical_id, MaxKeys=1)
+            if listed.get("Versions") or listed.get("DeleteMarkers"):
+                return "the bucket is not empty (CloudFormation deletes only empty buckets)"
+    except ClientError as exc:
+        if classify(exc) is not AwsErrorKind.NOT_FOUND:
+            raise
+    return ""
+
+
+def check_can_delete(dep: Deployment, teardown: Teardown) -> None:
+    if teardown.termination_protection:
+        raise DeployError(
+            f"{dep.stack_name} has termination protection on; to destroy it, first run "
+            f"'aws cloudformation update-termination-protection --no-enable-termination-protection "
+            f"--stack-name {dep.stack_name} --region {dep.target.region}'"
+        )
+    if teardown.blockers:
+        raise DeployError("cannot destroy: " + "; ".join(teardown.blockers))
+
+
+def delete_nonce(dep: Deployment) -> list[str]:
+    return nonce.delete_all(dep.target.client("ssm"), dep.names)

@@ -1,0 +1,68 @@
+"""The regional artifacts bucket that nested templates are uploaded to (`mirror-infra bootstrap`).
+
+Not part of the Phase Mirror environment: the deploy tool's own small stack, one per region.
+"""
+
+from __future__ import annotations
+
+from awacs.aws import PolicyDocument
+from troposphere import GetAtt, Output, Ref, Sub, Template, s3
+
+from templates_src.storage import deny_insecure_transport
+
+STACK_NAME = "mirror-infra-bootstrap"
+OBJECT_DAYS = 365  # templates older than a year are no longer referenced by any stack
+NONCURRENT_DAYS = 30
+
+
+def template() -> Template:
+    t = Template(Description="mirror-infra artifacts bucket for nested templates (generated)")
+    t.set_version("2010-09-09")
+    bucket = t.add_resource(
+        s3.Bucket(
+            "ArtifactsBucket",
+            BucketName=Sub("mirror-infra-artifacts-${AWS::AccountId}-${AWS::Region}"),
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                            SSEAlgorithm="AES256"
+                        )
+                    )
+                ]
+            ),
+            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True,
+                BlockPublicPolicy=True,
+                IgnorePublicAcls=True,
+                RestrictPublicBuckets=True,
+            ),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    s3.LifecycleRule(
+                        Id="ExpireOldTemplates",
+                        Status="Enabled",
+                        ExpirationInDays=OBJECT_DAYS,
+                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                            NoncurrentDays=NONCURRENT_DAYS
+                        ),
+                    )
+                ]
+            ),
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+        )
+    )
+    t.add_resource(
+        s3.BucketPolicy(
+            "ArtifactsBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[deny_insecure_transport(GetAtt(bucket, "Arn"))],
+            ),
+        )
+    )
+    t.add_output(Output("BucketName", Value=Ref(bucket)))
+    return t

@@ -1,0 +1,63 @@
+"""AWS error text is matched in one function; these are the texts AWS really sends."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from mirror_infra.aws.errors import AwsErrorKind, classify, is_no_changes_reason
+
+
+def _error(code: str, message: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "Op")
+
+
+CASES = [
+    (
+        "ValidationError",
+        "Stack with id mirror-dissonance-staging does not exist",
+        AwsErrorKind.STACK_NOT_FOUND,
+    ),
+    ("ValidationError", "No updates are to be performed.", AwsErrorKind.NO_UPDATES),
+    (
+        "ValidationError",
+        "Stack [mirror-dissonance-production] cannot be deleted while TerminationProtection is "
+        "enabled",
+        AwsErrorKind.TERMINATION_PROTECTED,
+    ),
+    (
+        "ValidationError",
+        "Stack:arn:aws:cloudformation:us-east-1:1:stack/x/y is in UPDATE_IN_PROGRESS state and can "
+        "not be updated.",
+        AwsErrorKind.IN_PROGRESS,
+    ),
+    ("ValidationError", "Template format error: unsupported structure.", AwsErrorKind.INVALID),
+    ("ChangeSetNotFound", "ChangeSet [x] does not exist", AwsErrorKind.CHANGE_SET_NOT_FOUND),
+    ("Throttling", "Rate exceeded", AwsErrorKind.THROTTLED),
+    ("AccessDenied", "User is not authorized", AwsErrorKind.ACCESS_DENIED),
+    ("ParameterAlreadyExists", "The parameter already exists.", AwsErrorKind.ALREADY_EXISTS),
+    ("404", "Not Found", AwsErrorKind.NOT_FOUND),
+    ("InternalFailure", "boom", AwsErrorKind.OTHER),
+]
+
+
+@pytest.mark.parametrize(("code", "message", "kind"), CASES, ids=[c[2].name for c in CASES])
+def test_classify(code, message, kind):
+    assert classify(_error(code, message)) is kind
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        (
+            "The submitted information didn't contain changes. Submit different information to "
+            "create a change set.",
+            True,
+        ),
+        ("No updates are to be performed.", True),
+        ("Parameter 'AlertEmail' must match pattern", False),
+        (None, False),
+    ],
+)
+def test_no_changes_reason(reason, expected):
+    assert is_no_changes_reason(reason) is expected
