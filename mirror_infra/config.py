@@ -203,7 +203,31 @@ def load_file(path: Path, env: str | None = None) -> EnvConfig:
         raise ConfigError(
             f"{shown}: log_retention_days: expected one of {allowed}, not {cfg.log_retention_days}"
         )
+    _check_name_lengths(cfg, shown)
     return cfg
+
+
+S3_BUCKET_NAME_MAX = 63
+IAM_ROLE_NAME_MAX = 64
+_ACCOUNT_PLACEHOLDER = "123456789012"  # every account id has 12 digits
+
+
+def _check_name_lengths(cfg: EnvConfig, shown: str) -> None:
+    """The fixed names must fit AWS's limits in every region the environment deploys to."""
+    for key, regions in (("region", [cfg.region]), ("test_regions", cfg.test_regions)):
+        for region in regions:
+            bucket = cfg.names.baselines_bucket(_ACCOUNT_PLACEHOLDER, region)
+            role = cfg.names.app_role(region)
+            for kind, name, limit in (
+                ("baselines bucket", bucket, S3_BUCKET_NAME_MAX),
+                ("application role", role, IAM_ROLE_NAME_MAX),
+            ):
+                if len(name) > limit:
+                    raise ConfigError(
+                        f"{shown}: {key}: in {region} the {kind} name would be {len(name)} "
+                        f"characters ({name.replace(_ACCOUNT_PLACEHOLDER, '<account>')}); AWS "
+                        f"allows {limit}: use a shorter environment name or another region"
+                    )
 
 
 _TYPE_NAMES = {

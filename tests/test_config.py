@@ -129,3 +129,15 @@ def test_console_script_runs():
         [sys.executable, "-m", "mirror_infra.cli", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("mirror-infra ")
+
+
+def test_fixed_names_must_fit_in_every_region(project):
+    prod = project / "params" / "production.yaml"
+    prod.write_text(prod.read_text().replace("eu-west-1]", "ap-southeast-1]"))
+    with pytest.raises(ConfigError) as raised:
+        load("production")
+    assert str(raised.value) == (
+        "params/production.yaml: test_regions: in ap-southeast-1 the baselines bucket name would "
+        "be 66 characters (mirror-dissonance-production-baselines-<account>-ap-southeast-1); AWS "
+        "allows 63: use a shorter environment name or another region"
+    )
