@@ -88,6 +88,11 @@ def show_plan(plan) -> None:
         f"{counts['Add']} to add, {counts['Modify']} to modify, {counts['Remove']} to remove; "
         f"{destructive} would replace or delete data"
     )
+    if plan.create:
+        ui.out.print(
+            "after the stack: the redaction nonce is created in SSM if missing "
+            "(never overwritten, never printed)"
+        )
 
 
 def _plan_json(plan) -> dict:

@@ -198,8 +198,40 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
             return plan
         raise DeployError(f"change set {name} failed: {reason}")
     plan.change_set_id = change_set_id
-    plan.changes = read_changes(cfn, described)
+    plan.changes = expand_new_stacks(read_changes(cfn, described), build)
     return plan
+
+
+def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:
+    """AWS makes no nested change set for a stack it creates; list what its template adds."""
+    expanded: list[Change] = []
+    for change in changes:
+        expanded.append(change)
+        path = change.qualified_id
+        if (
+            change.action == "Add"
+            and change.resource_type == "AWS::CloudFormation::Stack"
+            and not change.stack
+            and path in build.nested
+        ):
+            template = json.loads(build.nested[path].read_text(encoding="utf-8"))
+            for logical_id, resource in sorted(template.get("Resources", {}).items()):
+                expanded.append(
+                    Change(
+                        stack=path,
+                        action="Add",
+                        logical_id=logical_id,
+                        resource_type=resource["Type"],
+                        replacement="",
+                        # shown so a reader knows it may not be created at all
+                        properties=(f"if {resource['Condition']}",)
+                        if "Condition" in resource
+                        else (),
+                        physical_id="",
+                        risk=Risk.SAFE,
+                    )
+                )
+    return expanded
 
 
 def read_changes(cfn, described: dict, stack: str = "") -> list[Change]:

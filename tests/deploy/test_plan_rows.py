@@ -1,0 +1,199 @@
+"""Reading change sets and events in AWS's own response shapes (botocore Stubber), for what the
+local AWS cannot produce: nested Replacement=Conditional rows, propagated failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from mirror_infra.deploy.events import EventStream
+from mirror_infra.deploy.plan import Risk, classify_change, read_changes
+
+ROOT_CS = "arn:aws:cloudformation:us-east-1:111122223333:changeSet/cs/aaaa"
+NESTED_CS = "arn:aws:cloudformation:us-east-1:111122223333:changeSet/cs-Dynamodb/bbbb"
+ROOT_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/mirror-dissonance-staging/1111"
+NESTED_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/mirror-Dynamodb-X/2222"
+
+
+@pytest.fixture
+def cfn():
+    client = boto3.client(
+        "cloudformation",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    with Stubber(client) as stubber:
+        client.stubber = stubber
+        yield client
+        stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("action", "type_", "replacement", "risk"),
+    [
+        ("Modify", "AWS::DynamoDB::Table", "True", Risk.REPLACES_DATA),
+        ("Modify", "AWS::DynamoDB::Table", "Conditional", Risk.REPLACES_DATA),
+        ("Modify", "AWS::DynamoDB::Table", "False", Risk.SAFE),
+        ("Remove", "AWS::S3::Bucket", "", Risk.DELETES_DATA),
+        ("Remove", "AWS::KMS::Key", "", Risk.DELETES_DATA),
+        ("Remove", "AWS::CloudFormation::Stack", "", Risk.DELETES_DATA),
+        ("Modify", "AWS::Logs::LogGroup", "True", Risk.REPLACES_DATA),
+        ("Modify", "AWS::CloudWatch::Alarm", "True", Risk.SAFE),
+        ("Remove", "AWS::CloudWatch::Alarm", "", Risk.SAFE),
+        ("Add", "AWS::DynamoDB::Table", "", Risk.SAFE),
+    ],
+)
+def test_risk_classes(action, type_, replacement, risk):
+    assert classify_change(action, type_, replacement) is risk
+
+
+def _row(action, logical, type_, replacement=None, details=(), change_set=None):
+    rc = {
+        "Action": action,
+        "LogicalResourceId": logical,
+        "ResourceType": type_,
+        "Scope": ["Properties"] if details else [],
+        "Details": [
+            {
+                "Target": {
+                    "Attribute": "Properties",
+                    "Name": name,
+                    "RequiresRecreation": recreation,
+                },
+                "Evaluation": "Static",
+                "ChangeSource": "DirectModification",
+            }
+            for name, recreation in details
+        ],
+    }
+    if replacement is not None:
+        rc["Replacement"] = replacement
+    if change_set:
+        rc["ChangeSetId"] = change_set
+    return {"Type": "Resource", "ResourceChange": rc}
+
+
+def test_nested_rows_follow_their_stack_with_the_real_risk(cfn):
+    root = {
+        "ChangeSetId": ROOT_CS,
+        "Status": "CREATE_COMPLETE",
+        "Changes": [
+            _row(
+                "Modify",
+                "Dynamodb",
+                "AWS::CloudFormation::Stack",
+                "False",
+                [("TemplateURL", "Never")],
+                NESTED_CS,
+            ),
+        ],
+    }
+    nested_page_1 = {
+        "ChangeSetId": NESTED_CS,
+        "Status": "CREATE_COMPLETE",
+        "Changes": [
+            _row(
+                "Modify",
+                "BlockCounterTable",
+                "AWS::DynamoDB::Table",
+                "True",
+                [("KeySchema", "Always"), ("AttributeDefinitions", "Never")],
+            ),
+        ],
+        "NextToken": "page2",
+    }
+    nested_page_2 = {
+        "ChangeSetId": NESTED_CS,
+        "Status": "CREATE_COMPLETE",
+        "Changes": [
+            _row(
+                "Modify",
+                "FpEventsTable",
+                "AWS::DynamoDB::Table",
+                "False",
+                [("PointInTimeRecoverySpecification", "Never")],
+            )
+        ],
+    }
+    cfn.stubber.add_response("describe_change_set", nested_page_1, {"ChangeSetName": NESTED_CS})
+    cfn.stubber.add_response(
+        "describe_change_set", nested_page_2, {"ChangeSetName": NESTED_CS, "NextToken": "page2"}
+    )
+    changes = read_changes(cfn, root)
+    assert [(c.qualified_id, c.depth, c.risk) for c in changes] == [
+        ("Dynamodb", 0, Risk.SAFE),
+        ("Dynamodb.BlockCounterTable", 1, Risk.REPLACES_DATA),
+        ("Dynamodb.FpEventsTable", 1, Risk.SAFE),
+    ]
+    assert changes[1].properties == ("KeySchema", "AttributeDefinitions")
+
+
+def _event(stack_id, logical, status, reason, when, type_="AWS::DynamoDB::Table", physical=""):
+    return {
+        "StackId": stack_id,
+        "EventId": f"{logical}-{status}-{when.timestamp()}",
+        "StackName": "s",
+        "LogicalResourceId": logical,
+        "PhysicalResourceId": physical,
+        "ResourceType": type_,
+        "Timestamp": when,
+        "ResourceStatus": status,
+        "ResourceStatusReason": reason,
+    }
+
+
+def test_root_cause_is_the_first_real_failure_inside_a_nested_stack(cfn):
+    t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    at = [t0 + timedelta(seconds=i) for i in range(10)]
+    root_events = [  # newest first, as AWS returns them
+        _event(
+            ROOT_ID,
+            "Dynamodb",
+            "CREATE_FAILED",
+            "Embedded stack arn:... was not successfully created: The following resource(s) "
+            "failed to create: [ConsentTable].",
+            at[4],
+            "AWS::CloudFormation::Stack",
+            NESTED_ID,
+        ),
+        _event(
+            ROOT_ID,
+            "Dynamodb",
+            "CREATE_IN_PROGRESS",
+            "",
+            at[1],
+            "AWS::CloudFormation::Stack",
+            NESTED_ID,
+        ),
+    ]
+    nested_events = [
+        _event(NESTED_ID, "FpEventsTable", "CREATE_FAILED", "Resource creation cancelled", at[3]),
+        _event(
+            NESTED_ID,
+            "ConsentTable",
+            "CREATE_FAILED",
+            'Resource handler returned message: "Table already exists: '
+            'mirror-dissonance-staging-consent"',
+            at[2],
+        ),
+    ]
+    for stack_id, events in (
+        (ROOT_ID, root_events),
+        (ROOT_ID, root_events),
+        (NESTED_ID, nested_events),
+    ):
+        cfn.stubber.add_response(
+            "describe_stack_events", {"StackEvents": events}, {"StackName": stack_id}
+        )
+    stream = EventStream(cfn, ROOT_ID, t0)
+    first = stream.poll()  # the root's events name the nested stack's id...
+    assert [e.qualified_id for e in first] == ["Dynamodb", "Dynamodb"]
+    second = stream.poll()  # ...so the next poll reads it too, and only new events
+    assert [e.qualified_id for e in second] == ["Dynamodb.ConsentTable", "Dynamodb.FpEventsTable"]
+    cause = stream.root_cause()
+    assert cause.qualified_id == "Dynamodb.ConsentTable"
+    assert "Table already exists" in cause.reason
