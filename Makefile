@@ -32,8 +32,14 @@ deploy-local: $(VENV)/.ready
 style: $(VENV)/.ready
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: $(VENV)/.ready
-	$(BIN)/python bench/run.py
+# awscli (the deploy benchmark's baseline) pins its own botocore: a venv of its own
+.venv-bench/.ready:
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install $(PIP_FLAGS) awscli==1.46.3
+	touch $@
+
+bench: $(VENV)/.ready .venv-bench/.ready
+	$(BIN)/python bench/run.py --deploy
 
 clean:
 	rm -rf build .pytest_cache

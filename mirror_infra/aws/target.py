@@ -19,6 +19,10 @@ DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_LOCAL_PORT}"
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
+# every AWS call this process made, by "service.Operation" (the benchmark reads it)
+CALLS: Counter = Counter()
+
+
 def local_url() -> str:
     return os.environ.get(LOCAL_URL_VAR, DEFAULT_LOCAL_URL).rstrip("/")
 
@@ -85,7 +89,9 @@ class Target:
         return self._clients[service]
 
     def _count(self, model, **_: Any) -> None:
-        self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+        name = f"{model.service_model.service_name}.{model.name}"
+        self.calls[name] += 1
+        CALLS[name] += 1
 
     @cached_property
     def account_id(self) -> str:
