@@ -105,8 +105,10 @@ def _plan_json(plan) -> dict:
 
 def run_plan(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.deploy import plan as planning
+    from mirror_infra.deploy.apply import wait_if_busy
 
     dep = _open(args)
+    wait_if_busy(dep)
     result, bucket = _prepare(dep)
     plan = planning.create_plan(dep, result, bucket)
     plan.allowed = sorted(args.allow_replace)
