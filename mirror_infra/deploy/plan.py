@@ -331,12 +331,16 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> dict:
             "the templates in build/ changed since the plan was made; run 'plan' again"
         )
     info = stacks.describe(dep.cfn, dep.stack_name)
-    now = info.last_updated if info else None
-    if info is not None and info.status is StackStatus.REVIEW_IN_PROGRESS:
-        now = None if plan.create else now
-    if not plan.create and now != plan.stack_last_updated:
+    if plan.create:
+        if info is not None and info.status is not StackStatus.REVIEW_IN_PROGRESS:
+            raise StalePlanError(
+                f"{dep.stack_name} was created ({info.status}) since the plan was made; "
+                "run 'plan' again"
+            )
+    elif info is None or info.last_updated != plan.stack_last_updated:
+        now = info.last_updated if info else "deleted"
         raise StalePlanError(
-            f"{dep.stack_name} changed since the plan was made (updated {now}); run 'plan' again"
+            f"{dep.stack_name} changed since the plan was made (now {now}); run 'plan' again"
         )
     if plan.change_set_id is None:
         return {}
