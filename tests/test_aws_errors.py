@@ -37,6 +37,24 @@ CASES = [
     ("AccessDenied", "User is not authorized", AwsErrorKind.ACCESS_DENIED),
     ("ParameterAlreadyExists", "The parameter already exists.", AwsErrorKind.ALREADY_EXISTS),
     ("404", "Not Found", AwsErrorKind.NOT_FOUND),
+    ("NotFoundException", "Alias alias/x is not found.", AwsErrorKind.NOT_FOUND),
+    (
+        "NoSuchEntity",
+        "The role with name mirror-dissonance-staging-app-us-east-1 cannot be found.",
+        AwsErrorKind.NOT_FOUND,
+    ),
+    ("ResourceNotFound", "Dashboard does not exist", AwsErrorKind.NOT_FOUND),
+    ("NoSuchBucketPolicy", "The bucket policy does not exist", AwsErrorKind.NOT_FOUND),
+    (
+        "ServerSideEncryptionConfigurationNotFoundError",
+        "The server side encryption configuration was not found",
+        AwsErrorKind.NOT_FOUND,
+    ),
+    (
+        "NoSuchPublicAccessBlockConfiguration",
+        "The public access block configuration was not found",
+        AwsErrorKind.NOT_FOUND,
+    ),
     ("InternalFailure", "boom", AwsErrorKind.OTHER),
 ]
 

@@ -57,6 +57,13 @@ _CODE_RULES = {
     "404": AwsErrorKind.NOT_FOUND,
     "NotFound": AwsErrorKind.NOT_FOUND,
     "ResourceNotFoundException": AwsErrorKind.NOT_FOUND,
+    # the checks read configuration that may be missing; each service has its own code
+    "NotFoundException": AwsErrorKind.NOT_FOUND,  # KMS
+    "NoSuchEntity": AwsErrorKind.NOT_FOUND,  # IAM
+    "ResourceNotFound": AwsErrorKind.NOT_FOUND,  # CloudWatch GetDashboard
+    "NoSuchBucketPolicy": AwsErrorKind.NOT_FOUND,
+    "ServerSideEncryptionConfigurationNotFoundError": AwsErrorKind.NOT_FOUND,
+    "NoSuchPublicAccessBlockConfiguration": AwsErrorKind.NOT_FOUND,
 }
 
 

@@ -1,0 +1,159 @@
+"""What every check shares: the deployed environment's facts, KMS key references, and the
+pass/fail row that verify and smoke report."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
+from mirror_infra.deploy import stacks
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.errors import MirrorInfraError
+
+# the services the checks call; created up front because creating a client is not thread-safe
+SERVICES = ("cloudformation", "dynamodb", "kms", "ssm", "sns", "cloudwatch", "s3", "iam")
+
+
+class NotDeployedError(MirrorInfraError):
+    """The environment's root stack is missing or has no outputs to check against."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One pass/fail row with the evidence a reviewer needs (never a secret value)."""
+
+    name: str
+    ok: bool
+    evidence: str
+    problems: tuple[str, ...] = ()
+    link: str = ""
+
+
+class Evidence:
+    """Collects the facts of one row; a fact that is not as expected is also a problem."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.problems: list[str] = []
+
+    def fact(self, text: str) -> None:
+        self.parts.append(text)
+
+    def expect(self, ok: bool, shown: str, wanted: str) -> bool:
+        """Record `shown` (the live state); when not `ok`, say what was `wanted`."""
+        if ok:
+            self.parts.append(shown)
+        else:
+            self.parts.append(f"{shown} (expected {wanted})")
+            self.problems.append(f"{shown}, expected {wanted}")
+        return ok
+
+    def check(self, name: str, link: str = "") -> Check:
+        return Check(name, not self.problems, ", ".join(self.parts), tuple(self.problems), link)
+
+
+def failed(name: str, exc: ClientError) -> Check:
+    """The row for a check whose AWS call failed: the error code and message, one line."""
+    if classify(exc) is AwsErrorKind.NOT_FOUND:
+        text = f"not found ({error_code(exc)})"
+    else:
+        text = f"{error_code(exc)}: {' '.join(error_message(exc).split())}"
+    return Check(name, False, text, (text,))
+
+
+def guarded(name: str, run: Callable[[], Check]) -> Check:
+    """Run one row; an AWS error fails that row (with its code) instead of the whole command."""
+    try:
+        return run()
+    except ClientError as exc:
+        return failed(name, exc)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The deployed environment as the checks see it: the deployment and its root outputs."""
+
+    dep: Deployment
+    stack: stacks.StackInfo
+    keys: KeyRefs
+
+    @property
+    def key_arn(self) -> str:
+        return self.stack.outputs["KmsKeyArn"]
+
+    @property
+    def region(self) -> str:
+        return self.dep.target.region
+
+    def client(self, service: str):
+        return self.dep.target.client(service)
+
+
+def open_environment(dep: Deployment) -> Environment:
+    """The deployed environment, or NotDeployedError saying how to deploy it."""
+    for service in SERVICES:
+        dep.target.client(service)
+    info = stacks.describe(dep.cfn, dep.stack_name)
+    if info is None or "KmsKeyArn" not in info.outputs:
+        state = "does not exist" if info is None else f"is {info.status} without outputs"
+        raise NotDeployedError(
+            f"{dep.stack_name} {state} in {dep.target.region}; "
+            f"deploy it first with 'mirror-infra apply --env {dep.cfg.name}'"
+        )
+    return Environment(dep, info, KeyRefs(dep.target.client("kms"), info.outputs["KmsKeyArn"]))
+
+
+@dataclass
+class KeyRefs:
+    """Resolves a KMS key reference as AWS stores it (key id, key ARN, alias name or alias ARN)
+    to the key's ARN, and names the environment's key by its alias. Cached; thread-safe."""
+
+    kms: object
+    env_key_arn: str
+    _arns: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _aliases: list[str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def arn(self, ref: str | None) -> str | None:
+        """The key ARN behind `ref`, or None when it does not resolve."""
+        if not ref:
+            return None
+        if ref == self.env_key_arn:
+            return ref
+        with self._lock:
+            if ref in self._arns:
+                return self._arns[ref]
+        try:
+            found: str | None = self.kms.describe_key(KeyId=ref)["KeyMetadata"]["Arn"]
+        except ClientError as exc:
+            if classify(exc) not in (AwsErrorKind.NOT_FOUND, AwsErrorKind.ACCESS_DENIED):
+                raise
+            found = None
+        with self._lock:
+            self._arns[ref] = found
+        return found
+
+    def is_env_key(self, ref: str | None) -> bool:
+        return self.arn(ref) == self.env_key_arn
+
+    def aliases(self) -> list[str]:
+        """The aliases of the environment's key, sorted."""
+        if self._aliases is None:
+            pages = self.kms.get_paginator("list_aliases").paginate(KeyId=self.env_key_arn)
+            found = sorted(a["AliasName"] for page in pages for a in page["Aliases"])
+            with self._lock:
+                self._aliases = found
+        return list(self._aliases)
+
+    def shown(self, ref: str | None) -> str:
+        """How a row names the key `ref` points at: the environment's alias, or the raw ref."""
+        if not ref:
+            return "no key"
+        if self.is_env_key(ref):
+            aliases = self.aliases()
+            return aliases[0] if aliases else self.env_key_arn
+        return ref

@@ -1,0 +1,274 @@
+"""`smoke`: the seed's tests (put/get/delete an item, publish a test notification) plus the
+Phase Mirror application's own access patterns, against the live environment.
+
+Every run writes under a fresh id with a short TTL, and removes everything it wrote in a
+`finally` — when a step fails, and when the run is interrupted. Nonce values are read (the
+application reads them the same way) and checked for shape, never kept or shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.checks.base import Check, Environment, failed
+from mirror_infra.deploy import nonce
+from templates_src.dynamodb import TTL_ATTRIBUTE
+
+TTL_SECONDS = 3600  # the safety net if a cleanup ever fails: DynamoDB expires the items
+GSI_TIMEOUT = 30.0  # a GSI is eventually consistent; AWS usually propagates in well under 1 s
+OBJECT_PREFIX = "mirror-infra-smoke/"
+_NONCE_VALUE = re.compile(r"[0-9a-f]{64}")
+
+
+class StepFailed(Exception):
+    """A smoke step saw something other than what it wrote."""
+
+
+@dataclass
+class Cleanup:
+    """What a run wrote, registered before each write, undone newest first."""
+
+    actions: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    def add(self, what: str, undo: Callable[[], None]) -> None:
+        self.actions.append((what, undo))
+
+    def run(self) -> Check:
+        left: list[str] = []
+        for what, undo in reversed(self.actions):
+            try:
+                undo()
+            except ClientError as exc:
+                left.append(f"{what} ({exc.response.get('Error', {}).get('Code', 'error')})")
+        removed = len(self.actions) - len(left)
+        if left:
+            return Check("cleanup", False, f"left behind: {'; '.join(left)}", tuple(left))
+        return Check("cleanup", True, f"removed all {removed} test record(s)")
+
+
+@dataclass
+class Smoke:
+    """One smoke run against the environment (use `run()`)."""
+
+    env: Environment
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    clock: Callable[[], float] = time.time
+    gsi_timeout: float = GSI_TIMEOUT
+    cleanup: Cleanup = field(default_factory=Cleanup)
+
+    @property
+    def names(self):
+        return self.env.dep.names
+
+    @property
+    def expires_at(self) -> dict:
+        return {"N": str(int(self.clock()) + TTL_SECONDS)}
+
+    def _ddb(self):
+        return self.env.client("dynamodb")
+
+    def _forget_item(self, table: str, key: dict) -> None:
+        """Register the item's deletion (idempotent), before it is written."""
+        self.cleanup.add(
+            f"{table} item {key}", lambda: self._ddb().delete_item(TableName=table, Key=key)
+        )
+
+    def _read(self, table: str, key: dict) -> dict | None:
+        return self._ddb().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def item_roundtrip(self) -> str:
+        """The seed's test: put, get and delete an item in fp-events."""
+        table = self.names.fp_events_table
+        key = {"pk": {"S": f"smoke#{self.run_id}"}, "sk": {"S": "test"}}
+        self._forget_item(table, key)
+        self._ddb().put_item(
+            TableName=table, Item={**key, "note": {"S": "smoke"}, TTL_ATTRIBUTE: self.expires_at}
+        )
+        if self._read(table, key) is None:
+            raise StepFailed("the item just written could not be read back")
+        self._ddb().delete_item(TableName=table, Key=key)
+        if self._read(table, key) is not None:
+            raise StepFailed("the item is still there after DeleteItem")
+        return f"{table}: put, get, delete ok"
+
+    def notification(self) -> str:
+        """The seed's test alert, published to the ops-alerts topic."""
+        subject = f"[TEST] {self.names.env.capitalize()} Alert"
+        answer = self.env.client("sns").publish(
+            TopicArn=self.env.stack.outputs["SnsTopicArn"],
+            Subject=subject,
+            Message=f"Test alert from mirror-infra smoke (run {self.run_id}) "
+            f"in {self.names.env}; no action needed.",
+        )
+        return f"published {subject!r} (message {answer['MessageId']})"
+
+    def finding_index(self) -> str:
+        """Write an fp event with its GSI keys and find it through FindingIndex."""
+        table = self.names.fp_events_table
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock()))
+        event_id = uuid.uuid4().hex
+        finding = f"finding#smoke-{self.run_id}"
+        key = {
+            "pk": {"S": f"rule#smoke-{self.run_id}"},
+            "sk": {"S": f"event#{stamp}#{event_id}"},
+        }
+        self._forget_item(table, key)
+        self._ddb().put_item(
+            TableName=table,
+            Item={
+                **key,
+                "gsi1pk": {"S": finding},
+                "gsi1sk": {"S": f"event#{stamp}#{event_id}"},
+                TTL_ATTRIBUTE: self.expires_at,
+            },
+        )
+
+        def query() -> list[dict]:
+            return self._ddb().query(
+                TableName=table,
+                IndexName="FindingIndex",
+                KeyConditionExpression="gsi1pk = :f",
+                ExpressionAttributeValues={":f": {"S": finding}},
+            )["Items"]
+
+        try:
+            items = poll(query, bool, self.env.dep.backoff, self.gsi_timeout)
+        except Timeout:
+            raise StepFailed(
+                f"the event was not visible in FindingIndex after {self.gsi_timeout:.0f}s"
+            ) from None
+        if [i["sk"]["S"] for i in items] != [key["sk"]["S"]]:
+            raise StepFailed(f"FindingIndex returned {len(items)} item(s), expected the 1 written")
+        return f"{table}: event written, found by FindingIndex ({finding})"
+
+    def block_counter(self) -> str:
+        """Increment a circuit-breaker counter twice with UpdateItem ADD and read 2 back."""
+        table = self.names.block_counter_table
+        key = {"bucketKey": {"S": f"smoke#{self.run_id}"}}
+        self._forget_item(table, key)
+        for _ in range(2):
+            self._ddb().update_item(
+                TableName=table,
+                Key=key,
+                UpdateExpression="ADD blockCount :one SET #ttl = :exp",
+                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
+                ExpressionAttributeValues={":one": {"N": "1"}, ":exp": self.expires_at},
+            )
+        item = self._read(table, key) or {}
+        count = item.get("blockCount", {}).get("N")
+        if count != "2":
+            raise StepFailed(f"blockCount is {count} after two increments, expected 2")
+        return f"{table}: blockCount 2 after two ADDs"
+
+    def consent(self) -> str:
+        """Write and read a consent record keyed by the hashed organisation id."""
+        table = self.names.consent_table
+        org = hashlib.sha256(f"smoke-{self.run_id}".encode()).hexdigest()
+        key = {"pk": {"S": f"org#{org}"}, "sk": {"S": f"consent#smoke#{self.run_id}"}}
+        self._forget_item(table, key)
+        item = {**key, "granted": {"BOOL": True}, TTL_ATTRIBUTE: self.expires_at}
+        self._ddb().put_item(TableName=table, Item=item)
+        if self._read(table, key) != item:
+            raise StepFailed("the consent record read back differs from the one written")
+        return f"{table}: consent record written and read"
+
+    def nonce(self) -> str:
+        """Read every nonce version by path, decrypted, as the application does; check shape."""
+        ssm = self.env.client("ssm")
+        expected = {v.name for v in nonce.versions(ssm, self.names)}
+        if not expected:
+            raise StepFailed(f"no nonce under {self.names.nonce_path}")
+        pages = ssm.get_paginator("get_parameters_by_path").paginate(
+            Path=self.names.nonce_path, Recursive=True, WithDecryption=True
+        )
+        read: set[str] = set()
+        malformed: list[str] = []
+        for page in pages:
+            for p in page["Parameters"]:
+                if p["Name"] in expected:
+                    read.add(p["Name"])
+                    if p["Type"] != "SecureString" or not _NONCE_VALUE.fullmatch(p["Value"]):
+                        malformed.append(p["Name"])  # the name only: values are never kept
+        if expected - read:
+            raise StepFailed(f"not readable by path: {', '.join(sorted(expected - read))}")
+        if malformed:
+            raise StepFailed(
+                f"not a SecureString of 64 hex characters: {', '.join(sorted(malformed))}"
+            )
+        return f"{len(read)} version(s) read by path with decryption, each 64 hex characters"
+
+    def baseline_object(self) -> str:
+        """Write and read an object in the baselines bucket (encrypted by the bucket default)."""
+        s3 = self.env.client("s3")
+        bucket = self.names.baselines_bucket(self.env.dep.target.account_id, self.env.region)
+        key = f"{OBJECT_PREFIX}{self.run_id}.json"
+        body = f'{{"smoke": "{self.run_id}"}}'.encode()
+        self.cleanup.add(f"s3://{bucket}/{key}", lambda: delete_every_version(s3, bucket, key))
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+        got = s3.get_object(Bucket=bucket, Key=key)
+        if got["Body"].read() != body:
+            raise StepFailed("the object read back differs from the one written")
+        return f"s3://{bucket}/{key}: written and read ({got.get('ServerSideEncryption', 'none')})"
+
+    # --- the run -------------------------------------------------------------------------
+
+    def steps(self) -> list[tuple[str, Callable[[], str]]]:
+        return [
+            ("fp-events put/get/delete", self.item_roundtrip),
+            ("SNS test notification", self.notification),
+            ("fp event via FindingIndex", self.finding_index),
+            ("block counter ADD", self.block_counter),
+            ("consent record", self.consent),
+            ("nonce by path", self.nonce),
+            ("baselines object", self.baseline_object),
+        ]
+
+    def run(self) -> list[Check]:
+        """Every step (a failed step does not stop the others), then the cleanup row."""
+        results: list[Check] = []
+        try:
+            for name, step in self.steps():
+                try:
+                    results.append(Check(name, True, step()))
+                except StepFailed as exc:
+                    results.append(Check(name, False, str(exc), (str(exc),)))
+                except ClientError as exc:
+                    results.append(failed(name, exc))
+        finally:
+            cleaned = self.cleanup.run()
+        return [*results, cleaned]
+
+
+def delete_every_version(s3, bucket: str, key: str) -> None:
+    """Remove the object for good: every version and delete marker, not just the latest."""
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+    doomed = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for page in pages
+        for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))
+        if v["Key"] == key
+    ]
+    for entry in doomed:
+        s3.delete_object(Bucket=bucket, **entry)
+    if not doomed:
+        try:
+            s3.delete_object(Bucket=bucket, Key=key)  # an unversioned bucket, or nothing written
+        except ClientError as exc:
+            if classify(exc) is not AwsErrorKind.NOT_FOUND:
+                raise
+
+
+def smoke(env: Environment) -> list[Check]:
+    """Run the smoke tests once; the last row says whether everything written was removed."""
+    return Smoke(env).run()
