@@ -261,7 +261,11 @@ def run_apply(args: argparse.Namespace) -> ExitCode:
                 planning.discard(dep, plan)
             raise
         execution = applying.start(dep, plan, allowed)
-        finished = _follow(dep, execution, EventPrinter(len(plan.changes)))
+        try:
+            finished = _follow(dep, execution, EventPrinter(len(plan.changes)))
+        finally:
+            if plan.destructive():
+                applying.restore_stack_policies(dep)
         if not finished.ok:
             _report_failure(dep, finished)
         ui.err.print(f"{dep.stack_name}: {finished.status} ({finished.events} events)")

@@ -144,6 +144,15 @@ def continue_rollback(dep: Deployment, skip: list[str]) -> Execution:
     return execution
 
 
+def restore_stack_policies(dep: Deployment) -> None:
+    """Put the full stack policies back (after an apply that lifted them, whatever its end)."""
+    if not dep.cfg.data_safety.stack_policy:
+        return
+    info = stacks.describe(dep.cfn, dep.stack_name)
+    if info is not None and not info.status.in_progress:
+        protection.apply_stack_policies(dep.cfn, info.stack_id)
+
+
 @dataclass(frozen=True)
 class Finish:
     nonce_name: str
