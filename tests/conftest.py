@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.localaws_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 ENVS = ("staging", "production")
 

@@ -1,0 +1,63 @@
+"""`mirror-infra local start|stop|status`: the local AWS in the background."""
+
+from __future__ import annotations
+
+import argparse
+from urllib.parse import urlparse
+
+from mirror_infra import ui
+from mirror_infra.aws.target import LOCAL_URL_VAR, local_url
+from mirror_infra.errors import ExitCode
+
+
+def _default_port() -> int:
+    return urlparse(local_url()).port or 4590
+
+
+def run_start(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.localaws import daemon
+
+    running = daemon.start(args.port)
+    ui.out.print(f"local AWS running at {running.url} (pid {running.pid}, log {running.log})")
+    if running.url != local_url():
+        ui.out.print(f"point commands at it: export {LOCAL_URL_VAR}={running.url}")
+    return ExitCode.OK
+
+
+def run_stop(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.localaws import daemon
+
+    stopped = daemon.stop()
+    if stopped is None:
+        ui.out.print("local AWS not running (nothing to stop)")
+    else:
+        ui.out.print(f"local AWS at {stopped.url} stopped (pid {stopped.pid})")
+    return ExitCode.OK
+
+
+def run_status(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.localaws import daemon
+
+    running = daemon.status()
+    if running is None:
+        ui.out.print(f"local AWS not running (would listen at {local_url()})")
+        return ExitCode.ERROR
+    state = "running" if daemon.answers(running.url) else "running but not answering"
+    ui.out.print(f"local AWS {state} at {running.url} (pid {running.pid})")
+    return ExitCode.OK
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("local", help="start, stop or inspect the local AWS (moto on loopback)")
+    verbs = p.add_subparsers(dest="local_verb", required=True, metavar="VERB")
+    start = verbs.add_parser("start", help="run the local AWS in the background")
+    start.add_argument(
+        "--port", type=int, default=_default_port(), help=f"port (default from {LOCAL_URL_VAR})"
+    )
+    start.set_defaults(handler=run_start)
+    verbs.add_parser("stop", help="stop the local AWS this directory started").set_defaults(
+        handler=run_stop
+    )
+    verbs.add_parser("status", help="say whether the local AWS runs, and where").set_defaults(
+        handler=run_status
+    )

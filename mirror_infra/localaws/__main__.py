@@ -1,0 +1,32 @@
+"""`python -m mirror_infra.localaws serve --port N`: the local AWS in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+
+from mirror_infra.aws.target import DEFAULT_LOCAL_PORT
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mirror_infra.localaws")
+    sub = parser.add_subparsers(dest="verb", required=True)
+    serve = sub.add_parser("serve", help="run the local AWS until stopped")
+    serve.add_argument("--port", type=int, default=DEFAULT_LOCAL_PORT)
+    serve.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+
+    from mirror_infra.localaws.server import LocalAws
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server = LocalAws(host=args.host, port=args.port)
+    print(f"local AWS listening on http://{args.host}:{args.port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""`install()`: apply every correction of this package to moto, once per process."""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Route CloudFormation to this package's engine and apply the service corrections.
+
+    Idempotent. Applied in-process: a server started after this call has every fix.
+    """
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from moto.cloudformation.responses import CloudFormationResponse
+
+        from mirror_infra.localaws.cfn import api
+        from mirror_infra.localaws.services import s3, sns
+
+        for name, handler in api.HANDLERS.items():
+            setattr(CloudFormationResponse, name, handler)
+        # these handlers answer in the API's own shape; moto's reshaping would break it
+        CloudFormationResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER = {
+            path: transform
+            for path, transform in CloudFormationResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER.items()
+            if path.startswith("DescribeStackSet")
+        }
+        sns.install()
+        s3.install()
+        _installed = True
+
+
+def installed() -> bool:
+    return _installed
