@@ -31,6 +31,8 @@ class Check:
     evidence: str
     problems: tuple[str, ...] = ()
     link: str = ""
+    # what passes but needs a person's attention (an email subscription awaiting confirmation)
+    warnings: tuple[str, ...] = ()
 
 
 class Evidence:
@@ -39,6 +41,7 @@ class Evidence:
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.problems: list[str] = []
+        self.warnings: list[str] = []
 
     def fact(self, text: str) -> None:
         self.parts.append(text)
@@ -52,8 +55,20 @@ class Evidence:
             self.problems.append(f"{shown}, expected {wanted}")
         return ok
 
+    def warn(self, text: str) -> None:
+        """A fact that does not fail the row but that someone has to act on."""
+        self.parts.append(text)
+        self.warnings.append(text)
+
     def check(self, name: str, link: str = "") -> Check:
-        return Check(name, not self.problems, ", ".join(self.parts), tuple(self.problems), link)
+        return Check(
+            name,
+            not self.problems,
+            ", ".join(self.parts),
+            tuple(self.problems),
+            link,
+            tuple(self.warnings),
+        )
 
 
 def failed(name: str, exc: ClientError) -> Check:

@@ -30,16 +30,23 @@ def _rows(title: str, checks, as_json: bool, env) -> ExitCode:
             }
         )
     else:
-        rows = [
-            [c.name, "[green]PASS[/]" if c.ok else "[bold red]FAIL[/]", c.evidence] for c in checks
-        ]
+        rows = [[c.name, _result(c), c.evidence] for c in checks]
         ui.out.print(ui.table(title, ["Check", "Result", "Evidence"], rows))
         for c in checks:
             if c.link:
                 ui.out.print(f"{c.name}: {c.link}", markup=False)
         passed = sum(c.ok for c in checks)
-        ui.out.print(f"{passed}/{len(checks)} passed")
+        warned = sum(bool(c.ok and c.warnings) for c in checks)
+        ui.out.print(
+            f"{passed}/{len(checks)} passed" + (f", {warned} with a warning" if warned else "")
+        )
     return ExitCode.OK if ok else ExitCode.ERROR
+
+
+def _result(check) -> str:
+    if not check.ok:
+        return "[bold red]FAIL[/]"
+    return "[yellow]WARN[/]" if check.warnings else "[green]PASS[/]"
 
 
 def run_verify(args: argparse.Namespace) -> ExitCode:

@@ -1,0 +1,272 @@
+"""verify, smoke and drift against the environment the real CLI deployed on the local AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from mirror_infra.deploy import nonce
+from mirror_infra.names import Names
+
+NAMES = Names("staging")
+NONCE = NAMES.nonce_parameter(1)
+ALARM = NAMES.alarm("fp-events-read-throttle")
+# what put_metric_alarm takes back from describe_alarms
+_ALARM_FIELDS = (
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "Dimensions",
+    "Period",
+    "EvaluationPeriods",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+)
+
+
+def bucket(d) -> str:
+    return NAMES.baselines_bucket("123456789012", "us-east-1")
+
+
+def set_pitr(d, enabled: bool) -> None:
+    d.client("dynamodb").update_continuous_backups(
+        TableName=NAMES.fp_events_table,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled},
+    )
+
+
+def set_threshold(d, threshold: float) -> None:
+    cw = d.client("cloudwatch")
+    [alarm] = cw.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+    cw.put_metric_alarm(
+        **{**{k: alarm[k] for k in _ALARM_FIELDS if k in alarm}, "Threshold": threshold}
+    )
+
+
+def set_versioning(d, status: str) -> None:
+    d.client("s3").put_bucket_versioning(
+        Bucket=bucket(d), VersioningConfiguration={"Status": status}
+    )
+
+
+def delete_nonce(d) -> None:
+    d.client("ssm").delete_parameter(Name=NONCE)
+
+
+def recreate_nonce(d) -> None:
+    key = d.client("kms").describe_key(KeyId=NAMES.key_alias)["KeyMetadata"]["Arn"]
+    nonce.ensure(d.client("ssm"), NAMES, key)
+
+
+@dataclass(frozen=True)
+class Change:
+    """An out-of-band change, how to undo it, and where verify and drift must show it."""
+
+    id: str
+    make: Callable
+    undo: Callable
+    row: str
+    stack: str
+    resource: str
+    property: str  # a part of the reported property path
+
+
+CHANGES = [
+    Change(
+        "pitr-off",
+        lambda d: set_pitr(d, False),
+        lambda d: set_pitr(d, True),
+        "table fp-events",
+        "Dynamodb",
+        "FpEventsTable",
+        "PointInTimeRecoveryEnabled",
+    ),
+    Change(
+        "alarm-threshold",
+        lambda d: set_threshold(d, 50),
+        lambda d: set_threshold(d, 10),
+        "alarm fp-events-read-throttle",
+        "Monitoring",
+        "FpEventsReadThrottleAlarm",
+        "Threshold",
+    ),
+    Change(
+        "versioning-suspended",
+        lambda d: set_versioning(d, "Suspended"),
+        lambda d: set_versioning(d, "Enabled"),
+        "baselines bucket",
+        "Storage",
+        "BaselinesBucket",
+        "VersioningConfiguration",
+    ),
+    Change(
+        "nonce-deleted",
+        delete_nonce,
+        recreate_nonce,
+        "SSM nonce",
+        "(out of band)",
+        NONCE,
+        "(resource)",
+    ),
+]
+
+
+def assert_only(d, change: Change) -> None:
+    """verify fails on exactly the change's row; drift reports exactly that resource."""
+    verify = d.run("verify", "--json")
+    assert verify.code == 1
+    failing = {c["name"]: c for c in verify.json["checks"] if not c["ok"]}
+    assert set(failing) == {change.row}, failing
+    assert failing[change.row]["problems"], "a failing row says what is wrong"
+
+    drift = d.run("drift", "--json")
+    assert drift.code == 2, drift.err
+    report = drift.json
+    assert report["errors"] == []
+    assert {(x["stack"], x["resource"]) for x in report["differences"]} == {
+        (change.stack, change.resource)
+    }, report["differences"]
+    assert any(change.property in x["property"] for x in report["differences"])
+
+
+def test_after_apply_every_verify_row_passes(green):
+    result = green.run("verify")
+    assert result.code == 0, result.out
+    assert "FAIL" not in result.out
+    assert (
+        "dashboard: https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
+        "#dashboards:name=mirror-dissonance-staging" in result.out
+    )
+    rows = green.run("verify", "--json").json["checks"]
+    assert {r["name"] for r in rows} >= {
+        "table fp-events",
+        "table consent",
+        "table block-counter",
+        "KMS key",
+        "SSM nonce",
+        "alarm fp-events-read-throttle",
+        "alarm fp-events-write-throttle",
+        "alarm ssm-parameter-failures",
+        "alarm circuit-breaker-triggered",
+        "SNS topic",
+        "SNS subscriptions",
+        "dashboard",
+        "baselines bucket",
+        "application role",
+    }
+    evidence = {r["name"]: r["evidence"] for r in rows}
+    assert "PITR ENABLED, SSE KMS alias/mirror-dissonance-staging" in evidence["table fp-events"]
+    assert "TTL expiresAt ENABLED, GSI FindingIndex ACTIVE" in evidence["table fp-events"]
+    # nobody can click the link the local AWS would send: pending, shown, and not a failure
+    assert "email ops-alerts@example.com PendingConfirmation" in evidence["SNS subscriptions"]
+    assert "WARN" in result.out
+
+
+def test_after_apply_every_stack_is_in_sync(green):
+    result = green.run("drift", "--json")
+    assert result.code == 0, result.err
+    report = result.json
+    assert [s["stack"] for s in report["stacks"]] == [
+        "mirror-dissonance-staging",
+        "Kms",
+        "Dynamodb",
+        "Monitoring",
+        "Storage",
+        "Iam",
+    ]
+    assert all(s["detection"] == "DETECTION_COMPLETE" for s in report["stacks"])
+    assert report["differences"] == []
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.id for c in CHANGES])
+def test_out_of_band_change_fails_its_row_and_is_drift(green, change):
+    change.make(green)
+    try:
+        assert_only(green, change)
+    finally:
+        change.undo(green)
+
+
+def test_nothing_secret_is_printed(green):
+    value = green.client("ssm").get_parameter(Name=NONCE, WithDecryption=True)["Parameter"]["Value"]
+    for command in ("verify", "smoke", "drift"):
+        for extra in ((), ("--json",)):
+            result = green.run(command, *extra)
+            assert value not in result.out + result.err, command
+
+
+# --- smoke ---------------------------------------------------------------------------------
+
+
+def leftovers(d) -> dict[str, int]:
+    """Items in the three tables and object versions/delete markers in the baselines bucket."""
+    ddb = d.client("dynamodb")
+    found = {table: ddb.scan(TableName=table)["Count"] for table in NAMES.tables}
+    versions = d.client("s3").list_object_versions(Bucket=bucket(d))
+    found["objects"] = len(versions.get("Versions", [])) + len(versions.get("DeleteMarkers", []))
+    return {k: v for k, v in found.items() if v}
+
+
+def test_smoke_passes_and_leaves_nothing_behind(green):
+    result = green.run("smoke", "--json")
+    assert result.code == 0, result.out
+    names = [c["name"] for c in result.json["checks"]]
+    assert names == [
+        "fp-events put/get/delete",
+        "SNS test notification",
+        "fp event via FindingIndex",
+        "block counter ADD",
+        "consent record",
+        "nonce by path",
+        "baselines object",
+        "cleanup",
+    ]
+    assert "'[TEST] Staging Alert'" in result.json["checks"][1]["evidence"]
+    assert leftovers(green) == {}
+
+
+def test_smoke_cleans_up_after_a_failed_step(green, monkeypatch):
+    from mirror_infra.checks.smoke import Smoke, StepFailed
+
+    counter = Smoke.block_counter
+
+    def fails_after_writing(self):
+        counter(self)
+        raise StepFailed("injected failure")
+
+    monkeypatch.setattr(Smoke, "block_counter", fails_after_writing)
+    result = green.run("smoke", "--json")
+
+    assert result.code == 1
+    failing = [c["name"] for c in result.json["checks"] if not c["ok"]]
+    assert failing == ["block counter ADD"]
+    assert leftovers(green) == {}
+
+
+def test_smoke_cleans_up_when_interrupted(green, monkeypatch):
+    from mirror_infra.checks.smoke import Smoke
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    # the object is the last write; the interruption comes after everything else was written
+    original = Smoke.baseline_object
+
+    def write_then_interrupt(self):
+        original(self)
+        interrupted(self)
+
+    monkeypatch.setattr(Smoke, "baseline_object", write_then_interrupt)
+    result = green.run("smoke")
+
+    assert result.code == 130
+    assert leftovers(green) == {}
