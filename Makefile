@@ -5,11 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
+TASKCAT_VENV := .venv-taskcat
 PIP_FLAGS := --disable-pip-version-check -q
 
 .PHONY: setup test deploy-local style bench clean constraints
 
-setup: $(VENV)/.ready $(CHECKOV_VENV)/.ready
+setup: $(VENV)/.ready $(CHECKOV_VENV)/.ready $(TASKCAT_VENV)/.ready
 
 $(VENV)/.ready: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,12 @@ $(VENV)/.ready: pyproject.toml constraints.txt
 $(CHECKOV_VENV)/.ready: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-checkov.txt
+	touch $@
+
+# taskcat pins jsonschema<4 and urllib3<2 (moto 5 needs newer), so it too gets its own
+$(TASKCAT_VENV)/.ready: requirements-taskcat.txt
+	$(PYTHON) -m venv $(TASKCAT_VENV)
+	$(TASKCAT_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-taskcat.txt
 	touch $@
 
 test: setup

@@ -12,12 +12,19 @@ from mirror_infra.commands import build as build_commands
 from mirror_infra.commands import check as check_commands
 from mirror_infra.commands import deploy as deploy_commands
 from mirror_infra.commands import local as local_commands
+from mirror_infra.commands import taskcat as taskcat_commands
 from mirror_infra.errors import ExitCode, MirrorInfraError
 
 LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
 
 # each module adds its verbs with register(subparsers, common); handlers return an ExitCode
-COMMAND_MODULES = [build_commands, deploy_commands, check_commands, local_commands]
+COMMAND_MODULES = [
+    build_commands,
+    deploy_commands,
+    check_commands,
+    taskcat_commands,
+    local_commands,
+]
 
 
 def common(read_state: bool = False, change_state: bool = False) -> argparse.ArgumentParser:

@@ -1,0 +1,262 @@
+"""`mirror-infra taskcat`: the taskcat multi-region tests, and upgrade tests (--upgrade-from)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from mirror_infra import ui
+from mirror_infra.errors import ExitCode, MirrorInfraError
+
+
+class MultiRegionFailed(MirrorInfraError):
+    """A multi-region or upgrade test failed in at least one region."""
+
+
+def _regions(args: argparse.Namespace, default: list[str]) -> list[str]:
+    if args.regions:
+        return [r.strip() for r in args.regions.split(",") if r.strip()]
+    return [args.region] if args.region else list(default)
+
+
+def _target_line(args: argparse.Namespace, region: str) -> str:
+    from mirror_infra.aws.target import Target
+
+    return Target.resolve(region, args.local, args.profile).describe()
+
+
+# --- taskcat --------------------------------------------------------------------------------
+
+
+def run_taskcat(args: argparse.Namespace) -> ExitCode:
+    if args.upgrade_from:
+        return run_upgrade(args)
+    from mirror_infra.aws.target import local_url
+    from mirror_infra.build import build
+    from mirror_infra.config import load
+    from mirror_infra.multiregion import project as taskcat_project
+    from mirror_infra.multiregion import run as taskcat
+
+    cfg = load(args.env)
+    project = taskcat_project.load(Path(args.config))
+    tests = project.tests_of(cfg.name)
+    regions = _regions(args, list(dict.fromkeys(r for t in tests for r in t.regions)))
+    result = build(cfg.name)
+    ui.err.print(
+        f"taskcat: {', '.join(t.name for t in tests)} ({cfg.name}, {len(result.files)} "
+        f"templates) in {', '.join(regions)} on {_target_line(args, regions[0])}"
+    )
+    settings = taskcat.Settings(
+        local_url=local_url() if args.local else None,
+        profile=args.profile,
+        keep=args.keep,
+        lint=not args.no_lint,
+    )
+    echo = None if args.json else (lambda line: ui.err.print(line, markup=False))
+    outcome = taskcat.run(
+        project, {cfg.name: cfg}, regions, Path(args.output_dir), settings, echo=echo
+    )
+    rows = [
+        [
+            r.test,
+            r.region,
+            r.stack_name,
+            r.status,
+            r.final_status,
+            "pass" if r.passed else "FAIL",
+            "; ".join(r.problems),
+        ]
+        for r in outcome.regions
+    ]
+    if args.json:
+        ui.print_json(
+            {
+                "passed": outcome.passed,
+                "report": str(outcome.report),
+                "regions": [
+                    {
+                        "test": r.test,
+                        "region": r.region,
+                        "stack": r.stack_name,
+                        "status": r.status,
+                        "final_status": r.final_status,
+                        "passed": r.passed,
+                        "problems": list(r.problems),
+                    }
+                    for r in outcome.regions
+                ],
+            }
+        )
+    else:
+        columns = ["Test", "Region", "Stack", "Created", "After clean-up", "Result", "Problems"]
+        ui.out.print(ui.table("taskcat results", columns, rows))
+        report = outcome.report if outcome.report.is_file() else "not written"
+        ui.out.print(f"report: {report}; log: {outcome.output_dir / 'taskcat.log'}")
+    if not outcome.passed:
+        failed = [r.region for r in outcome.regions if not r.passed] or regions
+        raise MultiRegionFailed(
+            f"taskcat failed in {', '.join(failed)}"
+            + (f" ({outcome.error})" if outcome.error else "")
+            + f"; see {Path(args.output_dir) / 'taskcat.log'}"
+        )
+    return ExitCode.OK
+
+
+# --- upgrade --------------------------------------------------------------------------------
+
+
+def _change_rows(changes) -> list[list[str]]:
+    return [
+        [
+            c.action,
+            "  " * c.depth + c.logical_id,
+            c.resource_type,
+            c.replacement,
+            ", ".join(c.properties),
+            c.risk.value,
+        ]
+        for c in changes
+    ]
+
+
+def run_upgrade(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.build import build
+    from mirror_infra.config import load
+    from mirror_infra.multiregion import upgrade
+
+    cfg = load(args.env)
+    regions = _regions(args, cfg.test_regions)
+    current = build(cfg.name)
+    ui.err.print(
+        f"upgrade test: {cfg.name} from {args.upgrade_from} to the working tree in "
+        f"{', '.join(regions)} on {_target_line(args, regions[0])}"
+    )
+    with tempfile.TemporaryDirectory(prefix="mirror-infra-upgrade-") as scratch:
+        previous = upgrade.previous_build(
+            args.upgrade_from, cfg.name, Path(scratch), Path(args.git_repo)
+        )
+        results = upgrade.run(
+            cfg.name,
+            regions,
+            previous,
+            current,
+            args.local,
+            args.profile,
+            set(args.allow_replace),
+            args.keep,
+        )
+    if args.json:
+        ui.print_json(
+            {
+                "passed": all(r.passed for r in results),
+                "regions": [
+                    {
+                        "region": r.region,
+                        "previous": r.previous_status,
+                        "status": r.status,
+                        "passed": r.passed,
+                        "changes": [
+                            {
+                                "action": c.action,
+                                "resource": c.qualified_id,
+                                "type": c.resource_type,
+                                "replacement": c.replacement,
+                                "risk": c.risk.value,
+                            }
+                            for c in r.changes
+                        ],
+                        "destructive": [c.qualified_id for c in r.destructive],
+                        "refused": [c.qualified_id for c in r.refused],
+                        "problems": r.problems,
+                        "error": r.error,
+                        "cleaned": r.cleaned,
+                    }
+                    for r in results
+                ],
+            }
+        )
+    else:
+        for r in results:
+            title = f"{r.region}: {len(r.changes)} change(s), {len(r.destructive)} destructive"
+            if not r.changes:
+                ui.out.print(f"{title} (the change set was empty)")
+                continue
+            columns = ["Action", "Logical ID", "Type", "Replacement", "Properties", "Risk"]
+            ui.out.print(ui.table(title, columns, _change_rows(r.changes)))
+        summary = [
+            [
+                r.region,
+                r.previous_status,
+                r.status,
+                len(r.changes),
+                ", ".join(c.qualified_id for c in r.destructive) or "none",
+                r.cleaned,
+                "pass" if r.passed else "FAIL",
+                "; ".join([r.error, *r.problems]).strip("; "),
+            ]
+            for r in results
+        ]
+        columns = [
+            "Region",
+            "Previous",
+            "Upgrade",
+            "Changes",
+            "Replaces/deletes data",
+            "After clean-up",
+            "Result",
+            "Problems",
+        ]
+        ui.out.print(ui.table("Upgrade test", columns, summary))
+    failed = [r for r in results if not r.passed]
+    if failed:
+        refused = sorted({c.logical_id for r in failed for c in r.refused})
+        hint = (
+            "; if intended, name them: " + " ".join(f"--allow-replace {n}" for n in refused)
+            if refused
+            else ""
+        )
+        raise MultiRegionFailed(
+            f"upgrade test failed in {', '.join(r.region for r in failed)}{hint}"
+        )
+    return ExitCode.OK
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "taskcat",
+        parents=[common(read_state=True)],
+        help="run the taskcat multi-region tests (taskcat.yml); --upgrade-from tests upgrades",
+        description=(
+            "Runs taskcat.yml's tests of --env with the real taskcat (in .venv-taskcat), every "
+            "region at once: creates the stacks, checks each region's outputs, deletes them and "
+            "writes the HTML report, offline with --local. With --upgrade-from, deploys that "
+            "version in every region, then plans and applies the current one and reports what "
+            "each change set changes and whether it would replace or delete data."
+        ),
+    )
+    p.add_argument("--regions", help="comma-separated regions (default: the test's regions)")
+    p.add_argument("--config", default="taskcat.yml", help="taskcat project file")
+    p.add_argument(
+        "--output-dir",
+        default="taskcat_outputs",
+        help="report, logs and results (default: %(default)s)",
+    )
+    p.add_argument("--keep", action="store_true", help="leave the stacks in place afterwards")
+    p.add_argument("--no-lint", action="store_true", help="skip taskcat's own cfn-lint pass")
+    p.add_argument(
+        "--upgrade-from",
+        metavar="REF_OR_DIR",
+        help="upgrade test: a git ref (HEAD~1, v1.2) or a saved build directory",
+    )
+    p.add_argument(
+        "--git-repo", default=".", help="upgrade test: the repository of the ref (default: .)"
+    )
+    p.add_argument(
+        "--allow-replace",
+        action="append",
+        default=[],
+        metavar="LOGICAL_ID",
+        help="upgrade test: a destructive change that is intended (repeatable)",
+    )
+    p.set_defaults(handler=run_taskcat)
