@@ -32,9 +32,19 @@ $(TASKCAT_VENV)/.ready: requirements-taskcat.txt
 test: setup
 	AWS_EC2_METADATA_DISABLED=true $(BIN)/pytest -q
 
+# the main job on the local AWS; the server keeps running for more commands ('mirror-infra local
+# stop' ends it)
 deploy-local: $(VENV)/.ready
+	AWS_EC2_METADATA_DISABLED=true; export AWS_EC2_METADATA_DISABLED; \
+	$(BIN)/mirror-infra local status >/dev/null 2>&1 || $(BIN)/mirror-infra local start
 	$(BIN)/mirror-infra build --all
 	$(BIN)/mirror-infra lint
+	$(BIN)/mirror-infra bootstrap --local
+	$(BIN)/mirror-infra plan --local; test $$? -ne 1
+	$(BIN)/mirror-infra apply --local --yes
+	$(BIN)/mirror-infra outputs --local
+	$(BIN)/mirror-infra verify --local
+	$(BIN)/mirror-infra smoke --local
 
 style: $(VENV)/.ready
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

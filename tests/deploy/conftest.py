@@ -1,0 +1,56 @@
+"""Deploy tests run the real CLI in-process against the local AWS over HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from mirror_infra.cli import main
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+class Cli:
+    """Runs `mirror-infra ... --local` and remembers everything it printed."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys = capsys
+        self.transcript: list[str] = []
+
+    def __call__(self, *argv: str, local: bool = True) -> Result:
+        args = [*argv, "--local"] if local else list(argv)
+        code = main(args)
+        captured = self._capsys.readouterr()
+        self.transcript += [captured.out, captured.err]
+        return Result(code, captured.out, captured.err)
+
+    def json(self, *argv: str) -> dict:
+        result = self(*argv, "--json")
+        assert result.code in (0, 2), result.err
+        return json.loads(result.out)
+
+
+@pytest.fixture
+def cli(project, local_aws, capsys) -> Cli:
+    """The CLI in a scratch project, against a freshly reset local AWS."""
+    return Cli(capsys)
+
+
+@pytest.fixture
+def deployed(cli) -> Cli:
+    """Staging bootstrapped and applied."""
+    assert cli("bootstrap").code == 0
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.text
+    return cli

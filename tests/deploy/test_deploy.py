@@ -1,0 +1,306 @@
+"""The deploy flow against the local AWS: create, no-op, update in place, refusals, failures,
+destroy and re-create, the nonce, stale plans."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from mirror_infra.names import Names
+
+NAMES = Names("staging")
+
+
+def _change_sets(local_aws) -> list:
+    """Change sets left waiting on the root stack (executed ones stay listed, as on AWS)."""
+    cfn = local_aws.client("cloudformation")
+    try:
+        summaries = cfn.list_change_sets(StackName=NAMES.root_stack)["Summaries"]
+    except cfn.exceptions.ClientError:
+        return []
+    return [c["ChangeSetName"] for c in summaries if c["ExecutionStatus"] != "EXECUTE_COMPLETE"]
+
+
+def _rebuild_with(monkeypatch, project, **changes) -> None:
+    """Make the next build render changed templates (the change a developer would make)."""
+    for target, value in changes.items():
+        monkeypatch.setattr(target, value)
+    shutil.rmtree(project / "build" / "staging", ignore_errors=True)
+
+
+def test_create_from_nothing_then_noop_plan_leaves_no_change_set(deployed, local_aws):
+    cfn = local_aws.client("cloudformation")
+    (stack,) = cfn.describe_stacks(StackName=NAMES.root_stack)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    tables = local_aws.client("dynamodb").list_tables()["TableNames"]
+    assert set(NAMES.tables) <= set(tables)
+
+    outputs = deployed.json("outputs")
+    assert outputs["fp_events_table_name"] == NAMES.fp_events_table
+    assert outputs["nonce_parameter_name"] == "/guardian/staging/redaction_nonce_v1"
+    assert outputs["kms_key_arn"].startswith("arn:aws:kms:us-east-1:")
+
+    plan = deployed("plan")
+    assert plan.code == 0, plan.text
+    assert "No changes." in plan.err
+    assert _change_sets(local_aws) == []
+
+
+def test_alarm_threshold_update_is_in_place_and_keeps_items(
+    deployed, local_aws, monkeypatch, project
+):
+    ddb = local_aws.client("dynamodb")
+    item = {
+        "pk": {"S": "rule#r1"},
+        "sk": {"S": "event#2026#e1"},
+        "gsi1pk": {"S": "finding#f"},
+        "gsi1sk": {"S": "x"},
+    }
+    ddb.put_item(TableName=NAMES.fp_events_table, Item=item)
+    ddb.put_item(TableName=NAMES.block_counter_table, Item={"bucketKey": {"S": "b"}})
+
+    from templates_src import monitoring
+
+    alarms = tuple(
+        a.__class__(**{**a.__dict__, "threshold": 25})
+        if a.suffix == "fp-events-read-throttle"
+        else a
+        for a in monitoring.ALARMS
+    )
+    _rebuild_with(monkeypatch, project, **{"templates_src.monitoring.ALARMS": alarms})
+    plan = deployed("plan", "--json")
+    assert plan.code == 2, plan.text
+    changes = json.loads(plan.out)["changes"]
+    modified = {(c["stack"], c["logical_id"]): c for c in changes if c["action"] == "Modify"}
+    alarm = modified[("Monitoring", "FpEventsReadThrottleAlarm")]
+    assert alarm["replacement"] == "False"
+    assert alarm["risk"] == "safe"
+    assert "Threshold" in alarm["properties"]
+    assert not any(c["risk"] != "safe" for c in changes)
+
+    applied = deployed("apply", "--yes")
+    assert applied.code == 0, applied.text
+    (shown,) = local_aws.client("cloudwatch").describe_alarms(
+        AlarmNames=[NAMES.alarm("fp-events-read-throttle")]
+    )["MetricAlarms"]
+    assert shown["Threshold"] == 25
+    assert (
+        ddb.get_item(TableName=NAMES.fp_events_table, Key={k: item[k] for k in ("pk", "sk")})[
+            "Item"
+        ]
+        == item
+    )
+    assert ddb.get_item(TableName=NAMES.block_counter_table, Key={"bucketKey": {"S": "b"}})["Item"]
+
+
+def test_table_key_change_is_refused_unless_named(deployed, local_aws, monkeypatch, project):
+    from templates_src import dynamodb
+
+    specs = tuple(
+        s.__class__(**{**s.__dict__, "hash_key": "counterKey"})
+        if s.suffix == "block-counter"
+        else s
+        for s in dynamodb.TABLES
+    )
+    _rebuild_with(monkeypatch, project, **{"templates_src.dynamodb.TABLES": specs})
+    plan = deployed("plan")
+    assert plan.code == 1
+    assert re.search(r"BlockCounterTable.*replaces data", plan.out)
+    assert (
+        "error: refusing to change data: Dynamodb.BlockCounterTable (replaces data); "
+        "if that is intended, name each one: --allow-replace BlockCounterTable" in plan.err
+    )
+    assert _change_sets(local_aws) == []
+
+    applied = deployed("apply", "--yes")
+    assert applied.code == 1
+    assert "refusing to change data" in applied.err
+    cfn = local_aws.client("cloudformation")
+    assert cfn.describe_stacks(StackName=NAMES.root_stack)["Stacks"][0]["StackStatus"] == (
+        "CREATE_COMPLETE"
+    )
+    table = local_aws.client("dynamodb").describe_table(TableName=NAMES.block_counter_table)
+    assert table["Table"]["KeySchema"][0]["AttributeName"] == "bucketKey"
+
+    allowed = deployed("plan", "--allow-replace", "BlockCounterTable")
+    assert allowed.code == 2, allowed.text
+
+
+def test_failed_create_leaves_nothing_and_next_apply_succeeds(cli, local_aws):
+    # the seed's "DynamoDB Table Already Exists": AWS rejects the create at run time, which no
+    # lint can see; the stack rolls back
+    ddb = local_aws.client("dynamodb")
+    ddb.create_table(
+        TableName=NAMES.consent_table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert cli("bootstrap").code == 0
+    failed = cli("apply", "--yes")
+    assert failed.code == 1
+    assert re.search(r"root cause in Dynamodb stack: ConsentTable .*CREATE_FAILED", failed.err)
+    last = failed.err.strip().splitlines()[-1]
+    assert last.startswith("error: mirror-dissonance-staging ended ROLLBACK_COMPLETE: ConsentTable")
+    assert set(ddb.list_tables()["TableNames"]) == {NAMES.consent_table}  # ours rolled back
+
+    ddb.delete_table(TableName=NAMES.consent_table)
+    retried = cli("apply", "--yes")
+    assert retried.code == 0, retried.text
+    assert "deleting it before creating again" in retried.err
+    assert set(NAMES.tables) <= set(ddb.list_tables()["TableNames"])
+
+
+def test_destroy_then_create_again(deployed, local_aws):
+    ddb = local_aws.client("dynamodb")
+    destroyed = deployed("destroy", "--yes")
+    assert destroyed.code == 0, destroyed.text
+    assert "Retained" in destroyed.out and "/guardian/staging/redaction_nonce_v1" in destroyed.out
+    assert not set(NAMES.tables) & set(ddb.list_tables()["TableNames"])
+    # the nonce is kept unless asked
+    ssm = local_aws.client("ssm")
+    assert ssm.get_parameter(Name=NAMES.nonce_parameter(1))["Parameter"]["Type"] == "SecureString"
+    again = deployed("apply", "--yes")
+    assert again.code == 0, again.text
+    assert set(NAMES.tables) <= set(ddb.list_tables()["TableNames"])
+
+
+def test_nonce_is_created_once_and_never_printed(deployed, local_aws):
+    ssm = local_aws.client("ssm")
+    first = ssm.get_parameter(Name=NAMES.nonce_parameter(1), WithDecryption=True)["Parameter"]
+    assert re.fullmatch(r"[0-9a-f]{64}", first["Value"])
+    assert deployed("apply", "--yes").code == 0
+    assert deployed("rotate-nonce", "--yes").code == 0
+    assert deployed("status", "--json").code == 0
+    again = ssm.get_parameter(Name=NAMES.nonce_parameter(1), WithDecryption=True)["Parameter"]
+    assert again["Value"] == first["Value"]
+    second = ssm.get_parameter(Name=NAMES.nonce_parameter(2), WithDecryption=True)["Parameter"]
+    assert second["Value"] != first["Value"]
+    transcript = "".join(deployed.transcript)
+    for secret in (first["Value"], second["Value"]):
+        assert secret not in transcript
+
+
+def test_stale_saved_plan_is_refused(cli, local_aws, project):
+    assert cli("bootstrap").code == 0
+    saved = project / "staging.plan.json"
+    assert cli("plan", "--out", str(saved)).code == 2
+    assert cli("apply", "--yes").code == 0  # the stack moves on without the saved plan
+    stale = cli("apply", "--plan", str(saved))
+    assert stale.code == 1
+    assert "run 'plan' again" in stale.err
+
+
+def test_saved_plan_applies_exactly(cli, local_aws, project):
+    assert cli("bootstrap").code == 0
+    saved = project / "staging.plan.json"
+    assert cli("plan", "--out", str(saved)).code == 2
+    applied = cli("apply", "--plan", str(saved))
+    assert applied.code == 0, applied.text
+    assert cli("plan").code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "--env", "qa"], "error: params/qa.yaml: no such params file"),
+        (["plan", "--region", "us-east-9"], "error: --region 'us-east-9': expected a known AWS"),
+        (["plan"], "error: no artifacts bucket in us-east-1"),
+        (["apply", "--yes"], "error: no artifacts bucket in us-east-1"),
+    ],
+)
+def test_bad_input_is_one_line_and_touches_no_stack(cli, local_aws, argv, message):
+    result = cli(*argv)
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1].startswith(message), result.err
+    assert local_aws.client("cloudformation").list_stacks()["StackSummaries"] == []
+
+
+def test_malformed_params_touch_no_stack(cli, local_aws, project):
+    (project / "params" / "staging.yaml").write_text("region: [\n")
+    result = cli("apply", "--yes")
+    assert result.code == 1
+    assert (
+        result.err
+        == "error: params/staging.yaml: line 2: not valid YAML (expected ',' or ']',"
+        " but got '<stream end>')\n"
+        or result.err.startswith("error: params/staging.yaml: line")
+    )
+    assert local_aws.client("cloudformation").list_stacks()["StackSummaries"] == []
+
+
+def test_no_credentials_for_a_real_account(cli, monkeypatch, tmp_path):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    result = cli("plan", local=False)
+    assert result.code == 1
+    assert result.err == (
+        "error: no AWS credentials found in the environment; run 'aws configure' or "
+        "'aws sso login', pass --profile, or use --local for the local AWS\n"
+    )
+
+
+def test_production_is_guarded(cli, local_aws):
+    prod = Names("production")
+    assert cli("bootstrap", "--env", "production").code == 0
+    applied = cli("apply", "--env", "production", "--yes")
+    assert applied.code == 0, applied.text
+    assert "termination protection on" in applied.err
+    cfn = local_aws.client("cloudformation")
+    (root,) = cfn.describe_stacks(StackName=prod.root_stack)["Stacks"]
+    assert root["EnableTerminationProtection"] is True
+    policy = json.loads(cfn.get_stack_policy(StackName=prod.root_stack)["StackPolicyBody"])
+    (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert sorted(deny["Action"]) == ["Update:Delete", "Update:Replace"]
+    assert "LogicalResourceId/Dynamodb" in deny["Resource"]
+    nested = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=prod.root_stack)["StackResources"]
+    }
+    tables_policy = json.loads(
+        cfn.get_stack_policy(StackName=nested["Dynamodb"])["StackPolicyBody"]
+    )
+    (deny,) = [s for s in tables_policy["Statement"] if s["Effect"] == "Deny"]
+    assert sorted(deny["Resource"]) == [
+        "LogicalResourceId/BlockCounterTable",
+        "LogicalResourceId/ConsentTable",
+        "LogicalResourceId/FpEventsTable",
+    ]
+    table = local_aws.client("dynamodb").describe_table(TableName=prod.fp_events_table)["Table"]
+    assert table["DeletionProtectionEnabled"] is True
+
+    refused = cli("destroy", "--env", "production", "--yes")
+    assert refused.code == 1
+    assert (
+        "termination protection on; to destroy it, first run 'aws cloudformation "
+        "update-termination-protection --no-enable-termination-protection" in refused.err
+    )
+    assert cfn.describe_stacks(StackName=prod.root_stack)["Stacks"][0]["StackStatus"] == (
+        "CREATE_COMPLETE"
+    )
+
+    cfn.update_termination_protection(StackName=prod.root_stack, EnableTerminationProtection=False)
+    unconfirmed = cli("destroy", "--env", "production", "--yes")
+    assert unconfirmed.code == 1
+    assert unconfirmed.err.strip().endswith(
+        "error: nothing deleted; production needs the typed confirmation (or --confirm-env "
+        "production)"
+    )
+    destroyed = cli("destroy", "--env", "production", "--confirm-env", "production")
+    assert destroyed.code == 0, destroyed.text
+    retained = destroyed.out[destroyed.out.index("Retained") :]
+    for kept in (
+        "FpEventsTable",
+        "Key",
+        "BaselinesBucket",
+        "AppLogGroup",
+        "/guardian/production/redaction_nonce_v1",
+    ):
+        assert kept in retained
+    # Retain means the data outlives the stack
+    assert set(prod.tables) <= set(local_aws.client("dynamodb").list_tables()["TableNames"])
