@@ -32,10 +32,9 @@ def handler_message(exc: Exception) -> str:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
-        service = exc.operation_name
         return (
             f'Resource handler returned message: "{err.get("Message", "")} '
-            f'(Service: {service}, Status Code: {status})" '
+            f'(Operation: {exc.operation_name}, Status Code: {status})" '
             f"(HandlerErrorCode: {_handler_code(err.get('Code', ''))})"
         )
     return f"Internal Failure: {exc}"
