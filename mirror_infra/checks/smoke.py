@@ -51,7 +51,8 @@ class Cleanup:
                 left.append(f"{what} ({exc.response.get('Error', {}).get('Code', 'error')})")
         removed = len(self.actions) - len(left)
         if left:
-            return Check("cleanup", False, f"left behind: {'; '.join(left)}", tuple(left))
+            text = f"could not remove (check and delete by hand): {'; '.join(left)}"
+            return Check("cleanup", False, text, tuple(left))
         return Check("cleanup", True, f"removed all {removed} test record(s)")
 
 

@@ -343,8 +343,11 @@ def role_row(env: Environment) -> Check:
     )
     ev = Evidence()
     ev.fact(name)
-    policies = len(inline) + len(attached)
-    ev.expect(policies > 0, f"{policies} policies", "at least one policy")
+    ev.expect(
+        bool(inline or attached),
+        f"policies: {len(inline)} inline, {len(attached)} managed",
+        "at least one policy",
+    )
     ev.fact(f"trusted by {', '.join(services) or 'roles only'}")
     return ev.check("application role")
 

@@ -1,0 +1,143 @@
+"""verify's rows where the local AWS cannot produce the case: denied reads, a policy that is
+almost TLS-only, an email subscription nobody asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from mirror_infra.checks.base import guarded
+from mirror_infra.checks.verify import denies_insecure_transport, subscriptions_row, table_row
+from templates_src.dynamodb import TABLES
+from tests.checks.stubbed import NOW, TOPIC_ARN, stubbed_environment
+
+BUCKET = "arn:aws:s3:::mirror-dissonance-staging-baselines-123456789012-us-east-1"
+TLS_ONLY = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["s3:*"],
+    "Resource": [BUCKET, f"{BUCKET}/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (TLS_ONLY, True),
+        ({**TLS_ONLY, "Action": "s3:*", "Principal": {"AWS": "*"}}, True),
+        ({**TLS_ONLY, "Effect": "Allow"}, False),
+        ({**TLS_ONLY, "Action": ["s3:GetObject"]}, False),
+        ({**TLS_ONLY, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}, False),
+        ({**TLS_ONLY, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, False),
+        ({k: v for k, v in TLS_ONLY.items() if k != "Condition"}, False),
+    ],
+    ids=["tls-only", "single-action", "allow", "one-action", "one-principal", "true", "no-cond"],
+)
+def test_tls_only_policy(statement, expected):
+    assert (
+        denies_insecure_transport({"Version": "2012-10-17", "Statement": [statement]}) is expected
+    )
+
+
+def test_a_denied_read_fails_its_row_with_the_missing_permission(project):
+    stubs = stubbed_environment(("dynamodb", "kms"))
+    spec = TABLES[0]
+    ddb = stubs["dynamodb"]
+    ddb.add_response(
+        "describe_table",
+        {
+            "Table": {
+                "TableName": "mirror-dissonance-staging-fp-events",
+                "TableStatus": "ACTIVE",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "CreationDateTime": NOW,
+            }
+        },
+        {"TableName": "mirror-dissonance-staging-fp-events"},
+    )
+    ddb.add_client_error(
+        "describe_continuous_backups",
+        service_error_code="AccessDeniedException",
+        service_message="User: arn:aws:sts::123456789012:assumed-role/ci/x is not authorized to "
+        "perform: dynamodb:DescribeContinuousBackups on resource: "
+        "arn:aws:dynamodb:us-east-1:123456789012:table/mirror-dissonance-staging-fp-events",
+        http_status_code=400,
+    )
+
+    row = guarded("table fp-events", lambda: table_row(stubs.env, spec))
+
+    assert not row.ok
+    assert row.evidence.startswith("AccessDeniedException: User: ")
+    assert "dynamodb:DescribeContinuousBackups" in row.evidence
+    stubs.done()
+
+
+def _subscriptions(stubs, entries):
+    stubs["sns"].add_response(
+        "list_subscriptions_by_topic",
+        {
+            "Subscriptions": [
+                {
+                    "SubscriptionArn": arn,
+                    "Owner": "123456789012",
+                    "Protocol": protocol,
+                    "Endpoint": endpoint,
+                    "TopicArn": TOPIC_ARN,
+                }
+                for arn, protocol, endpoint in entries
+            ]
+        },
+        {"TopicArn": TOPIC_ARN},
+    )
+
+
+CONFIRMED = f"{TOPIC_ARN}:5b1c2d3e-aaaa-bbbb-cccc-123456789012"
+
+
+@pytest.mark.parametrize(
+    ("entries", "ok", "warned", "shown"),
+    [
+        ([], True, False, "no alert email configured"),
+        (
+            [("PendingConfirmation", "email", "oncall@example.com")],
+            True,
+            True,
+            "email oncall@example.com PendingConfirmation",
+        ),
+        (
+            [(CONFIRMED, "sqs", "arn:aws:sqs:us-east-1:123456789012:q")],
+            True,
+            False,
+            "sqs arn:aws:sqs:us-east-1:123456789012:q confirmed",
+        ),
+    ],
+    ids=["none", "pending", "other-protocol"],
+)
+def test_subscriptions_without_an_alert_email(project, entries, ok, warned, shown):
+    stubs = stubbed_environment(("sns",))
+    _subscriptions(stubs, entries)
+
+    row = subscriptions_row(stubs.env)
+
+    assert (row.ok, bool(row.warnings)) == (ok, warned)
+    assert shown in row.evidence
+    stubs.done()
+
+
+def test_a_configured_email_that_is_not_subscribed_fails(project):
+    path = project / "params" / "staging.yaml"
+    path.write_text(path.read_text().replace('alert_email: ""', "alert_email: ops@example.com"))
+    stubs = stubbed_environment(("sns",))
+    _subscriptions(stubs, [(CONFIRMED, "email", "someone-else@example.com")])
+
+    row = subscriptions_row(stubs.env)
+
+    assert not row.ok
+    assert row.problems == (
+        "email ops@example.com not subscribed, expected email ops@example.com subscribed",
+    )
+    stubs.done()
