@@ -8,7 +8,7 @@ from __future__ import annotations
 from awacs.aws import PolicyDocument
 from troposphere import GetAtt, Output, Ref, Sub, Template, s3
 
-from templates_src.storage import deny_insecure_transport
+from templates_src.storage import block_all_public_access, deny_insecure_transport
 
 STACK_NAME = "mirror-infra-bootstrap"
 OBJECT_DAYS = 365  # templates older than a year are no longer referenced by any stack
@@ -32,12 +32,7 @@ def template() -> Template:
                 ]
             ),
             VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
+            PublicAccessBlockConfiguration=block_all_public_access(),
             LifecycleConfiguration=s3.LifecycleConfiguration(
                 Rules=[
                     s3.LifecycleRule(

@@ -31,6 +31,15 @@ def deny_insecure_transport(bucket_arn: object) -> Statement:
     )
 
 
+def block_all_public_access() -> s3.PublicAccessBlockConfiguration:
+    return s3.PublicAccessBlockConfiguration(
+        BlockPublicAcls=True,
+        BlockPublicPolicy=True,
+        IgnorePublicAcls=True,
+        RestrictPublicBuckets=True,
+    )
+
+
 def private_encrypted_bucket(
     cfg: EnvConfig, logical_id: str, name: object, key_arn: object, **extra: object
 ) -> s3.Bucket:
@@ -49,12 +58,7 @@ def private_encrypted_bucket(
             ]
         ),
         VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-            BlockPublicAcls=True,
-            BlockPublicPolicy=True,
-            IgnorePublicAcls=True,
-            RestrictPublicBuckets=True,
-        ),
+        PublicAccessBlockConfiguration=block_all_public_access(),
         OwnershipControls=s3.OwnershipControls(
             Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
         ),

@@ -127,13 +127,17 @@ class Plan:
             ) from None
 
 
-def root_parameters(dep: Deployment, bucket: str) -> dict[str, str]:
-    return {
+def root_parameters(dep: Deployment, bucket: str, build: BuildResult) -> dict[str, str]:
+    """The values for the root template's parameters — only those it declares, so a template
+    from an older version (an upgrade test) gets what it knows."""
+    values = {
         "ArtifactsBucket": bucket,
         "ArtifactsPrefix": dep.artifacts_prefix,
         "AlertEmail": dep.cfg.alert_email,
         "AppRoleTrustedServices": ",".join(dep.cfg.app_role.trusted_services),
     }
+    declared = json.loads(build.root.read_text(encoding="utf-8")).get("Parameters", {})
+    return {key: value for key, value in values.items() if key in declared}
 
 
 def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float = 600) -> Plan:
@@ -142,7 +146,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
     info = stacks.describe(cfn, dep.stack_name)
     if info is not None:
         _check_stack_can_change(dep, info)
-    params = root_parameters(dep, bucket)
+    params = root_parameters(dep, bucket, build)
     hashes = template_hashes(build)
     plan = Plan(
         env=dep.cfg.name,
@@ -205,6 +209,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
 def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:
     """AWS makes no nested change set for a stack it creates; list what its template adds."""
     expanded: list[Change] = []
+    read_from_aws = {c.stack for c in changes}
     for change in changes:
         expanded.append(change)
         path = change.qualified_id
@@ -213,6 +218,7 @@ def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]
             and change.resource_type == "AWS::CloudFormation::Stack"
             and not change.stack
             and path in build.nested
+            and path not in read_from_aws  # AWS did make a nested change set for it
         ):
             template = json.loads(build.nested[path].read_text(encoding="utf-8"))
             for logical_id, resource in sorted(template.get("Resources", {}).items()):
