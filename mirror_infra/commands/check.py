@@ -40,6 +40,11 @@ def _rows(title: str, checks, as_json: bool, env) -> ExitCode:
         ui.out.print(
             f"{passed}/{len(checks)} passed" + (f", {warned} with a warning" if warned else "")
         )
+    if not ok:
+        failed = [c.name for c in checks if not c.ok]
+        ui.err.print(
+            f"error: {len(failed)} of {len(checks)} failed: {', '.join(failed)}", markup=False
+        )
     return ExitCode.OK if ok else ExitCode.ERROR
 
 

@@ -126,6 +126,7 @@ def assert_only(d, change: Change) -> None:
     assert verify.code == 1
     failing = {c["name"]: c for c in verify.json["checks"] if not c["ok"]}
     assert set(failing) == {change.row}, failing
+    assert f"error: 1 of {len(verify.json['checks'])} failed: {change.row}" in verify.err
     assert failing[change.row]["problems"], "a failing row says what is wrong"
 
     drift = d.run("drift", "--json")
