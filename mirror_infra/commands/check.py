@@ -7,7 +7,7 @@ import argparse
 from dataclasses import asdict
 
 from mirror_infra import ui
-from mirror_infra.errors import ConfigError, ExitCode
+from mirror_infra.errors import Aborted, ConfigError, ExitCode
 
 
 def _environment(args: argparse.Namespace):
@@ -65,6 +65,14 @@ def run_smoke(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.checks.smoke import Smoke
 
     env = _environment(args)
+    cfg = env.dep.cfg
+    # with an alert email a real person gets the test alert; production tables get test writes
+    asks = bool(cfg.alert_email or cfg.data_safety.termination_protection) and not args.yes
+    if asks and not ui.confirm(
+        f"Smoke-test {cfg.name}: write and remove test records and send "
+        f"{cfg.alert_email or 'the ops topic'} a test alert?"
+    ):
+        raise Aborted(f"smoke not run on {cfg.name}; pass --yes to run it without asking")
     run = Smoke(env)
     ui.err.print(f"smoke run {run.run_id}: writes test records, removes them afterwards")
     return _rows(f"Smoke {env.stack.name} (run {run.run_id})", run.run(), args.json, env)
@@ -141,7 +149,7 @@ def register(sub, common) -> None:
 
     p = sub.add_parser(
         "smoke",
-        parents=[common(read_state=True)],
+        parents=[common(read_state=True, change_state=True)],
         help="write, read and remove test data; publish a test alert",
     )
     p.set_defaults(handler=run_smoke)

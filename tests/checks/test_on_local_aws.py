@@ -201,11 +201,22 @@ def test_nothing_secret_is_printed(green):
     value = green.client("ssm").get_parameter(Name=NONCE, WithDecryption=True)["Parameter"]["Value"]
     for command in ("verify", "smoke", "drift"):
         for extra in ((), ("--json",)):
-            result = green.run(command, *extra)
+            yes = ("--yes",) if command == "smoke" else ()
+            result = green.run(command, *yes, *extra)
             assert value not in result.out + result.err, command
 
 
 # --- smoke ---------------------------------------------------------------------------------
+
+
+def test_smoke_asks_before_emailing_a_real_person(green):
+    # staging here subscribes an alert email: without --yes (and no terminal) nothing is written
+    result = green.run("smoke")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "error: smoke not run on staging; pass --yes to run it without asking"
+    )
+    assert leftovers(green) == {}
 
 
 def leftovers(d) -> dict[str, int]:
@@ -218,7 +229,7 @@ def leftovers(d) -> dict[str, int]:
 
 
 def test_smoke_passes_and_leaves_nothing_behind(green):
-    result = green.run("smoke", "--json")
+    result = green.run("smoke", "--yes", "--json")
     assert result.code == 0, result.out
     names = [c["name"] for c in result.json["checks"]]
     assert names == [
@@ -245,7 +256,7 @@ def test_smoke_cleans_up_after_a_failed_step(green, monkeypatch):
         raise StepFailed("injected failure")
 
     monkeypatch.setattr(Smoke, "block_counter", fails_after_writing)
-    result = green.run("smoke", "--json")
+    result = green.run("smoke", "--yes", "--json")
 
     assert result.code == 1
     failing = [c["name"] for c in result.json["checks"] if not c["ok"]]
@@ -267,7 +278,7 @@ def test_smoke_cleans_up_when_interrupted(green, monkeypatch):
         interrupted(self)
 
     monkeypatch.setattr(Smoke, "baseline_object", write_then_interrupt)
-    result = green.run("smoke")
+    result = green.run("smoke", "--yes")
 
     assert result.code == 130
     assert leftovers(green) == {}
