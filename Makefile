@@ -44,7 +44,7 @@ deploy-local: $(VENV)/.ready
 	$(BIN)/mirror-infra apply --local --yes
 	$(BIN)/mirror-infra outputs --local
 	$(BIN)/mirror-infra verify --local
-	$(BIN)/mirror-infra smoke --local
+	$(BIN)/mirror-infra smoke --local --yes
 
 style: $(VENV)/.ready
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
