@@ -67,6 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, object] = {"cpus": os.cpu_count(), "build": build_figures(args.repeat)}
     if args.deploy:
+        sys.path.insert(0, str(REPO))
         from bench import deploy as deploy_bench
 
         figures["deploy"] = deploy_bench.figures(REPO)

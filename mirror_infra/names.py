@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NONCE_BASENAME = "redaction_nonce"
+NONCE_BYTES = 32  # each nonce is 64 hex characters
 
 
 @dataclass(frozen=True)

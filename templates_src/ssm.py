@@ -12,8 +12,6 @@ from troposphere import Template
 from mirror_infra.config import EnvConfig
 from templates_src.common import output
 
-NONCE_BYTES = 32  # 64 hex characters
-
 
 def add_outputs(cfg: EnvConfig, template: Template) -> None:
     """Name the first nonce version and the path every version lives under."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from mirror_infra.aws.errors import AwsErrorKind, classify
-from mirror_infra.names import NONCE_BASENAME, Names
-from templates_src.ssm import NONCE_BYTES
+from mirror_infra.names import NONCE_BASENAME, NONCE_BYTES, Names
 
 _VERSION = re.compile(rf"/{NONCE_BASENAME}_v(\d+)$")
 
