@@ -1,0 +1,91 @@
+"""Stack states the local AWS cannot produce (its operations finish inside the API call), in
+AWS's response shapes through botocore's Stubber: UPDATE_ROLLBACK_FAILED and its way out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from botocore.stub import Stubber
+
+from mirror_infra.deploy import apply, plan
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.errors import DeployError
+
+STACK_ID = "arn:aws:cloudformation:us-east-1:111122223333:stack/mirror-dissonance-staging/1"
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def _stack(status: str, reason: str = "") -> dict:
+    return {
+        "Stacks": [
+            {
+                "StackName": "mirror-dissonance-staging",
+                "StackId": STACK_ID,
+                "StackStatus": status,
+                "StackStatusReason": reason,
+                "CreationTime": NOW,
+                "LastUpdatedTime": NOW,
+                "EnableTerminationProtection": False,
+            }
+        ]
+    }
+
+
+@pytest.fixture
+def stubbed(project):
+    dep = Deployment.open("staging", None, local=True, profile=None)
+    cfn = dep.target.session.client("cloudformation", region_name="us-east-1")
+    dep.target._clients["cloudformation"] = cfn
+    with Stubber(cfn) as stubber:
+        yield dep, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_plan_on_update_rollback_failed_names_the_way_out(stubbed):
+    dep, stubber = stubbed
+    stubber.add_response(
+        "describe_stacks",
+        _stack("UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Iam]."),
+        {"StackName": "mirror-dissonance-staging"},
+    )
+    with pytest.raises(DeployError) as raised:
+        plan.create_plan(dep, build=_NoBuild(), bucket="b")
+    assert str(raised.value) == (
+        "mirror-dissonance-staging is UPDATE_ROLLBACK_FAILED (The following resource(s) failed "
+        "to update: [Iam].); run 'mirror-infra apply --env staging --continue-rollback' (add "
+        "--skip-resource LogicalId for resources that cannot roll back)"
+    )
+
+
+def test_continue_rollback_skips_exactly_the_named_resources(stubbed):
+    dep, stubber = stubbed
+    stubber.add_response(
+        "describe_stacks",
+        _stack("UPDATE_ROLLBACK_FAILED"),
+        {"StackName": "mirror-dissonance-staging"},
+    )
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    stubber.add_response(
+        "continue_update_rollback",
+        {},
+        {"StackName": STACK_ID, "ResourcesToSkip": ["Iam.AppRole"]},
+    )
+    execution = apply.continue_rollback(dep, ["Iam.AppRole"])
+    assert execution.stack_id == STACK_ID
+
+
+def test_continue_rollback_refuses_a_healthy_stack(stubbed):
+    dep, stubber = stubbed
+    stubber.add_response(
+        "describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "mirror-dissonance-staging"}
+    )
+    with pytest.raises(DeployError, match="is UPDATE_COMPLETE, not UPDATE_ROLLBACK_FAILED"):
+        apply.continue_rollback(dep, [])
+
+
+class _NoBuild:
+    """create_plan must refuse before it reads any template."""
+
+    def __getattr__(self, name):  # pragma: no cover - reaching here is the failure
+        raise AssertionError(f"the build was read ({name}) before the stack state was checked")
