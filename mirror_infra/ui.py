@@ -8,23 +8,37 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+__all__ = ["confirm", "err", "out", "print_json", "styled", "table"]
 
 # off a terminal (CI logs, pipes) rich would assume 80 columns and fold every table
 _WIDTH = None if sys.stdout.isatty() else 160
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
+# no markup: what we print is full of AWS names and reasons with brackets ("[ConsentTable]",
+# "[/guardian/...]") that rich would swallow or choke on; colour comes from `styled` / Text
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, markup=False)
 
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def styled(text: str, style: str) -> Text:
+    """A table cell or line shown in `style`; the text itself is never read as markup."""
+    return Text(text, style=style)
+
+
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
+    """Cells are plain text (AWS reasons and names contain brackets rich would read as markup);
+    pass `styled(...)` for a coloured cell."""
     result = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         result.add_column(column, overflow="fold")
     for row in rows:
-        result.add_row(*(str(c) if c is not None else "" for c in row))
+        result.add_row(
+            *(c if isinstance(c, Text) else Text("" if c is None else str(c)) for c in row)
+        )
     return result
 
 

@@ -141,3 +141,14 @@ def test_fixed_names_must_fit_in_every_region(project):
         "be 66 characters (mirror-dissonance-production-baselines-<account>-ap-southeast-1); AWS "
         "allows 63: use a shorter environment name or another region"
     )
+
+
+def test_output_with_brackets_is_printed_as_is(capsys):
+    """AWS reasons are full of brackets; none may be read as terminal markup."""
+    from mirror_infra import ui
+
+    ui.err.print("failed to create: [ConsentTable]. under [/guardian/staging] [bold]x[/]")
+    ui.out.print(ui.table(None, ["Reason"], [["[ConsentTable] [/guardian/x]"]]))
+    captured = capsys.readouterr()
+    assert "failed to create: [ConsentTable]. under [/guardian/staging] [bold]x[/]" in captured.err
+    assert "[ConsentTable] [/guardian/x]" in captured.out

@@ -48,10 +48,10 @@ def _rows(title: str, checks, as_json: bool, env) -> ExitCode:
     return ExitCode.OK if ok else ExitCode.ERROR
 
 
-def _result(check) -> str:
+def _result(check):
     if not check.ok:
-        return "[bold red]FAIL[/]"
-    return "[yellow]WARN[/]" if check.warnings else "[green]PASS[/]"
+        return ui.styled("FAIL", "bold red")
+    return ui.styled("WARN", "yellow") if check.warnings else ui.styled("PASS", "green")
 
 
 def run_verify(args: argparse.Namespace) -> ExitCode:

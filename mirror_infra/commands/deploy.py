@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from rich.text import Text
+
 from mirror_infra import ui
 from mirror_infra.errors import Aborted, ExitCode, LintError
 
@@ -15,7 +17,7 @@ def _open(args: argparse.Namespace):
     from mirror_infra.deploy.context import Deployment
 
     dep = Deployment.open(args.env, args.region, args.local, args.profile)
-    ui.err.print(f"[bold]{dep.stack_name}[/] on {dep.target.describe()}")
+    ui.err.print(Text.assemble((dep.stack_name, "bold"), f" on {dep.target.describe()}"))
     return dep
 
 
@@ -65,22 +67,22 @@ def show_plan(plan) -> None:
         ui.out.print(plan.note)
     if not plan.changes:
         return
-    style = {Risk.SAFE: "", Risk.REPLACES_DATA: "bold red", Risk.DELETES_DATA: "bold red"}
-    table = ui.table(
-        f"Changes to {plan.stack_name} ({'create' if plan.create else 'update'})",
-        ["Action", "Logical ID", "Type", "Replacement", "Properties", "Risk"],
-        [],
-    )
-    for c in plan.changes:
-        risk = c.risk.value if c.risk is Risk.SAFE else f"[{style[c.risk]}]{c.risk.value}[/]"
-        table.add_row(
+    rows = [
+        [
             c.action,
             "  " * c.depth + c.logical_id,
             c.resource_type,
             c.replacement,
             ", ".join(c.properties),
-            risk,
-        )
+            c.risk.value if c.risk is Risk.SAFE else ui.styled(c.risk.value, "bold red"),
+        ]
+        for c in plan.changes
+    ]
+    table = ui.table(
+        f"Changes to {plan.stack_name} ({'create' if plan.create else 'update'})",
+        ["Action", "Logical ID", "Type", "Replacement", "Properties", "Risk"],
+        rows,
+    )
     ui.out.print(table)
     counts = {a: sum(c.action == a for c in plan.changes) for a in ("Add", "Modify", "Remove")}
     destructive = len(plan.destructive())
@@ -156,13 +158,16 @@ class EventPrinter:
             if is_failure(event.status)
             else ("green" if event.status.endswith("_COMPLETE") else "")
         )
-        status = f"[{colour}]{event.status}[/]" if colour else event.status
         progress = f"{len(self.done)}/{self.total}" if self.total else str(len(self.done))
         reason = f"  {event.reason}" if event.reason and is_failure(event.status) else ""
+        # assembled as Text: stack events carry brackets ("[ConsentTable]") that are not markup
         ui.err.print(
-            f"{time.monotonic() - self.started:6.1f}s [{progress:>7}] "
-            f"{event.qualified_id:<40} {event.resource_type:<32} {status}{reason}",
-            markup=True,
+            Text.assemble(
+                f"{time.monotonic() - self.started:6.1f}s [{progress:>7}] "
+                f"{event.qualified_id:<40} {event.resource_type:<32} ",
+                (event.status, colour),
+                reason,
+            ),
             highlight=False,
         )
 
@@ -201,8 +206,10 @@ def _report_failure(dep, finished) -> None:
     where = f" in {cause.stack} stack" if cause and cause.stack else ""
     if cause:
         ui.err.print(
-            f"[red]root cause{where}:[/] {cause.logical_id} ({cause.resource_type}) "
-            f"{cause.status}: {cause.reason}",
+            Text.assemble(
+                (f"root cause{where}:", "red"),
+                f" {cause.logical_id} ({cause.resource_type}) {cause.status}: {cause.reason}",
+            ),
             highlight=False,
         )
     raise DeployError(
