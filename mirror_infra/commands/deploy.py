@@ -73,7 +73,7 @@ def show_plan(plan) -> None:
             "  " * c.depth + c.logical_id,
             c.resource_type,
             c.replacement,
-            ", ".join(c.properties),
+            ", ".join(c.properties) + (f"if {c.condition}" if c.condition else ""),
             c.risk.value if c.risk is Risk.SAFE else ui.styled(c.risk.value, "bold red"),
         ]
         for c in plan.changes
@@ -268,8 +268,13 @@ def run_apply(args: argparse.Namespace) -> ExitCode:
                 planning.discard(dep, plan)
             raise
         execution = applying.start(dep, plan, allowed)
+        resources = [
+            c
+            for c in plan.changes
+            if c.resource_type != "AWS::CloudFormation::Stack" and not c.condition
+        ]
         try:
-            finished = _follow(dep, execution, EventPrinter(len(plan.changes)))
+            finished = _follow(dep, execution, EventPrinter(len(resources)))
         finally:
             if plan.destructive():
                 applying.restore_stack_policies(dep)

@@ -40,9 +40,13 @@ class EventStream:
         self._seen.setdefault(stack_id, set()).update(event_ids)
 
     def poll(self) -> list[Event]:
+        """New events of every known stack, and of stacks discovered on the way, by time."""
         new: list[Event] = []
-        for stack_id, path in list(self._stacks.items()):
-            new += self._poll_stack(stack_id, path)
+        polled: set[str] = set()
+        while pending := [s for s in self._stacks if s not in polled]:
+            for stack_id in pending:
+                polled.add(stack_id)
+                new += self._poll_stack(stack_id, self._stacks[stack_id])
         new.sort(key=lambda e: e.timestamp)
         self.history += new
         return new
@@ -58,11 +62,16 @@ class EventStream:
                 if raw["EventId"] in seen or (self._since and raw["Timestamp"] < self._since):
                     stop = True
                     break
+                stack, logical_id = path, raw["LogicalResourceId"]
+                if path and raw.get("PhysicalResourceId") == stack_id:
+                    # a nested stack's own event names it by its generated stack name; show it
+                    # as its parent does ("Storage", not "...-Storage-HP6WOW3Q3F6Z")
+                    stack, _, logical_id = path.rpartition(".")
                 event = Event(
-                    stack=path,
+                    stack=stack,
                     event_id=raw["EventId"],
                     timestamp=raw["Timestamp"],
-                    logical_id=raw["LogicalResourceId"],
+                    logical_id=logical_id,
                     resource_type=raw.get("ResourceType", ""),
                     status=raw.get("ResourceStatus", ""),
                     reason=raw.get("ResourceStatusReason", ""),

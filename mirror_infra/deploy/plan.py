@@ -55,6 +55,7 @@ class Change:
     properties: tuple[str, ...]
     physical_id: str
     risk: Risk
+    condition: str = ""  # a template Condition the resource is created under, if any
 
     @property
     def qualified_id(self) -> str:
@@ -229,12 +230,11 @@ def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]
                         logical_id=logical_id,
                         resource_type=resource["Type"],
                         replacement="",
-                        # shown so a reader knows it may not be created at all
-                        properties=(f"if {resource['Condition']}",)
-                        if "Condition" in resource
-                        else (),
+                        properties=(),
                         physical_id="",
                         risk=Risk.SAFE,
+                        # shown so a reader knows it may not be created at all
+                        condition=resource.get("Condition", ""),
                     )
                 )
     return expanded
