@@ -381,9 +381,9 @@ def run_destroy(args: argparse.Namespace) -> ExitCode:
         return ExitCode.OK
     ui.out.print(
         ui.table(
-            "Deleted",
-            ["Resource", "Type", "Physical ID"],
-            [[i.qualified_id, i.resource_type, i.physical_id] for i in teardown.deleted],
+            f"Deleted by destroy ({len(teardown.deleted)})",
+            ["Resource", "Type", "Physical ID", "Note"],
+            [[i.qualified_id, i.resource_type, i.physical_id, i.why] for i in teardown.deleted],
         )
     )
     retained = [[i.qualified_id, i.resource_type, i.physical_id, i.why] for i in teardown.retained]
@@ -392,7 +392,11 @@ def run_destroy(args: argparse.Namespace) -> ExitCode:
         for n in teardown.nonce_versions
         if not args.delete_nonce
     ]
-    ui.out.print(ui.table("Retained", ["Resource", "Type", "Physical ID", "Why"], retained))
+    ui.out.print(
+        ui.table(
+            f"Retained ({len(retained)})", ["Resource", "Type", "Physical ID", "Why"], retained
+        )
+    )
     if args.delete_nonce and teardown.nonce_versions:
         ui.out.print(
             f"also deleted: {len(teardown.nonce_versions)} nonce version(s) (--delete-nonce)"

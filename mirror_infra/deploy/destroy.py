@@ -61,7 +61,12 @@ def survey(dep: Deployment) -> Teardown | None:
                     Item(qualified, r.resource_type, r.physical_id, f"DeletionPolicy {policy}")
                 )
                 continue
-            teardown.deleted.append(Item(qualified, r.resource_type, r.physical_id))
+            note = (
+                "scheduled for deletion (KMS waits its PendingWindowInDays first)"
+                if r.resource_type == "AWS::KMS::Key"
+                else ""
+            )
+            teardown.deleted.append(Item(qualified, r.resource_type, r.physical_id, note))
             blocker = _blocker(dep, r)
             if blocker:
                 teardown.blockers.append(f"{qualified}: {blocker}")
