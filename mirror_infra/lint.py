@@ -121,5 +121,8 @@ def lint_files(paths: list[Path], linter: Linter, cache_dir: Path) -> list[Findi
             results = [linter.lint(path) for path in todo]
         for path, found in zip(todo, results, strict=True):
             cache[keys[path]] = [[f.line, f.rule, f.level, f.message] for f in found]
+        # keep only what a template still in build/ could ask for, so the cache does not grow
+        alive = {sha256(p.read_bytes()) for p in cache_dir.glob("*/*.json")}
+        cache = {k: v for k, v in cache.items() if k.rpartition(":")[2] in alive}
         cache_path.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
     return [Finding(str(path), *row) for path in paths for row in cache[keys[path]]]

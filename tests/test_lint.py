@@ -36,3 +36,14 @@ def test_lint_results_are_cached_by_content(project):
     assert main(["lint", "--env", "staging"]) == 0
     cache = json.loads((project / "build" / ".lint-cache.json").read_text())
     assert len(cache) == 6
+
+
+def test_lint_cache_forgets_templates_no_longer_built(project):
+    assert main(["lint", "--env", "staging"]) == 0
+    params = project / "params" / "staging.yaml"
+    params.write_text(
+        params.read_text().replace("log_retention_days: 30", "log_retention_days: 60")
+    )
+    assert main(["lint", "--env", "staging"]) == 0
+    cache = json.loads((project / "build" / ".lint-cache.json").read_text())
+    assert len(cache) == 6  # the old monitoring and root templates' entries are gone
