@@ -43,6 +43,14 @@ class StackStatus(StrEnum):
         )
 
     @property
+    def usable(self) -> bool:
+        """Deployed and settled: its resources and outputs are there to use."""
+        return self.succeeded or self in (
+            StackStatus.UPDATE_ROLLBACK_COMPLETE,
+            StackStatus.IMPORT_ROLLBACK_COMPLETE,
+        )
+
+    @property
     def rolled_back(self) -> bool:
         return "ROLLBACK" in self and self.endswith("_COMPLETE")
 

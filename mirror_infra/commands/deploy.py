@@ -106,19 +106,22 @@ def _plan_json(plan) -> dict:
 
 
 def run_plan(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.deploy import apply as applying
     from mirror_infra.deploy import plan as planning
-    from mirror_infra.deploy.apply import wait_if_busy
 
     dep = _open(args)
-    wait_if_busy(dep)
+    applying.wait_if_busy(dep)
     result, bucket = _prepare(dep)
     plan = planning.create_plan(dep, result, bucket)
     plan.allowed = sorted(args.allow_replace)
+    outside = applying.pending_finish(dep)
     if args.json:
-        ui.print_json(_plan_json(plan))
+        ui.print_json({**_plan_json(plan), "outside_cloudformation": outside})
     else:
         show_plan(plan)
-    if not plan.has_changes and not plan.note:
+        for item in outside:
+            ui.out.print(f"outside CloudFormation, apply will {item}")
+    if not plan.has_changes and not plan.note and not outside:
         ui.err.print("No changes.")
         return ExitCode.OK
     try:

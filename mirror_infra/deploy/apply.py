@@ -166,7 +166,7 @@ def finish(dep: Deployment) -> Finish:
     """After a successful apply: the nonce, stack policies, termination protection."""
     cfn = dep.cfn
     info = stacks.describe(cfn, dep.stack_name)
-    if info is None or not info.status.succeeded:
+    if info is None or not info.status.usable:
         raise DeployError(f"{dep.stack_name} is not deployed; nothing to finish")
     key = info.outputs.get("KmsKeyArn")
     if not key:
@@ -177,3 +177,21 @@ def finish(dep: Deployment) -> Finish:
     if info.termination_protection != safety.termination_protection:
         protection.set_termination_protection(cfn, info.stack_id, safety.termination_protection)
     return Finish(name, created, count, safety.termination_protection, info.outputs)
+
+
+def pending_finish(dep: Deployment) -> list[str]:
+    """What `finish` would change outside CloudFormation on the deployed stack (for plan)."""
+    info = stacks.describe(dep.cfn, dep.stack_name)
+    if info is None or not info.status.usable:
+        return []
+    todo = []
+    if not nonce.versions(dep.target.client("ssm"), dep.names):
+        todo.append(f"create the redaction nonce {dep.names.nonce_parameter(1)} (SecureString)")
+    safety = dep.cfg.data_safety
+    if info.termination_protection != safety.termination_protection:
+        todo.append(
+            f"turn termination protection {'on' if safety.termination_protection else 'off'}"
+        )
+    if safety.stack_policy and not protection.stack_policies_in_place(dep.cfn, info.stack_id):
+        todo.append("set the stack policies that deny replacing or deleting stateful resources")
+    return todo

@@ -30,20 +30,12 @@ def stack_policy(protected: list[str]) -> PolicyDocument:
     return PolicyDocument(Statement=statements)
 
 
-def protected_ids(tree: dict[str, tuple[str, list[stacks.StackResource]]]) -> dict[str, list[str]]:
-    """Per stack id: the logical ids of its stateful resources."""
-    return {
-        stack_id: [r.logical_id for r in found if r.resource_type in STATEFUL_TYPES]
-        for stack_id, found in tree.values()
-    }
-
-
-def apply_stack_policies(cfn, root: str, allowed: set[str] = frozenset()) -> int:
-    """Set the policy on every stack holding stateful resources; returns how many stacks.
-    `allowed` are qualified or plain logical ids left unprotected (for a named replacement)."""
-    tree = stacks.stack_tree(cfn, root)
-    count = 0
-    for path, (stack_id, found) in tree.items():
+def _wanted_policies(cfn, root: str, allowed: set[str]) -> dict[str, PolicyDocument]:
+    """Per stack holding stateful resources: the policy protecting them (less `allowed`)."""
+    wanted = {}
+    for path, (stack_id, found) in stacks.stack_tree(cfn, root).items():
+        if not any(r.resource_type in STATEFUL_TYPES for r in found):
+            continue
         ids = [
             r.logical_id
             for r in found
@@ -51,11 +43,28 @@ def apply_stack_policies(cfn, root: str, allowed: set[str] = frozenset()) -> int
             and r.logical_id not in allowed
             and (f"{path}.{r.logical_id}" if path else r.logical_id) not in allowed
         ]
-        if not any(r.resource_type in STATEFUL_TYPES for r in found):
-            continue
-        cfn.set_stack_policy(StackName=stack_id, StackPolicyBody=stack_policy(ids).to_json())
-        count += 1
-    return count
+        wanted[stack_id] = stack_policy(ids)
+    return wanted
+
+
+def apply_stack_policies(cfn, root: str, allowed: set[str] = frozenset()) -> int:
+    """Set the policy on every stack holding stateful resources; returns how many stacks.
+    `allowed` are qualified or plain logical ids left unprotected (for a named replacement)."""
+    wanted = _wanted_policies(cfn, root, allowed)
+    for stack_id, policy in wanted.items():
+        cfn.set_stack_policy(StackName=stack_id, StackPolicyBody=policy.to_json())
+    return len(wanted)
+
+
+def stack_policies_in_place(cfn, root: str) -> bool:
+    """Every stack holding stateful resources has exactly the protecting policy."""
+    import json
+
+    for stack_id, policy in _wanted_policies(cfn, root, set()).items():
+        body = cfn.get_stack_policy(StackName=stack_id).get("StackPolicyBody")
+        if not body or json.loads(body) != json.loads(policy.to_json()):
+            return False
+    return True
 
 
 def set_termination_protection(cfn, root: str, enabled: bool) -> None:

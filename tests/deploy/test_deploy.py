@@ -273,6 +273,24 @@ def test_production_is_guarded(cli, local_aws):
     ]
     table = local_aws.client("dynamodb").describe_table(TableName=prod.fp_events_table)["Table"]
     assert table["DeletionProtectionEnabled"] is True
+    assert cli("plan", "--env", "production").code == 0  # guards in place: nothing to do
+
+    # a guard removed out of band is a change the next plan shows and apply restores
+    cfn.set_stack_policy(
+        StackName=nested["Dynamodb"],
+        StackPolicyBody=json.dumps(
+            {
+                "Statement": [
+                    {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}
+                ]
+            }
+        ),
+    )
+    drifted = cli("plan", "--env", "production")
+    assert drifted.code == 2
+    assert "apply will set the stack policies" in drifted.out
+    assert cli("apply", "--env", "production", "--yes").code == 0
+    assert cli("plan", "--env", "production").code == 0
 
     refused = cli("destroy", "--env", "production", "--yes")
     assert refused.code == 1
@@ -304,3 +322,16 @@ def test_production_is_guarded(cli, local_aws):
         assert kept in retained
     # Retain means the data outlives the stack
     assert set(prod.tables) <= set(local_aws.client("dynamodb").list_tables()["TableNames"])
+
+
+def test_plan_shows_what_apply_changes_outside_cloudformation(deployed, local_aws):
+    local_aws.client("ssm").delete_parameter(Name=NAMES.nonce_parameter(1))
+    plan = deployed("plan", "--json")
+    assert plan.code == 2
+    data = json.loads(plan.out)
+    assert data["changes"] == []
+    assert data["outside_cloudformation"] == [
+        "create the redaction nonce /guardian/staging/redaction_nonce_v1 (SecureString)"
+    ]
+    assert deployed("apply", "--yes").code == 0
+    assert deployed("plan").code == 0
