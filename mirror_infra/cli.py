@@ -35,7 +35,7 @@ def common(read_state: bool = False, change_state: bool = False) -> argparse.Arg
     )
     parent.add_argument("--region", help="AWS region (default: the environment's region)")
     parent.add_argument(
-        "--profile", default=os.environ.get("AWS_PROFILE"), help="AWS profile (or AWS_PROFILE)"
+        "--profile", help="AWS profile (default: AWS_PROFILE; ignored with --local)"
     )
     parent.add_argument(
         "--local",

@@ -54,15 +54,29 @@ class Target:
     def session(self):
         import boto3
         import botocore.exceptions
+        import botocore.session
 
         try:
             if self.local:
-                return boto3.Session(region_name=self.region, **LOCAL_CREDENTIALS)
-            return boto3.Session(region_name=self.region, profile_name=self.profile)
+                # the local AWS takes fixed credentials; a profile exported for real AWS (even
+                # one this machine does not have) must neither apply nor get in the way
+                core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+                return boto3.Session(
+                    region_name=self.region, botocore_session=core, **LOCAL_CREDENTIALS
+                )
+            session = boto3.Session(region_name=self.region, profile_name=self.profile)
+            self.profile = self.profile or (
+                session.profile_name if os.environ.get("AWS_PROFILE") else None
+            )
+            return session
         except botocore.exceptions.ProfileNotFound:
+            named = (
+                f"--profile {self.profile!r}"
+                if self.profile
+                else f"AWS_PROFILE {os.environ.get('AWS_PROFILE')!r}"
+            )
             raise TargetError(
-                f"--profile {self.profile!r}: no such AWS profile; "
-                "see 'aws configure list-profiles'"
+                f"{named}: no such AWS profile; see 'aws configure list-profiles'"
             ) from None
 
     def client(self, service: str):

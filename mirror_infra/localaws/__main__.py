@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
 
+    # moto makes boto3 sessions of its own; a profile exported for real AWS in the shell that
+    # started us (maybe one this machine lacks) means nothing here and would fail them
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(var, None)
     from mirror_infra.localaws.server import LocalAws
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -39,9 +39,13 @@ def client(service: str, region: str) -> Any:
     if cached is not None:
         return cached
     import boto3
+    import botocore.session
     from botocore.config import Config
 
-    made = boto3.session.Session().client(
+    # the server calls itself with fixed credentials: a profile exported in the shell that
+    # started it (even one this machine lacks) must not apply
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    made = boto3.session.Session(botocore_session=core).client(
         service,
         region_name=region,
         endpoint_url=url(),

@@ -335,3 +335,56 @@ def test_plan_shows_what_apply_changes_outside_cloudformation(deployed, local_aw
     ]
     assert deployed("apply", "--yes").code == 0
     assert deployed("plan").code == 0
+
+
+def test_an_exported_profile_neither_applies_to_nor_blocks_the_local_aws(project, tmp_path):
+    """A user with AWS_PROFILE exported (here one this machine lacks) runs the main job."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.localaws_fixtures import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "AWS_PROFILE": "phase-mirror-prod-that-this-machine-lacks",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "MIRROR_INFRA_LOCAL_URL": f"http://127.0.0.1:{port}",
+    }
+
+    def run(*argv):
+        return subprocess.run(
+            [sys.executable, "-m", "mirror_infra.cli", *argv],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    started = run("local", "start")
+    assert started.returncode == 0, started.stderr
+    try:
+        status = run("status", "--local")
+        assert status.returncode == 0, status.stderr
+        assert f"on local AWS http://127.0.0.1:{port}" in status.stderr
+    finally:
+        run("local", "stop")
+
+
+@pytest.mark.parametrize(
+    ("env", "argv", "message"),
+    [
+        ({"AWS_PROFILE": "nope"}, [], "error: AWS_PROFILE 'nope': no such AWS profile"),
+        ({}, ["--profile", "nope"], "error: --profile 'nope': no such AWS profile"),
+    ],
+)
+def test_unknown_profile_is_one_line(cli, monkeypatch, tmp_path, env, argv, message):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = cli("status", *argv, local=False)
+    assert result.code == 1
+    assert result.err.startswith(message) and result.err.count("\n") == 1
