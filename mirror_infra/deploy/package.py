@@ -16,20 +16,28 @@ class Upload:
     uploaded: bool  # False: already there (same name means same content)
 
 
+def put_if_absent(s3, bucket: str, key: str, body: bytes) -> Upload:
+    """Put `body` at `key` unless the key exists (content-addressed: same key, same bytes)."""
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return Upload(key, False)
+    except ClientError as exc:
+        if classify(exc) is not AwsErrorKind.NOT_FOUND:
+            raise
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    return Upload(key, True)
+
+
 def upload_nested(s3, bucket: str, prefix: str, build: BuildResult) -> list[Upload]:
     """Put each nested template unless its key already exists."""
-    results = []
-    for path in build.nested.values():
-        key = f"{prefix}{path.name}"
-        try:
-            s3.head_object(Bucket=bucket, Key=key)
-            results.append(Upload(key, False))
-            continue
-        except ClientError as exc:
-            if classify(exc) is not AwsErrorKind.NOT_FOUND:
-                raise
-        s3.put_object(
-            Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType="application/json"
-        )
-        results.append(Upload(key, True))
-    return results
+    return [
+        put_if_absent(s3, bucket, f"{prefix}{path.name}", path.read_bytes())
+        for path in build.nested.values()
+    ]
+
+
+def template_url(s3, bucket: str, key: str) -> str:
+    """The virtual-host style URL CloudFormation reads a template from, in `s3`'s partition."""
+    region = s3.meta.region_name
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://{bucket}.s3.{region}.{suffix}/{key}"

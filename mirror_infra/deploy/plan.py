@@ -173,7 +173,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
             StackName=dep.stack_name,
             ChangeSetName=name,
             ChangeSetType="CREATE" if plan.create else "UPDATE",
-            TemplateBody=build.root.read_text(encoding="utf-8"),
+            **_root_template(dep, build, bucket, hashes["root.json"]),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
             Capabilities=CAPABILITIES,
             Tags=[{"Key": k, "Value": v} for k, v in sorted(dep.cfg.tags.items())],
@@ -238,6 +238,22 @@ def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]
                     )
                 )
     return expanded
+
+
+TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts inline; larger goes through S3
+
+
+def _root_template(dep: Deployment, build: BuildResult, bucket: str, digest: str) -> dict:
+    """TemplateBody when it fits, else the root uploaded next to the nested templates."""
+    from mirror_infra.deploy.package import put_if_absent, template_url
+
+    body = build.root.read_bytes()
+    if len(body) <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": body.decode("utf-8")}
+    s3 = dep.target.client("s3")
+    key = f"{dep.artifacts_prefix}root-{digest[:16]}.json"
+    put_if_absent(s3, bucket, key, body)
+    return {"TemplateURL": template_url(s3, bucket, key)}
 
 
 def read_changes(cfn, described: dict, stack: str = "") -> list[Change]:

@@ -388,3 +388,15 @@ def test_unknown_profile_is_one_line(cli, monkeypatch, tmp_path, env, argv, mess
     result = cli("status", *argv, local=False)
     assert result.code == 1
     assert result.err.startswith(message) and result.err.count("\n") == 1
+
+
+def test_a_root_template_too_large_to_send_inline_goes_through_s3(cli, local_aws, monkeypatch):
+    from mirror_infra.deploy import plan
+
+    monkeypatch.setattr(plan, "TEMPLATE_BODY_LIMIT", 1_000)  # the real root is about 7 KB
+    assert cli("bootstrap").code == 0
+    applied = cli("apply", "--yes")
+    assert applied.code == 0, applied.text
+    bucket = Names.artifacts_bucket("123456789012", "us-east-1")
+    keys = [o["Key"] for o in local_aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
+    assert any(k.startswith("templates/staging/root-") for k in keys)
