@@ -53,7 +53,9 @@ class Execution:
                 on_event(event)
             info = stacks.describe(cfn, self.stack_id)
             status = info.status if info else StackStatus.DELETE_COMPLETE
-            if not status.in_progress:
+            # AWS starts an operation asynchronously: until its first event the stack can still
+            # show the status from before (REVIEW_IN_PROGRESS, UPDATE_COMPLETE), which is no end
+            if not status.in_progress and self.stream.history:
                 for event in self.stream.poll():  # the last events may land with the status
                     on_event(event)
                 return Finished(

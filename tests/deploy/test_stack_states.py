@@ -89,3 +89,44 @@ class _NoBuild:
 
     def __getattr__(self, name):  # pragma: no cover - reaching here is the failure
         raise AssertionError(f"the build was read ({name}) before the stack state was checked")
+
+
+def test_follow_does_not_mistake_the_status_before_execution_for_its_end(stubbed):
+    """Right after ExecuteChangeSet AWS may still report the old status; wait for events."""
+    from mirror_infra.deploy.apply import Execution
+
+    dep, stubber = stubbed
+    event = {
+        "StackId": STACK_ID,
+        "EventId": "e-old",
+        "StackName": "mirror-dissonance-staging",
+        "LogicalResourceId": "mirror-dissonance-staging",
+        "PhysicalResourceId": STACK_ID,
+        "ResourceType": "AWS::CloudFormation::Stack",
+        "Timestamp": NOW,
+        "ResourceStatus": "UPDATE_COMPLETE",
+    }
+    new = {
+        **event,
+        "EventId": "e-new",
+        "ResourceStatus": "UPDATE_IN_PROGRESS",
+        "Timestamp": NOW.replace(minute=1),
+    }
+    done = {**event, "EventId": "e-done", "Timestamp": NOW.replace(minute=2)}
+    stubber.add_response("describe_stack_events", {"StackEvents": [event]}, {"StackName": STACK_ID})
+    execution = Execution(dep, STACK_ID)
+    # poll 1: nothing new yet, and the stack still shows the status from before
+    stubber.add_response("describe_stack_events", {"StackEvents": [event]}, {"StackName": STACK_ID})
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    # poll 2: the update has started and finished
+    stubber.add_response(
+        "describe_stack_events", {"StackEvents": [done, new, event]}, {"StackName": STACK_ID}
+    )
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response(
+        "describe_stack_events", {"StackEvents": [done, new, event]}, {"StackName": STACK_ID}
+    )
+    seen = []
+    finished = execution.follow(seen.append, timeout=30)
+    assert finished.ok
+    assert [e.status for e in seen] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
