@@ -50,6 +50,16 @@ class Run:
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
+    def setup(self, *argv: str) -> None:
+        """An unmeasured mirror-infra command (build, lint, local start/stop)."""
+        subprocess.run(
+            [sys.executable, "-m", "mirror_infra.cli", *argv],
+            cwd=self.workdir,
+            env=self.env,
+            check=argv[:2] != ("local", "stop"),
+            capture_output=True,
+        )
+
     def ours(self, *argv: str) -> tuple[float, int]:
         """Wall time and AWS calls of one mirror-infra command."""
         self.calls_file.unlink(missing_ok=True)
@@ -100,33 +110,20 @@ def figures(repo: Path) -> dict[str, object]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     run = Run(repo, url, workdir)
-    subprocess.run(
-        [sys.executable, "-m", "mirror_infra.cli", "local", "start", "--port", str(port)],
-        cwd=workdir,
-        env=run.env,
-        check=True,
-        capture_output=True,
-    )
+    run.setup("local", "start", "--port", str(port))
     try:
-        subprocess.run(
-            [sys.executable, "-m", "mirror_infra.cli", "build"],
-            cwd=workdir,
-            env=run.env,
-            check=True,
-            capture_output=True,
-        )
+        run.setup("build")
         ours: dict[str, dict[str, float]] = {}
-        lint = [sys.executable, "-m", "mirror_infra.cli", "lint", "--env", "staging"]
         # warm-up, not measured: the server imports each service's backend on first use, and
         # whichever tool ran first would pay for it
-        subprocess.run(lint, cwd=workdir, env=run.env, check=True, capture_output=True)
+        run.setup("lint", "--env", "staging")
         run.ours("bootstrap")
         run.ours("apply", "--yes")
         run.ours("destroy", "--yes", "--delete-nonce")
         run.reset()
         run.ours("bootstrap")
         # the main job lints first (its cold cost is in the build figures); apply reuses that
-        subprocess.run(lint, cwd=workdir, env=run.env, check=True, capture_output=True)
+        run.setup("lint", "--env", "staging")
         for step, argv in (
             ("create", ("apply", "--yes")),
             ("noop_plan", ("plan",)),
@@ -134,7 +131,7 @@ def figures(repo: Path) -> dict[str, object]:
             took, calls = run.ours(*argv)
             ours[step] = {"seconds": round(took, 3), "aws_calls": calls}
         _retention(workdir, 60)
-        subprocess.run(lint, cwd=workdir, env=run.env, check=True, capture_output=True)
+        run.setup("lint", "--env", "staging")
         took, calls = run.ours("apply", "--yes")
         ours["update"] = {"seconds": round(took, 3), "aws_calls": calls}
         took, calls = run.ours("destroy", "--yes", "--delete-nonce")
@@ -143,13 +140,7 @@ def figures(repo: Path) -> dict[str, object]:
         # awscli on the same server, the same root template, nested templates pre-uploaded
         run.reset()
         _retention(workdir, 30)
-        subprocess.run(
-            [sys.executable, "-m", "mirror_infra.cli", "build", "--force"],
-            cwd=workdir,
-            env=run.env,
-            check=True,
-            capture_output=True,
-        )
+        run.setup("build", "--force")
         run.ours("bootstrap")
         run.ours("plan")  # uploads the nested templates (and discards its change set)
         bucket = "mirror-infra-artifacts-123456789012-us-east-1"
@@ -174,13 +165,7 @@ def figures(repo: Path) -> dict[str, object]:
         took, calls = run.awscli(*deploy)
         theirs["noop_plan"] = {"seconds": round(took, 3), "aws_calls": calls}
         _retention(workdir, 60)
-        subprocess.run(
-            [sys.executable, "-m", "mirror_infra.cli", "build"],
-            cwd=workdir,
-            env=run.env,
-            check=True,
-            capture_output=True,
-        )
+        run.setup("build")
         run.ours("plan")  # upload the changed nested template for awscli
         took, calls = run.awscli(*deploy)
         theirs["update"] = {"seconds": round(took, 3), "aws_calls": calls}
@@ -192,13 +177,7 @@ def figures(repo: Path) -> dict[str, object]:
         ratio = {step: round(ours[step]["seconds"] / theirs[step]["seconds"], 2) for step in ours}
         return {"mirror_infra": ours, "awscli": theirs, "ratio_mirror_infra_to_awscli": ratio}
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "mirror_infra.cli", "local", "stop"],
-            cwd=workdir,
-            env=run.env,
-            check=False,
-            capture_output=True,
-        )
+        run.setup("local", "stop")
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -5,10 +5,9 @@ Not part of the Phase Mirror environment: the deploy tool's own small stack, one
 
 from __future__ import annotations
 
-from awacs.aws import PolicyDocument
-from troposphere import GetAtt, Output, Ref, Sub, Template, s3
+from troposphere import Output, Ref, Sub, Template, s3
 
-from templates_src.storage import block_all_public_access, deny_insecure_transport
+from templates_src.storage import block_all_public_access, tls_only_policy
 
 STACK_NAME = "mirror-infra-bootstrap"
 OBJECT_DAYS = 365  # templates older than a year are no longer referenced by any stack
@@ -49,15 +48,6 @@ def template() -> Template:
             UpdateReplacePolicy="Retain",
         )
     )
-    t.add_resource(
-        s3.BucketPolicy(
-            "ArtifactsBucketPolicy",
-            Bucket=Ref(bucket),
-            PolicyDocument=PolicyDocument(
-                Version="2012-10-17",
-                Statement=[deny_insecure_transport(GetAtt(bucket, "Arn"))],
-            ),
-        )
-    )
+    t.add_resource(tls_only_policy("ArtifactsBucketPolicy", bucket))
     t.add_output(Output("BucketName", Value=Ref(bucket)))
     return t

@@ -31,6 +31,18 @@ def deny_insecure_transport(bucket_arn: object) -> Statement:
     )
 
 
+def tls_only_policy(logical_id: str, bucket: s3.Bucket) -> s3.BucketPolicy:
+    """The bucket's policy: nothing but TLS requests."""
+    return s3.BucketPolicy(
+        logical_id,
+        Bucket=Ref(bucket),
+        PolicyDocument=PolicyDocument(
+            Version="2012-10-17",
+            Statement=[deny_insecure_transport(GetAtt(bucket, "Arn"))],
+        ),
+    )
+
+
 def block_all_public_access() -> s3.PublicAccessBlockConfiguration:
     return s3.PublicAccessBlockConfiguration(
         BlockPublicAcls=True,
@@ -99,16 +111,7 @@ def template(cfg: EnvConfig) -> Template:
         "only writer and CloudTrail data events cover audit.",
     )
     t.add_resource(bucket)
-    t.add_resource(
-        s3.BucketPolicy(
-            "BaselinesBucketPolicy",
-            Bucket=Ref(bucket),
-            PolicyDocument=PolicyDocument(
-                Version="2012-10-17",
-                Statement=[deny_insecure_transport(GetAtt(bucket, "Arn"))],
-            ),
-        )
-    )
+    t.add_resource(tls_only_policy("BaselinesBucketPolicy", bucket))
     output(t, "BucketName", Ref(bucket), "Name of the baselines bucket")
     output(t, "BucketArn", GetAtt(bucket, "Arn"), "ARN of the baselines bucket")
     return t
