@@ -129,6 +129,14 @@ def run_plan(args: argparse.Namespace) -> ExitCode:
     except Exception:
         planning.discard(dep, plan)
         raise
+    if args.out and plan.note:
+        from mirror_infra.errors import DeployError
+
+        raise DeployError(
+            f"no plan saved to {args.out}: there is no change set to save while "
+            f"{dep.stack_name} is ROLLBACK_COMPLETE; run 'mirror-infra apply', which deletes "
+            "the failed stack first"
+        )
     if args.out:
         plan.save(Path(args.out))
         ui.err.print(f"plan saved to {args.out}; run 'mirror-infra apply --plan {args.out}'")

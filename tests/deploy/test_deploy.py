@@ -148,6 +148,11 @@ def test_failed_create_leaves_nothing_and_next_apply_succeeds(cli, local_aws):
     assert set(ddb.list_tables()["TableNames"]) == {NAMES.consent_table}  # ours rolled back
 
     ddb.delete_table(TableName=NAMES.consent_table)
+    planned = cli("plan")
+    assert planned.code == 2
+    assert "ROLLBACK_COMPLETE from a failed first create; apply deletes it" in planned.out
+    unsaved = cli("plan", "--out", "failed.plan.json")
+    assert unsaved.code == 1 and "no plan saved to failed.plan.json" in unsaved.err
     retried = cli("apply", "--yes")
     assert retried.code == 0, retried.text
     assert "deleting it before creating again" in retried.err
