@@ -147,7 +147,45 @@ def key_row(env: Environment) -> Check:
     alias = env.dep.names.key_alias
     aliases = env.keys.aliases()
     ev.expect(alias in aliases, f"alias {', '.join(aliases) or 'none'}", f"alias {alias}")
+    policy = json.loads(kms.get_key_policy(KeyId=env.key_arn, PolicyName="default")["Policy"])
+    open_to = open_statements(policy)
+    ev.expect(
+        not open_to,
+        "policy: no * principal" if not open_to else f"policy: * principal in {', '.join(open_to)}",
+        "policy without a * principal",
+    )
+    via = via_services(policy)
+    ev.expect(
+        {"dynamodb", "ssm"} <= via,
+        f"used via {', '.join(sorted(via)) or 'no service'}",
+        "used via dynamodb and ssm",
+    )
     return ev.check("KMS key")
+
+
+def open_statements(policy: dict) -> list[str]:
+    """Sids of Allow statements whose principal is anyone ("*")."""
+    found = []
+    for i, statement in enumerate(_as_list(policy.get("Statement", []))):
+        principal = statement.get("Principal")
+        values = (
+            [principal]
+            if isinstance(principal, str)
+            else [v for vs in (principal or {}).values() for v in _as_list(vs)]
+        )
+        if statement.get("Effect") == "Allow" and "*" in values:
+            found.append(statement.get("Sid") or f"statement {i + 1}")
+    return found
+
+
+def via_services(policy: dict) -> set[str]:
+    """The services named by the policy's kms:ViaService conditions ("dynamodb", "ssm", ...)."""
+    services = set()
+    for statement in _as_list(policy.get("Statement", [])):
+        for condition in (statement.get("Condition") or {}).values():
+            for value in _as_list(condition.get("kms:ViaService", [])):
+                services.add(str(value).split(".")[0])
+    return services
 
 
 def nonce_row(env: Environment) -> Check:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,6 +68,22 @@ def recreate_nonce(d) -> None:
     nonce.ensure(d.client("ssm"), NAMES, key)
 
 
+def open_key_policy(d, opened: bool) -> None:
+    kms = d.client("kms")
+    key = kms.describe_key(KeyId=NAMES.key_alias)["KeyMetadata"]["KeyId"]
+    policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    anyone = {
+        "Sid": "Anyone",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
+    statements = [s for s in policy["Statement"] if s.get("Sid") != "Anyone"]
+    policy["Statement"] = statements + ([anyone] if opened else [])
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
+
+
 @dataclass(frozen=True)
 class Change:
     """An out-of-band change, how to undo it, and where verify and drift must show it."""
@@ -107,6 +124,15 @@ CHANGES = [
         "Storage",
         "BaselinesBucket",
         "VersioningConfiguration",
+    ),
+    Change(
+        "key-policy-opened",
+        lambda d: open_key_policy(d, True),
+        lambda d: open_key_policy(d, False),
+        "KMS key",
+        "Kms",
+        "Key",
+        "KeyPolicy",
     ),
     Change(
         "nonce-deleted",

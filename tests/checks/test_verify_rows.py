@@ -141,3 +141,37 @@ def test_a_configured_email_that_is_not_subscribed_fails(project):
         "email ops@example.com not subscribed, expected email ops@example.com subscribed",
     )
     stubs.done()
+
+
+@pytest.mark.parametrize(
+    ("statement", "opened"),
+    [
+        ({"Sid": "A", "Effect": "Allow", "Principal": "*"}, ["A"]),
+        ({"Sid": "B", "Effect": "Allow", "Principal": {"AWS": "*"}}, ["B"]),
+        (
+            {"Sid": "C", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:root", "*"]}},
+            ["C"],
+        ),
+        ({"Sid": "D", "Effect": "Deny", "Principal": "*"}, []),
+        ({"Sid": "E", "Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}}, []),
+        ({"Effect": "Allow", "Principal": {"AWS": "*"}}, ["statement 1"]),
+    ],
+)
+def test_key_policy_statements_open_to_anyone(statement, opened):
+    from mirror_infra.checks.verify import open_statements
+
+    assert open_statements({"Statement": [statement]}) == opened
+
+
+def test_key_policy_via_services():
+    from mirror_infra.checks.verify import via_services
+
+    policy = {
+        "Statement": [
+            {"Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}}},
+            {"Condition": {"StringEquals": {"kms:ViaService": ["ssm.us-east-1.amazonaws.com"]}}},
+            {"Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:x"}}},
+            {},
+        ]
+    }
+    assert via_services(policy) == {"dynamodb", "ssm"}
