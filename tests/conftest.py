@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]
         templates.update({k: json.loads(p.read_text()) for k, p in b.nested.items()})
         result[env] = templates
     return result
+
+
+@dataclass
+class CliResult:
+    """What one in-process `mirror-infra` run returned and printed."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.out)
 
 
 def resources(template: dict, type_: str | None = None) -> dict[str, dict]:

@@ -7,7 +7,6 @@ cannot undo their change use `deployed`, a deployment of their own on a freshly 
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,21 +16,10 @@ import pytest
 import yaml
 
 from mirror_infra.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, CliResult
 
 LOCAL_URL_VAR = "MIRROR_INFRA_LOCAL_URL"
 ALERT_EMAIL = "ops-alerts@example.com"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> dict:
-        return json.loads(self.out)
 
 
 @dataclass
@@ -42,11 +30,11 @@ class Deployed:
     capture: object = None
     transcript: list[str] = field(default_factory=list)
 
-    def run(self, *argv: str) -> Result:
+    def run(self, *argv: str) -> CliResult:
         code = main([*argv, "--local"])
         out, err = self.capture.readouterr() if self.capture else ("", "")
         self.transcript += [out, err]
-        return Result(code, out, err)
+        return CliResult(code, out, err)
 
     def failing_rows(self, command: str = "verify") -> set[str]:
         result = self.run(command, "--json")

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 
 from mirror_infra.cli import main
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
+from tests.conftest import CliResult
 
 
 class Cli:
@@ -28,12 +17,12 @@ class Cli:
         self._capsys = capsys
         self.transcript: list[str] = []
 
-    def __call__(self, *argv: str, local: bool = True) -> Result:
+    def __call__(self, *argv: str, local: bool = True) -> CliResult:
         args = [*argv, "--local"] if local else list(argv)
         code = main(args)
         captured = self._capsys.readouterr()
         self.transcript += [captured.out, captured.err]
-        return Result(code, captured.out, captured.err)
+        return CliResult(code, captured.out, captured.err)
 
     def json(self, *argv: str) -> dict:
         result = self(*argv, "--json")
