@@ -86,10 +86,3 @@ class ExecutionStatus(StrEnum):
     EXECUTE_COMPLETE = "EXECUTE_COMPLETE"
     EXECUTE_FAILED = "EXECUTE_FAILED"
     OBSOLETE = "OBSOLETE"
-
-
-class Replacement(StrEnum):
-    TRUE = "True"
-    FALSE = "False"
-    CONDITIONAL = "Conditional"
-    NONE = ""

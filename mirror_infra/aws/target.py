@@ -36,7 +36,6 @@ class Target:
     profile: str | None = None
     endpoint_url: str | None = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
-    calls: Counter = field(default_factory=Counter, repr=False)  # "service.Operation" -> count
 
     @classmethod
     def resolve(cls, region: str, local: bool, profile: str | None) -> Target:
@@ -104,7 +103,6 @@ class Target:
 
     def _count(self, model, **_: Any) -> None:
         name = f"{model.service_model.service_name}.{model.name}"
-        self.calls[name] += 1
         CALLS[name] += 1
 
     @cached_property

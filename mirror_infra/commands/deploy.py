@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.text import Text
 
 from mirror_infra import ui
+from mirror_infra.aws.status import StackStatus
 from mirror_infra.errors import Aborted, ExitCode, LintError
 
 
@@ -256,7 +257,7 @@ def run_apply(args: argparse.Namespace) -> ExitCode:
         show_plan(plan)
     else:
         info = applying.wait_if_busy(dep)
-        if info is not None and info.status.name == "ROLLBACK_COMPLETE":
+        if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
             ui.err.print(
                 f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed first create; "
                 "deleting it before creating again"
@@ -424,7 +425,7 @@ def run_destroy(args: argparse.Namespace) -> ExitCode:
     execution = Execution(dep, teardown.stack_id)
     dep.cfn.delete_stack(StackName=teardown.stack_id)
     finished = _follow(dep, execution, EventPrinter(len(teardown.deleted)))
-    if finished.status.name != "DELETE_COMPLETE":
+    if finished.status is not StackStatus.DELETE_COMPLETE:
         _report_failure(dep, finished)
     ui.out.print(f"{dep.stack_name} deleted; {len(teardown.retained)} resource(s) retained")
     if args.delete_nonce:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mirror_infra.aws.status import StackStatus
-from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.aws.wait import Timeout
 from mirror_infra.deploy import nonce, protection, stacks
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event, EventStream
@@ -92,14 +92,10 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
     info = stacks.describe(cfn, dep.stack_name)
     if info is None:
         raise DeployError(f"{dep.stack_name} vanished since the plan; run 'plan' again")
-    named = {c.qualified_id for c in plan.destructive()} | {
-        c.logical_id for c in plan.destructive()
-    }
-    if named and dep.cfg.data_safety.stack_policy and not plan.create:
+    lifted = {c.qualified_id for c in plan.destructive()}  # each one named: refused above
+    if lifted and dep.cfg.data_safety.stack_policy and not plan.create:
         # a change set cannot override a stack policy: lift it for exactly the named resources
-        protection.apply_stack_policies(
-            cfn, info.stack_id, allowed=named & (allowed | set(plan.allowed))
-        )
+        protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
     execution = Execution(dep, info.stack_id)
     cfn.execute_change_set(ChangeSetName=plan.change_set_id)
     return execution
@@ -123,12 +119,7 @@ def delete_failed_create(dep: Deployment, on_event: Callable[[Event], None]) -> 
 def wait_if_busy(dep: Deployment, timeout: float = 3600) -> stacks.StackInfo | None:
     """Wait for an operation someone else started, rather than failing on it."""
     try:
-        return poll(
-            lambda: stacks.describe(dep.cfn, dep.stack_name),
-            lambda s: s is None or not s.status.in_progress,
-            dep.backoff,
-            timeout,
-        )
+        return stacks.wait_settled(dep.cfn, dep.stack_name, dep.backoff, timeout)
     except Timeout:
         raise DeployError(
             f"{dep.stack_name} is still busy after {timeout:.0f}s; try again later"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.target import Target
-from mirror_infra.aws.wait import Backoff, Timeout, poll
+from mirror_infra.aws.wait import Backoff, Timeout
 from mirror_infra.deploy import stacks
 from mirror_infra.errors import DeployError, NotBootstrappedError
 
@@ -48,11 +48,12 @@ def bootstrap(target: Target, timeout: float = 900) -> BootstrapResult:
 
     cfn = target.client("cloudformation")
     body = _body()
-    info = stacks.describe(cfn, STACK_NAME)
+    info = _wait(cfn, STACK_NAME, target, timeout)
     if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
+        # a failed first create holds nothing; its termination protection would block the delete
+        cfn.update_termination_protection(StackName=STACK_NAME, EnableTerminationProtection=False)
         cfn.delete_stack(StackName=STACK_NAME)
-        _wait(cfn, STACK_NAME, target, timeout)
-        info = None
+        info = _wait(cfn, STACK_NAME, target, timeout)
     if info is None:
         cfn.create_stack(StackName=STACK_NAME, TemplateBody=body, EnableTerminationProtection=True)
         action = "created"
@@ -63,8 +64,10 @@ def bootstrap(target: Target, timeout: float = 900) -> BootstrapResult:
         cfn.update_stack(StackName=STACK_NAME, TemplateBody=body)
         action = "updated"
     final = _wait(cfn, STACK_NAME, target, timeout)
-    if not final.status.succeeded:
-        raise DeployError(f"bootstrap stack {STACK_NAME} ended {final.status}: {final.reason}")
+    if final is None or not final.status.succeeded:
+        status = final.status if final else "deleted"
+        reason = f": {final.reason}" if final and final.reason else ""
+        raise DeployError(f"bootstrap stack {STACK_NAME} ended {status}{reason}")
     return BootstrapResult(final.outputs["BucketName"], action)
 
 
@@ -79,19 +82,8 @@ def _same(current: object, body: str) -> bool:
     return current == json.loads(body)
 
 
-def _wait(cfn, name: str, target: Target, timeout: float) -> stacks.StackInfo:
-    def fetch():
-        return stacks.describe(cfn, name)
-
+def _wait(cfn, name: str, target: Target, timeout: float) -> stacks.StackInfo | None:
     try:
-        info = poll(
-            fetch,
-            lambda s: s is None or not s.status.in_progress,
-            Backoff.for_target(target.local),
-            timeout,
-        )
+        return stacks.wait_settled(cfn, name, Backoff.for_target(target.local), timeout)
     except Timeout:
         raise DeployError(f"bootstrap stack {name} did not settle within {timeout:.0f}s") from None
-    if info is None:
-        return stacks.StackInfo(name, "", StackStatus.DELETE_COMPLETE, "", {}, {}, False, "")
-    return info

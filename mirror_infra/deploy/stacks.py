@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.status import StackStatus
+from mirror_infra.aws.wait import Backoff, poll
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,17 @@ def resources(cfn, stack: str) -> list[StackResource]:
                 )
             )
     return found
+
+
+def wait_settled(cfn, name: str, backoff: Backoff, timeout: float) -> StackInfo | None:
+    """The stack once no operation runs on it (None when it is gone); wait.Timeout after
+    `timeout` seconds."""
+    return poll(
+        lambda: describe(cfn, name),
+        lambda s: s is None or not s.status.in_progress,
+        backoff,
+        timeout,
+    )
 
 
 def stack_tree(cfn, root: str) -> dict[str, tuple[str, list[StackResource]]]:

@@ -130,3 +130,47 @@ def test_follow_does_not_mistake_the_status_before_execution_for_its_end(stubbed
     finished = execution.follow(seen.append, timeout=30)
     assert finished.ok
     assert [e.status for e in seen] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
+
+
+def test_bootstrap_replaces_a_failed_first_create_despite_its_termination_protection():
+    """AWS refuses to delete a protected stack even when its create failed; bootstrap turns
+    the protection off first, deletes, and creates the bucket stack again."""
+    from mirror_infra.aws.target import Target
+    from mirror_infra.deploy.bootstrap import bootstrap
+    from templates_src.artifacts import STACK_NAME
+
+    target = Target.resolve("us-east-1", local=True, profile=None)
+    cfn = target.session.client("cloudformation", region_name="us-east-1")
+    target._clients["cloudformation"] = cfn
+
+    def stack(status, outputs=()):
+        body = _stack(status)
+        body["Stacks"][0]["StackName"] = STACK_NAME
+        body["Stacks"][0]["Outputs"] = [{"OutputKey": k, "OutputValue": v} for k, v in outputs]
+        return body
+
+    with Stubber(cfn) as stubber:
+        stubber.add_response(
+            "describe_stacks", stack("ROLLBACK_COMPLETE"), {"StackName": STACK_NAME}
+        )
+        stubber.add_response(
+            "update_termination_protection",
+            {"StackId": STACK_ID},
+            {"StackName": STACK_NAME, "EnableTerminationProtection": False},
+        )
+        stubber.add_response("delete_stack", {}, {"StackName": STACK_NAME})
+        stubber.add_client_error(
+            "describe_stacks",
+            "ValidationError",
+            f"Stack with id {STACK_NAME} does not exist",
+            expected_params={"StackName": STACK_NAME},
+        )
+        stubber.add_response("create_stack", {"StackId": STACK_ID})
+        stubber.add_response(
+            "describe_stacks",
+            stack("CREATE_COMPLETE", [("BucketName", "mirror-infra-artifacts-1-us-east-1")]),
+            {"StackName": STACK_NAME},
+        )
+        result = bootstrap(target)
+        stubber.assert_no_pending_responses()
+    assert (result.bucket, result.action) == ("mirror-infra-artifacts-1-us-east-1", "created")
