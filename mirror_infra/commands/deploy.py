@@ -386,10 +386,17 @@ def run_destroy(args: argparse.Namespace) -> ExitCode:
     dep = _open(args)
     teardown = destroy.survey(dep)
     if teardown is None:
-        ui.out.print(f"{dep.stack_name} does not exist; nothing to destroy")
-        if args.delete_nonce:
-            gone = destroy.delete_nonce(dep)
-            ui.out.print(f"deleted {len(gone)} nonce version(s)")
+        versions = destroy.nonce_versions(dep) if args.delete_nonce else []
+        if not versions:
+            ui.out.print(f"{dep.stack_name} does not exist; nothing to destroy")
+            return ExitCode.OK
+        ui.out.print(
+            f"{dep.stack_name} does not exist; --delete-nonce deletes {len(versions)} nonce "
+            f"version(s): {', '.join(versions)}"
+        )
+        _confirm_destroy(dep, args, f"Delete {dep.cfg.name}'s nonce versions?")
+        gone = destroy.delete_nonce(dep)
+        ui.out.print(f"deleted {len(gone)} nonce version(s)")
         return ExitCode.OK
     ui.out.print(
         ui.table(
@@ -414,14 +421,7 @@ def run_destroy(args: argparse.Namespace) -> ExitCode:
             f"also deleted: {len(teardown.nonce_versions)} nonce version(s) (--delete-nonce)"
         )
     destroy.check_can_delete(dep, teardown)
-    env = dep.cfg.name
-    if env == "production" or dep.cfg.data_safety.termination_protection:
-        if args.confirm_env != env and not ui.confirm(f"Destroy {env}?", expected=env):
-            raise Aborted(
-                f"nothing deleted; {env} needs the typed confirmation (or --confirm-env {env})"
-            )
-    elif not args.yes and not ui.confirm(f"Destroy {dep.stack_name}?"):
-        raise Aborted("nothing deleted; pass --yes to destroy without asking")
+    _confirm_destroy(dep, args, f"Destroy {dep.stack_name}?")
     execution = Execution(dep, teardown.stack_id)
     dep.cfn.delete_stack(StackName=teardown.stack_id)
     finished = _follow(dep, execution, EventPrinter(len(teardown.deleted)))
@@ -432,6 +432,20 @@ def run_destroy(args: argparse.Namespace) -> ExitCode:
         gone = destroy.delete_nonce(dep)
         ui.out.print(f"deleted {len(gone)} nonce version(s)")
     return ExitCode.OK
+
+
+def _confirm_destroy(dep, args: argparse.Namespace, question: str) -> None:
+    """The one confirmation rule of every deletion: a protected environment (production, or
+    termination protection in its params) needs its name typed or --confirm-env; any other
+    needs --yes or a yes on the terminal."""
+    env = dep.cfg.name
+    if env == "production" or dep.cfg.data_safety.termination_protection:
+        if args.confirm_env != env and not ui.confirm(question, expected=env):
+            raise Aborted(
+                f"nothing deleted; {env} needs the typed confirmation (or --confirm-env {env})"
+            )
+    elif not args.yes and not ui.confirm(question):
+        raise Aborted("nothing deleted; pass --yes to delete without asking")
 
 
 def run_rotate_nonce(args: argparse.Namespace) -> ExitCode:

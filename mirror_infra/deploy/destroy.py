@@ -70,7 +70,7 @@ def survey(dep: Deployment) -> Teardown | None:
             blocker = _blocker(dep, r)
             if blocker:
                 teardown.blockers.append(f"{qualified}: {blocker}")
-    teardown.nonce_versions = [v.name for v in nonce.versions(dep.target.client("ssm"), dep.names)]
+    teardown.nonce_versions = nonce_versions(dep)
     return teardown
 
 
@@ -100,6 +100,10 @@ def check_can_delete(dep: Deployment, teardown: Teardown) -> None:
         )
     if teardown.blockers:
         raise DeployError("cannot destroy: " + "; ".join(teardown.blockers))
+
+
+def nonce_versions(dep: Deployment) -> list[str]:
+    return [v.name for v in nonce.versions(dep.target.client("ssm"), dep.names)]
 
 
 def delete_nonce(dep: Deployment) -> list[str]:

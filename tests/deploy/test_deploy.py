@@ -405,3 +405,45 @@ def test_a_root_template_too_large_to_send_inline_goes_through_s3(cli, local_aws
     bucket = Names.artifacts_bucket("123456789012", "us-east-1")
     keys = [o["Key"] for o in local_aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
     assert any(k.startswith("templates/staging/root-") for k in keys)
+
+
+NO_STACK_NONCE_CASES = [
+    (
+        "production",
+        "error: nothing deleted; production needs the typed confirmation (or --confirm-env "
+        "production)",
+        ["--confirm-env", "production"],
+    ),
+    ("staging", "error: nothing deleted; pass --yes to delete without asking", ["--yes"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("env", "refusal", "confirmation"),
+    NO_STACK_NONCE_CASES,
+    ids=[c[0] for c in NO_STACK_NONCE_CASES],
+)
+def test_delete_nonce_without_a_stack_needs_the_same_confirmation(
+    cli, local_aws, monkeypatch, env, refusal, confirmation
+):
+    """The nonce outlives its stack (retained on destroy); deleting it later asks as destroy
+    does, stack or no stack."""
+    import io
+
+    ssm = local_aws.client("ssm")
+    names = [f"/guardian/{env}/redaction_nonce_v1", f"/guardian/{env}/redaction_nonce_v2"]
+    for name in names:
+        ssm.put_parameter(Name=name, Value="0" * 64, Type="SecureString")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal to ask on
+
+    refused = cli("destroy", "--env", env, "--delete-nonce")
+    assert refused.code == 1
+    assert refused.err.strip().splitlines()[-1] == refusal
+    assert f"deletes 2 nonce version(s): {', '.join(names)}" in refused.out
+    found = ssm.get_parameters_by_path(Path=f"/guardian/{env}")["Parameters"]
+    assert sorted(p["Name"] for p in found) == names
+
+    deleted = cli("destroy", "--env", env, "--delete-nonce", *confirmation)
+    assert deleted.code == 0, deleted.text
+    assert "deleted 2 nonce version(s)" in deleted.out
+    assert ssm.get_parameters_by_path(Path=f"/guardian/{env}")["Parameters"] == []
