@@ -11,9 +11,13 @@ import json
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mirror_infra import __version__
 from mirror_infra.errors import BuildError
+
+if TYPE_CHECKING:  # the no-op rebuild does not import pydantic
+    from mirror_infra.config import EnvConfig
 
 ROOT_FILE = "root.json"
 MANIFEST = "manifest.json"
@@ -45,10 +49,11 @@ def render(template) -> str:
     return template.to_json(indent=2, sort_keys=True) + "\n"
 
 
-def fingerprint(params_file: Path) -> str:
-    """A hash of everything a build reads: params, template code, library versions."""
+def fingerprint(params_file: Path, env: str) -> str:
+    """A hash of everything a build reads: environment name, params, template code, library
+    versions."""
     digest = hashlib.sha256()
-    digest.update(f"mirror-infra {__version__}\n".encode())
+    digest.update(f"mirror-infra {__version__}\nenv {env}\n".encode())
     for lib in ("troposphere", "awacs"):
         digest.update(f"{lib} {metadata.version(lib)}\n".encode())
     sources = [params_file, *(_PACKAGE_DIR / s for s in _SOURCES)]
@@ -68,12 +73,20 @@ def build(env: str, root: Path | None = None, force: bool = False) -> BuildResul
 
     params = params_file(env, root)
     out = build_dir(env, root)
-    stamp = fingerprint(params)
+    stamp = fingerprint(params, env)
     if not force:
         cached = _cached(out, stamp)
         if cached is not None:
             return cached
-    return _write(env, root, out, stamp)
+    from mirror_infra.config import load
+
+    return _write(load(env, root), out, stamp)
+
+
+def build_test_env(cfg: EnvConfig, params: Path, root: Path) -> BuildResult:
+    """Build a test run's environment (`cfg`, derived from the real one whose params file is
+    `params`) into `root`/build/{cfg.name}/."""
+    return _write(cfg, build_dir(cfg.name, root), fingerprint(params, cfg.name))
 
 
 def load_result(env: str, root: Path | None = None) -> BuildResult:
@@ -88,18 +101,27 @@ def load_result(env: str, root: Path | None = None) -> BuildResult:
     return result
 
 
-def _write(env: str, root: Path | None, out: Path, stamp: str) -> BuildResult:
-    from mirror_infra.config import load
+def _write(cfg: EnvConfig, out: Path, stamp: str) -> BuildResult:
     from templates_src import root as root_module
 
-    cfg = load(env, root)
-    rendered: dict[str, tuple[str, str]] = {}  # logical id -> (file name, body)
-    for logical_id, make in root_module.SERVICES.items():
-        body = render(make(cfg))
-        name = f"{logical_id.lower()}-{sha256(body.encode())[:16]}.json"
-        rendered[logical_id] = (name, body)
-    root_body = render(root_module.template(cfg, {k: v[0] for k, v in rendered.items()}))
+    nested = {logical_id: render(make(cfg)) for logical_id, make in root_module.SERVICES.items()}
+    names = {logical_id: nested_file_name(logical_id, body) for logical_id, body in nested.items()}
+    root_body = render(root_module.template(cfg, names))
+    return store(out, cfg.name, stamp, root_body, nested)
 
+
+def nested_file_name(logical_id: str, body: str) -> str:
+    """A nested template's content address: an unchanged service keeps its TemplateURL."""
+    return f"{logical_id.lower()}-{sha256(body.encode())[:16]}.json"
+
+
+def store(out: Path, env: str, stamp: str, root_body: str, nested: dict[str, str]) -> BuildResult:
+    """Write a build: the root, each nested template under its content address (`root_body`
+    refers to those names), and the manifest."""
+    rendered = {
+        logical_id: (nested_file_name(logical_id, body), body)
+        for logical_id, body in nested.items()
+    }
     out.mkdir(parents=True, exist_ok=True)
     wanted = {ROOT_FILE: root_body, **{name: body for name, body in rendered.values()}}
     for stale in out.glob("*.json"):

@@ -24,7 +24,7 @@ from pydantic import (
 
 from mirror_infra.envs import params_file, shown_path
 from mirror_infra.errors import ConfigError
-from mirror_infra.names import Names
+from mirror_infra.names import Names, ThrowawayEnv
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
@@ -144,6 +144,17 @@ class EnvConfig(_Strict):
         """The fixed resource names of this environment."""
         return Names(self.name)
 
+    def for_test_run(self, kind: ThrowawayEnv) -> EnvConfig:
+        """This environment's settings under a fresh throwaway name of a test run (taskcat, an
+        upgrade test): the same templates and protections, names that can never be a real
+        environment's."""
+        return self.model_copy(update={"name": kind.env_name()})
+
+    @property
+    def test_run(self) -> ThrowawayEnv | None:
+        """The kind of test run this environment belongs to; None for a real environment."""
+        return ThrowawayEnv.of(self.name)
+
 
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = frozenset(
@@ -203,31 +214,7 @@ def load_file(path: Path, env: str | None = None) -> EnvConfig:
         raise ConfigError(
             f"{shown}: log_retention_days: expected one of {allowed}, not {cfg.log_retention_days}"
         )
-    _check_name_lengths(cfg, shown)
     return cfg
-
-
-S3_BUCKET_NAME_MAX = 63
-IAM_ROLE_NAME_MAX = 64
-_ACCOUNT_PLACEHOLDER = "123456789012"  # every account id has 12 digits
-
-
-def _check_name_lengths(cfg: EnvConfig, shown: str) -> None:
-    """The fixed names must fit AWS's limits in every region the environment deploys to."""
-    for key, regions in (("region", [cfg.region]), ("test_regions", cfg.test_regions)):
-        for region in regions:
-            bucket = cfg.names.baselines_bucket(_ACCOUNT_PLACEHOLDER, region)
-            role = cfg.names.app_role(region)
-            for kind, name, limit in (
-                ("baselines bucket", bucket, S3_BUCKET_NAME_MAX),
-                ("application role", role, IAM_ROLE_NAME_MAX),
-            ):
-                if len(name) > limit:
-                    raise ConfigError(
-                        f"{shown}: {key}: in {region} the {kind} name would be {len(name)} "
-                        f"characters ({name.replace(_ACCOUNT_PLACEHOLDER, '<account>')}); AWS "
-                        f"allows {limit}: use a shorter environment name or another region"
-                    )
 
 
 _TYPE_NAMES = {

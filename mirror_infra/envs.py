@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 from mirror_infra.errors import ConfigError
+from mirror_infra.names import ThrowawayEnv
 
-ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,11}$")  # 2-12 characters (names.ENV_NAME_MAX)
 
 
 def params_dir(root: Path | None = None) -> Path:
@@ -24,7 +25,12 @@ def params_file(env: str, root: Path | None = None) -> Path:
     if not ENV_NAME.match(env):
         raise ConfigError(
             f"--env {env!r}: expected a lower-case name like 'staging' "
-            f"(letters, digits, '-'; 2-21 characters)"
+            f"(letters, digits, '-'; 2-12 characters)"
+        )
+    if ThrowawayEnv.of(env) is not None:
+        raise ConfigError(
+            f"--env {env!r}: names starting with {ThrowawayEnv.of(env).value!r} belong to the "
+            "throwaway environments of test runs; pick another name"
         )
     path = params_dir(root) / f"{env}.yaml"
     if not path.is_file():

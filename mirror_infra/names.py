@@ -5,10 +5,37 @@ One place, used by the templates and by the tool, so the two can never disagree.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 NONCE_BASENAME = "redaction_nonce"
 NONCE_BYTES = 32  # each nonce is 64 hex characters
+
+# SPEC §2: environment names are at most 12 characters, so every name fits AWS's limits
+ENV_NAME_MAX = 12
+# what a template passes for the account and the region, inside Fn::Sub
+ACCOUNT_VAR = "${AWS::AccountId}"
+REGION_VAR = "${AWS::Region}"
+
+
+class ThrowawayEnv(StrEnum):
+    """The kinds of test run that deploy an environment of their own; each value is a name
+    prefix that no real environment may use (`params/` refuses it)."""
+
+    UPGRADE = "ut-"
+    TASKCAT = "tc-"
+
+    def env_name(self) -> str:
+        """A fresh environment name for one run: the prefix and 8 random hex characters."""
+        name = f"{self.value}{secrets.token_hex(4)}"
+        assert len(name) <= ENV_NAME_MAX
+        return name
+
+    @classmethod
+    def of(cls, env: str) -> ThrowawayEnv | None:
+        """The kind of test run `env` belongs to, or None for a real environment."""
+        return next((kind for kind in cls if env.startswith(kind.value)), None)
 
 
 @dataclass(frozen=True)
@@ -59,9 +86,9 @@ class Names:
     def log_group(self) -> str:
         return f"/mirror-dissonance/{self.env}/app"
 
-    @property
-    def dashboard(self) -> str:
-        return self.prefix
+    def dashboard(self, region: str) -> str:
+        # dashboards are account-global: the region lets every region hold the environment
+        return f"{self.prefix}-{region}"
 
     @property
     def metric_namespace(self) -> str:
@@ -71,7 +98,8 @@ class Names:
         return f"{self.prefix}-{suffix}"
 
     def baselines_bucket(self, account: str, region: str) -> str:
-        return f"{self.prefix}-baselines-{account}-{region}"
+        # S3 names are global and at most 63 characters: short prefix, account and region
+        return f"mirror-{self.env}-baselines-{account}-{region}"
 
     def app_role(self, region: str) -> str:
         # IAM is global: the region keeps the per-region stacks of taskcat from clashing

@@ -20,6 +20,7 @@ from awacs.aws import (
 from troposphere import GetAtt, Parameter, Ref, Sub, Template, iam
 
 from mirror_infra.config import EnvConfig
+from mirror_infra.names import REGION_VAR
 from templates_src.common import (
     arn,
     key_arn_parameter,
@@ -173,7 +174,7 @@ def template(cfg: EnvConfig) -> Template:
     role = t.add_resource(
         iam.Role(
             "AppRole",
-            RoleName=Sub(f"{cfg.names.prefix}-app-${{AWS::Region}}"),
+            RoleName=Sub(cfg.names.app_role(REGION_VAR)),
             Description=f"Phase Mirror {cfg.name} application",
             AssumeRolePolicyDocument=trust_policy(cfg, Ref(services)),
             Policies=[iam.Policy(PolicyName="phase-mirror-app", PolicyDocument=policy)],

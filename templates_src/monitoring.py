@@ -23,6 +23,7 @@ from troposphere import cloudwatch as cw
 from troposphere import sns as tsns
 
 from mirror_infra.config import EnvConfig
+from mirror_infra.names import REGION_VAR
 from templates_src.common import (
     key_arn_parameter,
     new_template,
@@ -299,7 +300,9 @@ def template(cfg: EnvConfig) -> Template:
 
     dashboard = t.add_resource(
         cw.Dashboard(
-            "Dashboard", DashboardName=names.dashboard, DashboardBody=Sub(dashboard_body(cfg))
+            "Dashboard",
+            DashboardName=Sub(names.dashboard(REGION_VAR)),
+            DashboardBody=Sub(dashboard_body(cfg)),
         )
     )
     output(t, "TopicArn", Ref(topic), "ARN of the ops-alerts topic")

@@ -7,6 +7,7 @@ from awacs.aws import Bool, Condition, Deny, PolicyDocument, Principal, Statemen
 from troposphere import GetAtt, Ref, Sub, Template, s3
 
 from mirror_infra.config import EnvConfig
+from mirror_infra.names import ACCOUNT_VAR, REGION_VAR
 from templates_src.common import (
     checkov_skip,
     key_arn_parameter,
@@ -87,7 +88,7 @@ def template(cfg: EnvConfig) -> Template:
         private_encrypted_bucket(
             cfg,
             "BaselinesBucket",
-            Sub(f"{cfg.names.prefix}-baselines-${{AWS::AccountId}}-${{AWS::Region}}"),
+            Sub(cfg.names.baselines_bucket(ACCOUNT_VAR, REGION_VAR)),
             Ref(key_arn),
             LifecycleConfiguration=s3.LifecycleConfiguration(
                 Rules=[

@@ -131,18 +131,6 @@ def test_console_script_runs():
     assert done.returncode == 0 and done.stdout.startswith("mirror-infra ")
 
 
-def test_fixed_names_must_fit_in_every_region(project):
-    prod = project / "params" / "production.yaml"
-    prod.write_text(prod.read_text().replace("eu-west-1]", "ap-southeast-1]"))
-    with pytest.raises(ConfigError) as raised:
-        load("production")
-    assert str(raised.value) == (
-        "params/production.yaml: test_regions: in ap-southeast-1 the baselines bucket name would "
-        "be 66 characters (mirror-dissonance-production-baselines-<account>-ap-southeast-1); AWS "
-        "allows 63: use a shorter environment name or another region"
-    )
-
-
 def test_output_with_brackets_is_printed_as_is(capsys):
     """AWS reasons are full of brackets; none may be read as terminal markup."""
     from mirror_infra import ui

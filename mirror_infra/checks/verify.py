@@ -297,7 +297,7 @@ def subscriptions_row(env: Environment) -> Check:
 
 def dashboard_row(env: Environment) -> Check:
     """The dashboard exists and has widgets; the row links to its console page."""
-    name = env.dep.names.dashboard
+    name = env.dep.names.dashboard(env.region)
     body = env.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"]
     widgets = len(json.loads(body or "{}").get("widgets", []))
     ev = Evidence()

@@ -33,19 +33,24 @@ def run_taskcat(args: argparse.Namespace) -> ExitCode:
     if args.upgrade_from:
         return run_upgrade(args)
     from mirror_infra.aws.target import local_url
-    from mirror_infra.build import build
+    from mirror_infra.build import build_test_env
     from mirror_infra.config import load
+    from mirror_infra.envs import params_file
     from mirror_infra.multiregion import project as taskcat_project
     from mirror_infra.multiregion import run as taskcat
+    from mirror_infra.names import ThrowawayEnv
 
     cfg = load(args.env)
     project = taskcat_project.load(Path(args.config))
     tests = project.tests_of(cfg.name)
     regions = _regions(args, list(dict.fromkeys(r for t in tests for r in t.regions)))
-    result = build(cfg.name)
+    test_cfg = cfg.for_test_run(ThrowawayEnv.TASKCAT)
+    scratch = tempfile.TemporaryDirectory(prefix="mirror-infra-taskcat-build-")
+    result = build_test_env(test_cfg, params_file(cfg.name), Path(scratch.name))
     ui.err.print(
-        f"taskcat: {', '.join(t.name for t in tests)} ({cfg.name}, {len(result.files)} "
-        f"templates) in {', '.join(regions)} on {_target_line(args, regions[0])}"
+        f"taskcat: {', '.join(t.name for t in tests)} ({cfg.name} as the throwaway environment "
+        f"{test_cfg.name}, {len(result.files)} templates) in {', '.join(regions)} on "
+        f"{_target_line(args, regions[0])}"
     )
     settings = taskcat.Settings(
         local_url=local_url() if args.local else None,
@@ -54,9 +59,18 @@ def run_taskcat(args: argparse.Namespace) -> ExitCode:
         lint=not args.no_lint,
     )
     echo = None if args.json else (lambda line: ui.err.print(line, markup=False))
-    outcome = taskcat.run(
-        project, {cfg.name: cfg}, regions, Path(args.output_dir), settings, echo=echo
-    )
+    try:
+        outcome = taskcat.run(
+            project,
+            {cfg.name: test_cfg},
+            {cfg.name: result.directory},
+            regions,
+            Path(args.output_dir),
+            settings,
+            echo=echo,
+        )
+    finally:
+        scratch.cleanup()
     rows = [
         [
             r.test,
@@ -73,6 +87,7 @@ def run_taskcat(args: argparse.Namespace) -> ExitCode:
         ui.print_json(
             {
                 "passed": outcome.passed,
+                "environment": test_cfg.name,
                 "report": str(outcome.report),
                 "regions": [
                     {
@@ -121,23 +136,27 @@ def _change_rows(changes) -> list[list[str]]:
 
 
 def run_upgrade(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.build import build
+    from mirror_infra.build import build_test_env
     from mirror_infra.config import load
+    from mirror_infra.envs import params_file
     from mirror_infra.multiregion import upgrade
+    from mirror_infra.names import ThrowawayEnv
 
     cfg = load(args.env)
+    test_cfg = cfg.for_test_run(ThrowawayEnv.UPGRADE)
     regions = _regions(args, cfg.test_regions)
-    current = build(cfg.name)
     ui.err.print(
         f"upgrade test: {cfg.name} from {args.upgrade_from} to the working tree in "
-        f"{', '.join(regions)} on {_target_line(args, regions[0])}"
+        f"{', '.join(regions)} on {_target_line(args, regions[0])}, as the throwaway "
+        f"environment {test_cfg.name} ({cfg.name} itself is not touched)"
     )
     with tempfile.TemporaryDirectory(prefix="mirror-infra-upgrade-") as scratch:
+        current = build_test_env(test_cfg, params_file(cfg.name), Path(scratch) / "current")
         previous = upgrade.previous_build(
-            args.upgrade_from, cfg.name, Path(scratch), Path(args.git_repo)
+            args.upgrade_from, cfg.name, test_cfg.name, Path(scratch), Path(args.git_repo)
         )
         results = upgrade.run(
-            cfg.name,
+            test_cfg,
             regions,
             previous,
             current,
@@ -150,6 +169,7 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
         ui.print_json(
             {
                 "passed": all(r.passed for r in results),
+                "environment": test_cfg.name,
                 "regions": [
                     {
                         "region": r.region,

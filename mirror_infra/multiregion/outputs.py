@@ -31,7 +31,7 @@ def expected(cfg: EnvConfig, region: str, account: str) -> dict[str, str | re.Pa
         "BlockCounterTableName": names.block_counter_table,
         "NonceParameterName": names.nonce_parameter(1),
         "SnsTopicArn": _arn("sns", region, account, re.escape(names.topic)),
-        "DashboardName": names.dashboard,
+        "DashboardName": names.dashboard(region),
         "BaselinesBucketName": names.baselines_bucket(account, region),
         "AppRoleArn": _arn("iam", "", account, r"role/(.+/)?" + re.escape(names.app_role(region))),
     }

@@ -100,13 +100,14 @@ def load(path: Path) -> TaskcatProject:
     )
 
 
-def stage(project: TaskcatProject, envs: list[str], source: Path, into: Path) -> Path:
-    """A project root holding only taskcat.yml and build/{env}/ — all that taskcat uploads."""
+def stage(project: TaskcatProject, builds: dict[str, Path], into: Path) -> Path:
+    """A project root holding only taskcat.yml and build/{env}/ — all that taskcat uploads;
+    `builds` maps each environment taskcat.yml names to the build directory staged there."""
     into.mkdir(parents=True, exist_ok=True)
     shutil.copy2(project.path, into / PROJECT_FILE)
-    for env in envs:
+    for env, directory in builds.items():
         target = into / "build" / env
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(source / "build" / env, target)
+        shutil.copytree(directory, target)
     return into

@@ -155,14 +155,16 @@ def environment(settings: Settings, home: Path, region: str) -> dict[str, str]:
 def run(
     project: TaskcatProject,
     cfgs: dict[str, EnvConfig],
+    builds: dict[str, Path],
     regions: list[str] | None,
     output_dir: Path,
     settings: Settings,
-    source: Path | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Run every test of the environments in `cfgs` (built into `source`/build/) and judge
-    each region. `echo` receives taskcat's output line by line."""
+    """Run every test of the environments that taskcat.yml names in `cfgs` and judge each
+    region. Each maps to the environment actually deployed (a test run's own, see
+    `names.ThrowawayEnv`) and `builds` to its build directory. `echo` receives taskcat's output
+    line by line."""
     tests = [t for env in cfgs for t in project.tests_of(env)]
     wanted = list(regions) if regions else list(dict.fromkeys(r for t in tests for r in t.regions))
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +172,7 @@ def run(
     for stale in (RESULTS, REPORT):
         (output_dir / stale).unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="mirror-infra-taskcat-") as scratch:
-        root = stage(project, list(cfgs), source or Path.cwd(), Path(scratch) / "project")
+        root = stage(project, builds, Path(scratch) / "project")
         home = Path(scratch) / "home"
         home.mkdir()
         cmd = command(project, root, [t.name for t in tests], wanted, output_dir, settings)

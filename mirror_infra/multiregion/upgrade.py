@@ -5,12 +5,18 @@ anything would replace or delete data. taskcat only creates stacks; this covers 
 The previous version is the templates of a git ref (built from that ref's own code and params)
 or a saved build directory. Deploying goes through the deployer's library (bootstrap, upload,
 plan, apply, finish), exactly as `mirror-infra apply` does.
+
+Every run deploys a throwaway environment of its own (`ut-` and 8 random hex characters, see
+`names.ThrowawayEnv`), never the real one: the previous version's templates are retargeted to that
+name. Its teardown deletes only the stack and the nonce versions that the run itself created,
+each checked before it is deleted.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +29,10 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mirror_infra.build import MANIFEST, BuildResult, load_result
+from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.aws.target import Target
+from mirror_infra.build import MANIFEST, BuildResult, load_result, nested_file_name, store
+from mirror_infra.config import EnvConfig
 from mirror_infra.deploy import apply as applying
 from mirror_infra.deploy import stacks
 from mirror_infra.deploy.context import Deployment
@@ -43,7 +52,7 @@ class RegionUpgrade:
     status: str = ""  # UPDATE_COMPLETE, NO_CHANGES, or how the update ended
     problems: list[str] = field(default_factory=list)  # outputs wrong after the upgrade
     error: str = ""
-    cleaned: str = ""  # DELETE_COMPLETE, KEPT, or what went wrong
+    cleaned: str = ""  # DELETE_COMPLETE, NOTHING_CREATED, KEPT, or what went wrong
     deployed_at: tuple[float, float] = (0.0, 0.0)  # the previous version's create, start/end
 
     @property
@@ -63,9 +72,12 @@ class RegionUpgrade:
 # --- the previous version ------------------------------------------------------------------
 
 
-def previous_build(source: str, env: str, workdir: Path, repo: Path | None = None) -> BuildResult:
-    """The previous version's build of `env`: a saved build directory (build/ or build/{env}/)
-    or the templates of a git ref, built with that ref's own code and params."""
+def previous_build(
+    source: str, env: str, test_env: str, workdir: Path, repo: Path | None = None
+) -> BuildResult:
+    """The previous version's build of `env` — a saved build directory (build/ or build/{env}/)
+    or the templates of a git ref, built with that ref's own code and params — retargeted to
+    the test run's environment `test_env`."""
     path = Path(source)
     if path.is_dir():
         found = path / env if (path / env / MANIFEST).is_file() else path
@@ -76,8 +88,39 @@ def previous_build(source: str, env: str, workdir: Path, repo: Path | None = Non
             )
         target = workdir / "saved" / "build" / env
         shutil.copytree(found, target)
-        return load_result(env, workdir / "saved")
-    return _build_git_ref(source, env, workdir, repo or Path.cwd())
+        built = load_result(env, workdir / "saved")
+    else:
+        built = _build_git_ref(source, env, workdir, repo or Path.cwd())
+    return retarget(built, env, test_env, workdir / "previous")
+
+
+def retarget(built: BuildResult, env: str, test_env: str, root: Path) -> BuildResult:
+    """`built` with the environment's name replaced by `test_env` wherever it stands as a word
+    (resource names, SSM paths, namespaces, tags), written to `root`/build/{test_env}/ with
+    fresh content addresses. A previous version's templates name the real environment's
+    resources; deployed as they are, an upgrade test would reach them."""
+    word = re.compile(rf"(?<![A-Za-z0-9]){re.escape(env)}(?![A-Za-z0-9])")
+    nested = {
+        logical_id: word.sub(test_env, path.read_text(encoding="utf-8"))
+        for logical_id, path in built.nested.items()
+    }
+    root_body = word.sub(test_env, built.root.read_text(encoding="utf-8"))
+    for logical_id, body in nested.items():
+        old, new = built.nested[logical_id].name, nested_file_name(logical_id, body)
+        root_body = root_body.replace(old, new)
+    left = [
+        name
+        for name, body in [("root", root_body), *nested.items()]
+        if re.search(re.escape(env), body, re.IGNORECASE)
+    ]
+    if left:
+        raise ConfigError(
+            f"the previous version's templates ({', '.join(left)}) still name {env!r} after "
+            f"retargeting them to the test environment {test_env}; an upgrade test would reach "
+            "the real environment, so it does not run"
+        )
+    out = root / "build" / test_env
+    return store(out, test_env, f"retargeted from {env}", root_body, nested)
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -118,21 +161,38 @@ def _build_git_ref(ref: str, env: str, workdir: Path, repo: Path) -> BuildResult
 # --- one region ------------------------------------------------------------------------------
 
 
-def _deploy(dep: Deployment, build: BuildResult, allowed: set[str], on_event) -> tuple:
-    """Plan `build` on the region's stack and apply it; (plan, finished or None)."""
+@dataclass
+class Created:
+    """What one upgrade test made in one region: all that its teardown may delete."""
+
+    stack_id: str = ""
+    nonce_versions: list[str] = field(default_factory=list)
+
+
+def _deploy(
+    dep: Deployment, build: BuildResult, allowed: set[str], on_event, created: Created
+) -> tuple:
+    """Plan `build` on the region's stack and apply it; (plan, finished or None). Records in
+    `created` the stack and nonce versions this call brings into being."""
     from mirror_infra.deploy.bootstrap import bootstrap
     from mirror_infra.deploy.package import upload_nested
 
     bucket = bootstrap(dep.target).bucket
     upload_nested(dep.target.client("s3"), bucket, dep.artifacts_prefix, build)
     plan: Plan = create_plan(dep, build, bucket)
+    if plan.create and plan.change_set_id:
+        # a CREATE change set makes the stack (REVIEW_IN_PROGRESS): from now on it is ours
+        info = stacks.describe(dep.cfn, dep.stack_name)
+        created.stack_id = info.stack_id if info else ""
     if not plan.has_changes or plan.refused(allowed):
         discard(dep, plan)
         return plan, None
     execution = applying.start(dep, plan, allowed)
     finished = execution.follow(on_event)
     if finished.ok:
-        applying.finish(dep)
+        done = applying.finish(dep)
+        if done.nonce_created:
+            created.nonce_versions.append(done.nonce_name)
     return plan, finished
 
 
@@ -150,16 +210,22 @@ def upgrade_region(
     keep: bool,
     on_event: Callable = lambda event: None,
 ) -> RegionUpgrade:
-    """Deploy `previous`, then plan and apply `current`, in the deployment's region."""
+    """Deploy `previous`, then plan and apply `current`, in the deployment's region, as the
+    test run's own environment; then delete what this call created (unless `keep`)."""
+    if dep.cfg.test_run is None:
+        raise ConfigError(
+            f"an upgrade test runs only in a test run's own environment, not in {dep.cfg.name}"
+        )
     result = RegionUpgrade(dep.target.region)
+    created = Created()
     try:
         if stacks.describe(dep.cfn, dep.stack_name) is not None:
             raise DeployError(
-                f"{dep.stack_name} already exists in {dep.target.region}; an upgrade test "
-                "deploys the previous version itself: destroy it first or pick other --regions"
+                f"{dep.stack_name} already exists in {dep.target.region}; the upgrade test "
+                "leaves it alone (it did not create it)"
             )
         started = time.time()
-        _, finished = _deploy(dep, previous, set(), on_event)
+        _, finished = _deploy(dep, previous, set(), on_event, created)
         result.deployed_at = (started, time.time())
         if finished is None or not finished.ok:
             result.previous_status = "NOT_CREATED" if finished is None else finished.status
@@ -168,7 +234,7 @@ def upgrade_region(
             )
             return result
         result.previous_status = finished.status
-        plan, finished = _deploy(dep, current, allowed, on_event)
+        plan, finished = _deploy(dep, current, allowed, on_event, created)
         result.changes = list(plan.changes)
         result.refused = plan.refused(allowed)
         if result.refused:
@@ -187,26 +253,46 @@ def upgrade_region(
     except (MirrorInfraError, ClientError, BotoCoreError) as exc:
         result.error = " ".join(str(exc).split())
     finally:
-        result.cleaned = "KEPT" if keep else teardown(dep)
+        result.cleaned = "KEPT" if keep else teardown(dep, created)
     return result
 
 
-def teardown(dep: Deployment) -> str:
-    """Delete the region's stack (lifting termination protection) and its nonce versions."""
-    from mirror_infra.deploy.destroy import delete_nonce
+def teardown(dep: Deployment, created: Created) -> str:
+    """Delete what `created` records — the test run's stack (lifting its termination
+    protection) and its nonce versions — after checking that each is still that very thing.
+    Nothing else is ever deleted, whatever happened before."""
     from mirror_infra.deploy.protection import set_termination_protection
 
+    if dep.cfg.test_run is None:
+        return f"not deleted: {dep.cfg.name} is not a test run's environment"
+    if not created.stack_id and not created.nonce_versions:
+        return "NOTHING_CREATED"
     try:
-        info = stacks.describe(dep.cfn, dep.stack_name)
-        if info is not None:
-            if info.termination_protection:
-                set_termination_protection(dep.cfn, info.stack_id, False)
-            execution = applying.Execution(dep, info.stack_id)
-            dep.cfn.delete_stack(StackName=info.stack_id)
-            finished = execution.follow(lambda event: None)
-            if finished.status.value != "DELETE_COMPLETE":
-                return f"{finished.status}: {finished.reason}"
-        delete_nonce(dep)
+        if created.stack_id:
+            info = stacks.describe(dep.cfn, created.stack_id)
+            if info is not None:
+                if info.name != dep.stack_name or info.stack_id != created.stack_id:
+                    return f"not deleted: {created.stack_id} is not {dep.stack_name}"
+                if info.termination_protection:
+                    set_termination_protection(dep.cfn, info.stack_id, False)
+                execution = applying.Execution(dep, info.stack_id)
+                dep.cfn.delete_stack(StackName=info.stack_id)
+                finished = execution.follow(lambda event: None)
+                if finished.status.value != "DELETE_COMPLETE":
+                    return f"{finished.status}: {finished.reason}"
+        ssm = dep.target.client("ssm")
+        for name in created.nonce_versions:
+            if not name.startswith(dep.names.nonce_path + "/"):
+                return f"not deleted: {name} is not under {dep.names.nonce_path}"
+            try:
+                found = ssm.get_parameter(Name=name, WithDecryption=False)["Parameter"]
+            except ClientError as exc:
+                if classify(exc) is AwsErrorKind.NOT_FOUND:
+                    continue
+                raise
+            if found["Version"] != 1:  # someone wrote it after this run created it
+                return f"not deleted: {name} was changed since this run created it"
+            ssm.delete_parameter(Name=name)
         return "DELETE_COMPLETE"
     except (MirrorInfraError, ClientError, BotoCoreError) as exc:
         return "not deleted: " + " ".join(str(exc).split())
@@ -216,7 +302,7 @@ def teardown(dep: Deployment) -> str:
 
 
 def run(
-    env: str,
+    cfg: EnvConfig,
     regions: list[str],
     previous: BuildResult,
     current: BuildResult,
@@ -226,8 +312,9 @@ def run(
     keep: bool = False,
     on_event: Callable = lambda region, event: None,
 ) -> list[RegionUpgrade]:
-    """The upgrade test in every region at the same time; results in the order of `regions`."""
-    deployments = [Deployment.open(env, region, local, profile) for region in regions]
+    """The upgrade test of the test run's environment `cfg` in every region at the same time;
+    results in the order of `regions`."""
+    deployments = [Deployment(cfg, Target.resolve(region, local, profile)) for region in regions]
     for dep in deployments:
         dep.target.account_id  # noqa: B018 - fail once, clearly, before any thread starts
 

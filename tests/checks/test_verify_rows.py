@@ -10,7 +10,7 @@ from mirror_infra.checks.verify import denies_insecure_transport, subscriptions_
 from templates_src.dynamodb import TABLES
 from tests.checks.stubbed import NOW, TOPIC_ARN, stubbed_environment
 
-BUCKET = "arn:aws:s3:::mirror-dissonance-staging-baselines-123456789012-us-east-1"
+BUCKET = "arn:aws:s3:::mirror-staging-baselines-123456789012-us-east-1"
 TLS_ONLY = {
     "Sid": "DenyInsecureTransport",
     "Effect": "Deny",

@@ -24,7 +24,7 @@ def test_environment_deploys_and_describes_as_declared(local_aws, build_dirs):
     out = outputs(root)
     assert out["FpEventsTableName"] == f"mirror-dissonance-{ENV}-fp-events"
     assert out["KmsKeyArn"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
-    assert out["BaselinesBucketName"] == f"mirror-dissonance-{ENV}-baselines-123456789012-us-east-1"
+    assert out["BaselinesBucketName"] == f"mirror-{ENV}-baselines-123456789012-us-east-1"
     assert len(out) == 12
 
     cfn = local_aws.client("cloudformation")
@@ -80,7 +80,7 @@ def test_environment_deploys_and_describes_as_declared(local_aws, build_dirs):
     assert throttle["Dimensions"] == [{"Name": "TableName", "Value": out["FpEventsTableName"]}]
     assert alarms[f"mirror-dissonance-{ENV}-circuit-breaker-triggered"]["Threshold"] == 1.0
     assert len(alarms) == 8
-    assert cw.get_dashboard(DashboardName=f"mirror-dissonance-{ENV}")["DashboardBody"]
+    assert cw.get_dashboard(DashboardName=f"mirror-dissonance-{ENV}-us-east-1")["DashboardBody"]
     sns = local_aws.client("sns")
     subs = sns.list_subscriptions_by_topic(TopicArn=out["SnsTopicArn"])["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"], s["SubscriptionArn"]) for s in subs] == [
@@ -222,7 +222,7 @@ def test_drift_is_in_sync_then_reports_out_of_band_changes(local_aws, build_dirs
         },
         Threshold=99,
     )
-    bucket = f"mirror-dissonance-{ENV}-baselines-123456789012-us-east-1"
+    bucket = f"mirror-{ENV}-baselines-123456789012-us-east-1"
     local_aws.client("s3").put_bucket_versioning(
         Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
     )

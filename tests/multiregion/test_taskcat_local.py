@@ -7,6 +7,7 @@ import re
 
 from mirror_infra.cli import main
 from mirror_infra.multiregion.run import RESULTS
+from mirror_infra.names import ThrowawayEnv
 
 
 def _run(*argv: str) -> int:
@@ -18,6 +19,8 @@ def test_every_region_passes_offline(taskcat_project, local_aws, taskcat_venv, c
     out, err = capsys.readouterr()
     assert code == 0, err[-4000:]
     data = json.loads(out)
+    env = data["environment"]
+    assert ThrowawayEnv.of(env) is ThrowawayEnv.TASKCAT  # never staging's own names
     assert [r["region"] for r in data["regions"]] == ["us-east-1", "us-west-2", "eu-west-1"]
     for region in data["regions"]:
         assert region["status"] == "CREATE_COMPLETE", region
@@ -30,15 +33,19 @@ def test_every_region_passes_offline(taskcat_project, local_aws, taskcat_venv, c
     recorded = json.loads((taskcat_project / "taskcat_outputs" / RESULTS).read_text())
     for stack in recorded["stacks"]:
         assert stack["parameters"]["ArtifactsPrefix"] == "mirror-infra/build/staging/"
-        assert stack["outputs"]["BaselinesBucketName"].endswith(f"-{stack['region']}")
+        assert stack["outputs"]["BaselinesBucketName"] == (
+            f"mirror-{env}-baselines-123456789012-{stack['region']}"
+        )
+        assert stack["outputs"]["FpEventsTableName"] == f"mirror-dissonance-{env}-fp-events"
 
 
 def test_a_failing_region_fails_the_run_and_only_that_region(
-    taskcat_project, local_aws, taskcat_venv, capsys
+    taskcat_project, local_aws, taskcat_venv, capsys, monkeypatch
 ):
-    # a table of the same fixed name already in us-west-2 makes only that region's create fail
+    # a table of the run's own name already in us-west-2 makes only that region's create fail
+    monkeypatch.setattr(ThrowawayEnv, "env_name", lambda self: "tc-0000beef")
     local_aws.client("dynamodb", "us-west-2").create_table(
-        TableName="mirror-dissonance-staging-consent",
+        TableName="mirror-dissonance-tc-0000beef-consent",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
@@ -51,6 +58,9 @@ def test_a_failing_region_fails_the_run_and_only_that_region(
     assert results["us-east-1"]["passed"] is True
     assert results["us-west-2"]["passed"] is False
     assert results["us-west-2"]["problems"]
+    # the rollback removed only what the run created: the table it collided with stays
+    tables = local_aws.client("dynamodb", "us-west-2").list_tables()["TableNames"]
+    assert "mirror-dissonance-tc-0000beef-consent" in tables
 
 
 def test_no_taskcat_test_of_production(taskcat_project, local_aws, capsys):

@@ -8,24 +8,31 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from mirror_infra.build import build, sha256
+import pytest
+
+from mirror_infra.aws.target import Target
+from mirror_infra.build import build, build_test_env, sha256
 from mirror_infra.cli import main
+from mirror_infra.config import load
+from mirror_infra.deploy import stacks
 from mirror_infra.deploy.context import Deployment
+from mirror_infra.envs import params_file
 from mirror_infra.multiregion import upgrade
+from mirror_infra.names import ThrowawayEnv
 from tests.conftest import REPO
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 
 
-def _saved_build(project: Path, tmp_path: Path, edit: str, to: str) -> Path:
-    """build/ of the project's params with one line of params/staging.yaml changed."""
+def _saved_build(project: Path, tmp_path: Path, edit: str = "", to: str = "") -> Path:
+    """build/ of both environments from the project's params, with `edit` replaced by `to`
+    in each params file that has it."""
     old = tmp_path / "previous"
     shutil.copytree(project / "params", old / "params")
-    params = old / "params" / "staging.yaml"
-    text = params.read_text()
-    assert edit in text
-    params.write_text(text.replace(edit, to))
-    build("staging", root=old)
+    for env in ("staging", "production"):
+        params = old / "params" / f"{env}.yaml"
+        params.write_text(params.read_text().replace(edit, to) if edit else params.read_text())
+        build(env, root=old)
     return old / "build"
 
 
@@ -52,6 +59,8 @@ def test_upgrade_reports_changes_per_region(project, local_aws, tmp_path, capsys
     out, err = capsys.readouterr()
     assert code == 0, err
     data = json.loads(out)
+    assert data["environment"].startswith("ut-")
+    assert f"as the throwaway environment {data['environment']}" in err
     assert [r["region"] for r in data["regions"]] == REGIONS
     for region in data["regions"]:
         assert region["previous"] == "CREATE_COMPLETE"
@@ -64,7 +73,7 @@ def test_upgrade_reports_changes_per_region(project, local_aws, tmp_path, capsys
 
 
 def test_upgrade_that_replaces_a_table_is_refused(project, local_aws, tmp_path, capsys):
-    previous = _saved_build(project, tmp_path, "log_retention_days: 30", "log_retention_days: 30")
+    previous = _saved_build(project, tmp_path)
     # the previous version keyed the counter table differently: the current one replaces it
     _edit_nested(previous / "staging", "dynamodb", '"bucketKey"', '"counterKey"')
     code = _upgrade(previous, "--regions", "us-east-1")
@@ -82,17 +91,20 @@ def test_upgrade_from_the_previous_commit(project, local_aws, capsys):
         capture_output=True,
         check=False,
     )
-    ref = "HEAD~1" if parent.returncode == 0 else "HEAD"
-    code = _upgrade(ref, "--git-repo", str(REPO), "--regions", "us-east-1,eu-west-1")
+    if parent.returncode != 0:
+        pytest.skip("a shallow clone has no previous commit to upgrade from")
+    code = _upgrade("HEAD~1", "--git-repo", str(REPO), "--regions", "us-east-1,eu-west-1")
     out, err = capsys.readouterr()
     assert code == 0, err
     assert all(r["passed"] for r in json.loads(out)["regions"])
 
 
 def test_all_regions_deploy_at_the_same_time(project, local_aws, tmp_path):
-    """Names that are global (IAM roles, S3 buckets) carry the region, so nothing clashes."""
-    current = build("staging")
-    results = upgrade.run("staging", REGIONS, current, current, True, None, keep=True)
+    """Names that are global (IAM roles, S3 buckets, dashboards) carry the region, so nothing
+    clashes."""
+    cfg = load("staging").for_test_run(ThrowawayEnv.UPGRADE)
+    current = build_test_env(cfg, params_file("staging"), tmp_path)
+    results = upgrade.run(cfg, REGIONS, current, current, True, None, keep=True)
     assert all(r.passed for r in results), results
     # every region's create ran while every other one did
     assert max(r.deployed_at[0] for r in results) < min(r.deployed_at[1] for r in results)
@@ -100,10 +112,34 @@ def test_all_regions_deploy_at_the_same_time(project, local_aws, tmp_path):
     roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
     buckets = {b["Name"] for b in local_aws.client("s3").list_buckets()["Buckets"]}
     for region in REGIONS:
-        dep = Deployment.open("staging", region, True, None)
-        assert dep.names.app_role(region) in roles
-        assert dep.names.baselines_bucket(dep.target.account_id, region) in buckets
-        assert upgrade.teardown(dep) == "DELETE_COMPLETE"
+        assert f"mirror-dissonance-{cfg.name}-app-{region}" in roles
+        assert f"mirror-{cfg.name}-baselines-123456789012-{region}" in buckets
+        dashboards = local_aws.client("cloudwatch", region).list_dashboards()["DashboardEntries"]
+        assert f"mirror-dissonance-{cfg.name}-{region}" in {d["DashboardName"] for d in dashboards}
+
+
+def test_teardown_deletes_only_what_its_run_created(project, local_aws, tmp_path):
+    cfg = load("staging").for_test_run(ThrowawayEnv.UPGRADE)
+    current = build_test_env(cfg, params_file("staging"), tmp_path)
+    (kept,) = upgrade.run(cfg, ["us-east-1"], current, current, True, None, keep=True)
+    assert kept.cleaned == "KEPT"
+    dep = Deployment(cfg, Target.resolve("us-east-1", True, None))
+    # a run that created nothing deletes nothing, though the stack and nonce have its names
+    assert upgrade.teardown(dep, upgrade.Created()) == "NOTHING_CREATED"
+    assert stacks.describe(dep.cfn, dep.stack_name) is not None
+    # a record naming another stack is checked, not trusted
+    real = Deployment(load("staging"), dep.target)
+    assert upgrade.teardown(real, upgrade.Created("anything")).startswith("not deleted")
+    info = stacks.describe(dep.cfn, dep.stack_name)
+    nonce = cfg.names.nonce_parameter(1)
+    ssm = local_aws.client("ssm")
+    ssm.put_parameter(Name=nonce, Value="x" * 64, Type="SecureString", Overwrite=True)
+    changed = upgrade.Created(info.stack_id, [nonce])
+    assert (
+        upgrade.teardown(dep, changed)
+        == f"not deleted: {nonce} was changed since this run created it"
+    )
+    assert ssm.get_parameter(Name=nonce)["Parameter"]["Version"] == 2
 
 
 def test_a_bad_source_is_one_line(project, local_aws, capsys):

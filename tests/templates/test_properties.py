@@ -196,10 +196,40 @@ def test_topic_is_encrypted_and_email_optional(built, env):
     assert (root_default == "") is (env == "staging")
 
 
+# account-global names: one namespace for every region of an account
+# ("all dashboards in your account are global, not region-specific":
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Dashboards.html;
+# IAM is global; S3 bucket names are global across the partition)
+GLOBAL_NAMES = {
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::S3::Bucket": "BucketName",
+}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_account_global_name_carries_the_region(built, env):
+    found = 0
+    for where, r in all_resources(built[env]).items():
+        prop = GLOBAL_NAMES.get(r["Type"])
+        if prop is None:
+            continue
+        found += 1
+        name = r["Properties"].get(prop)
+        assert isinstance(name, dict) and "${AWS::Region}" in name.get("Fn::Sub", ""), (where, name)
+    assert found >= 3  # the dashboard, the role, the bucket
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_dashboard_shows_capacity_throttles_ssm_and_circuit_breaker(built, env):
     (dash,) = resources(built[env]["Monitoring"], "AWS::CloudWatch::Dashboard").values()
-    assert dash["Properties"]["DashboardName"] == f"mirror-dissonance-{env}"
+    assert dash["Properties"]["DashboardName"] == {
+        "Fn::Sub": f"mirror-dissonance-{env}-${{AWS::Region}}"
+    }
     body = json.loads(dash["Properties"]["DashboardBody"]["Fn::Sub"])
     metrics = {m[1] for w in body["widgets"] for m in w["properties"]["metrics"]}
     assert {
