@@ -62,7 +62,7 @@ class LocalAwsHandle:
 @pytest.fixture(scope="session")
 def local_aws_server() -> Iterator[LocalAwsHandle]:
     """The patched local AWS, started once for the session on a free port."""
-    from mirror_infra.localaws import LocalAws
+    from localaws import LocalAws
 
     server = LocalAws(port=0).start()
     try:
@@ -74,7 +74,7 @@ def local_aws_server() -> Iterator[LocalAwsHandle]:
 @pytest.fixture
 def local_aws(local_aws_server: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch) -> LocalAwsHandle:
     """The local AWS with empty state, targeted by the CLI's --local for this test."""
-    from mirror_infra.localaws import reset
+    from localaws import reset
 
     reset()
     monkeypatch.setenv(LOCAL_URL_VAR, local_aws_server.url)

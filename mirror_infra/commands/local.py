@@ -15,7 +15,7 @@ def _default_port() -> int:
 
 
 def run_start(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.localaws import daemon
+    from mirror_infra import local_server as daemon
 
     running = daemon.start(args.port)
     ui.out.print(f"local AWS running at {running.url} (pid {running.pid}, log {running.log})")
@@ -25,7 +25,7 @@ def run_start(args: argparse.Namespace) -> ExitCode:
 
 
 def run_stop(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.localaws import daemon
+    from mirror_infra import local_server as daemon
 
     stopped = daemon.stop()
     if stopped is None:
@@ -36,7 +36,7 @@ def run_stop(args: argparse.Namespace) -> ExitCode:
 
 
 def run_status(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.localaws import daemon
+    from mirror_infra import local_server as daemon
 
     running = daemon.status()
     if running is None:

@@ -65,7 +65,7 @@ def apply(deployed: Deployed) -> Deployed:
 @pytest.fixture(scope="module")
 def deployed_module(local_aws_server, tmp_path_factory) -> Iterator[Deployed]:
     """One deployment for the whole module, on a reset local AWS."""
-    from mirror_infra.localaws import reset
+    from localaws import reset
 
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(write_project(tmp_path_factory.mktemp("checks")))

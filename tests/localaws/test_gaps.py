@@ -1,6 +1,6 @@
 """Each gap of SPEC §4: one test that shows it closed on the local AWS, and one canary
 (`moto_canary`) that shows plain moto still has it. When a canary fails, moto has fixed the gap
-upstream: delete the unit named in its docstring (see mirror_infra/localaws/gaps.py)."""
+upstream: delete the unit named in its docstring (see localaws/gaps.py)."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_nested_outputs_resolve_through_a_change_set(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_drops_nested_outputs(plain_moto):
-    """Closed by mirror_infra/localaws/cfn/engine.py (nested stacks, _finish/outputs)."""
+    """Closed by localaws/cfn/engine.py (nested stacks, _finish/outputs)."""
     assert not nested_outputs_work(plain_moto)
 
 

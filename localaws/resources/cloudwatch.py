@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from mirror_infra.localaws.resources.base import (
+from localaws.resources.base import (
     Created,
     Ctx,
     NotFound,

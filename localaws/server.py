@@ -6,8 +6,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from mirror_infra.localaws import endpoint
-from mirror_infra.localaws.install import install
+from localaws import endpoint
+from localaws.install import install
 
 HOST = "127.0.0.1"
 

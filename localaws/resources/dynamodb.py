@@ -9,7 +9,7 @@ are applied to the live table, so its items survive.
 
 from __future__ import annotations
 
-from mirror_infra.localaws.resources.base import (
+from localaws.resources.base import (
     Created,
     Ctx,
     NotFound,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mirror_infra.localaws.resources.base import utcnow
+from localaws.resources.base import utcnow
 
 
 @dataclass

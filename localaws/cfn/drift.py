@@ -17,9 +17,9 @@ import json
 import uuid
 from typing import Any
 
-from mirror_infra.localaws.cfn import engine, schema
-from mirror_infra.localaws.cfn.state import Resource
-from mirror_infra.localaws.resources.base import NotFound, utcnow
+from localaws.cfn import engine, schema
+from localaws.cfn.state import Resource
+from localaws.resources.base import NotFound, utcnow
 
 
 def detect_stack(stack: Any) -> dict:

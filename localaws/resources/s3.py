@@ -11,7 +11,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from mirror_infra.localaws.resources.base import (
+from localaws.resources.base import (
     Created,
     Ctx,
     NotFound,

@@ -11,7 +11,7 @@ import fnmatch
 import json
 from typing import Any
 
-from mirror_infra.localaws.resources.base import ResourceFailure
+from localaws.resources.base import ResourceFailure
 
 
 def _as_list(value: Any) -> list:

@@ -19,8 +19,8 @@ def install() -> None:
             return
         from moto.cloudformation.responses import CloudFormationResponse
 
-        from mirror_infra.localaws.cfn import api
-        from mirror_infra.localaws.services import s3, sns
+        from localaws.cfn import api
+        from localaws.services import s3, sns
 
         for name, handler in api.HANDLERS.items():
             setattr(CloudFormationResponse, name, handler)

@@ -17,14 +17,14 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 
-from mirror_infra.localaws.cfn import engine, schema, templates
-from mirror_infra.localaws.cfn.intrinsics import (
+from localaws.cfn import engine, schema, templates
+from localaws.cfn.intrinsics import (
     Evaluator,
     Unresolvable,
     dependency_order,
     references,
 )
-from mirror_infra.localaws.resources.base import utcnow
+from localaws.resources.base import utcnow
 
 NO_CHANGES = (
     "The submitted information didn't contain changes. Submit different information to "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from mirror_infra.localaws.resources.base import (
+from localaws.resources.base import (
     Created,
     Ctx,
     NotFound,

@@ -4,8 +4,11 @@ environment deploys, updates, drifts and is deleted as on AWS.
 Public API:
 - `install()`: apply every correction to moto in this process (idempotent);
 - `LocalAws(port=0).start()` / `.url` / `.reset()` / `.stop()`: a server in a thread;
-- `python -m mirror_infra.localaws serve --port N`: a server in the foreground;
-- `mirror_infra.localaws.daemon`: the background server `mirror-infra local` manages.
+- `python -m localaws serve --port N`: a server in the foreground (what `mirror-infra local
+  start` runs in the background).
+
+It imports nothing from the tool, and the tool never imports it: the tool reaches it only
+through its endpoint URL. It is installed with the `local` extra (moto's server).
 
 Where each gap of SPEC §4 is closed is listed in `gaps.GAPS`. moto's CloudFormation engine is
 replaced (cfn/engine.py), resource types are created through their service APIs
@@ -14,7 +17,7 @@ replaced (cfn/engine.py), resource types are created through their service APIs
 
 from __future__ import annotations
 
-from mirror_infra.localaws.install import install
-from mirror_infra.localaws.server import LocalAws, reset
+from localaws.install import install
+from localaws.server import LocalAws, reset
 
 __all__ = ["LocalAws", "install", "reset"]

@@ -1,4 +1,4 @@
-"""`python -m mirror_infra.localaws serve --port N`: the local AWS in the foreground."""
+"""`python -m localaws serve --port N`: the local AWS in the foreground."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import os
 import signal
 import sys
 
-from mirror_infra.aws.target import DEFAULT_LOCAL_PORT
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mirror_infra.localaws")
+    parser = argparse.ArgumentParser(prog="python -m localaws")
     sub = parser.add_subparsers(dest="verb", required=True)
     serve = sub.add_parser("serve", help="run the local AWS until stopped")
-    serve.add_argument("--port", type=int, default=DEFAULT_LOCAL_PORT)
+    serve.add_argument("--port", type=int, required=True, help="port to listen on")
     serve.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
 
@@ -23,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     # started us (maybe one this machine lacks) means nothing here and would fail them
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         os.environ.pop(var, None)
-    from mirror_infra.localaws.server import LocalAws
+    from localaws.server import LocalAws
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = LocalAws(host=args.host, port=args.port)

@@ -1,6 +1,7 @@
 """The background local AWS that `mirror-infra local start|stop|status` manages.
 
-The server runs as a detached process (`python -m mirror_infra.localaws serve`); its pid, port
+The local AWS is its own package (`localaws`, installed with the `local` extra); the tool never
+imports it. The server runs as a detached process (`python -m localaws serve`); its pid, port
 and log live in `.local-aws/` of the working directory, so state survives across commands for as
 long as that process runs, and `stop` ends only the process this file names, after checking it
 is a local AWS server.
@@ -26,7 +27,7 @@ STATE_DIR = ".local-aws"
 STATE_FILE = "server.json"
 LOG_FILE = "server.log"
 HOST = "127.0.0.1"
-_MARKER = "mirror_infra.localaws"
+MODULE = "localaws"  # run by module name; also how `status` recognises the process
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _is_ours(pid: int) -> bool:
     cmdline = Path(f"/proc/{pid}/cmdline")
     if cmdline.exists():
         try:
-            return _MARKER in cmdline.read_bytes().decode(errors="replace")
+            return MODULE in cmdline.read_bytes().decode(errors="replace")
         except OSError:
             return False
     return True  # no /proc (macOS): the pid file is all we have
@@ -105,7 +106,7 @@ def start(port: int, root: Path | None = None, timeout: float = 30.0) -> Running
     log_path = directory / LOG_FILE
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", _MARKER, "serve", "--port", str(port), "--host", HOST],
+            [sys.executable, "-m", MODULE, "serve", "--port", str(port), "--host", HOST],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

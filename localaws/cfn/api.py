@@ -12,8 +12,8 @@ from moto.cloudformation.models import Stack
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
 
-from mirror_infra.localaws.cfn import changesets, drift, engine, templates
-from mirror_infra.localaws.cfn.intrinsics import parse_template
+from localaws.cfn import changesets, drift, engine, templates
+from localaws.cfn.intrinsics import parse_template
 
 UPDATABLE = {
     "CREATE_COMPLETE",

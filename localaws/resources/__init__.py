@@ -9,12 +9,12 @@ DescribeKey; nothing updates in place; IAM roles survive stack deletion.
 
 from __future__ import annotations
 
-from mirror_infra.localaws.resources.base import Provider
+from localaws.resources.base import Provider
 
 
 def providers() -> dict[str, Provider]:
     """Every supported type -> its provider (types not listed fail like an unknown type)."""
-    from mirror_infra.localaws.resources import cloudwatch, dynamodb, iam, kms, logs, s3, sns
+    from localaws.resources import cloudwatch, dynamodb, iam, kms, logs, s3, sns
 
     found: dict[str, Provider] = {}
     for module in (kms, dynamodb, s3, cloudwatch, sns, logs, iam):

@@ -26,8 +26,8 @@ from typing import Any
 from moto.cloudformation.models import Event, Stack
 from moto.cloudformation.utils import generate_stack_id
 
-from mirror_infra.localaws.cfn import schema, stack_policy, templates
-from mirror_infra.localaws.cfn.intrinsics import (
+from localaws.cfn import schema, stack_policy, templates
+from localaws.cfn.intrinsics import (
     Evaluator,
     TemplateError,
     Unresolvable,
@@ -36,9 +36,9 @@ from mirror_infra.localaws.cfn.intrinsics import (
     pseudo_parameters,
     resolve_parameters,
 )
-from mirror_infra.localaws.cfn.state import Resource, StackState
-from mirror_infra.localaws.resources import providers
-from mirror_infra.localaws.resources.base import (
+from localaws.cfn.state import Resource, StackState
+from localaws.resources import providers
+from localaws.resources.base import (
     Ctx,
     Provider,
     ResourceFailure,

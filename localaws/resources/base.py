@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from mirror_infra.localaws import endpoint
+from localaws import endpoint
 
 
 class ResourceFailure(Exception):
