@@ -8,22 +8,40 @@ import os
 import sys
 
 from mirror_infra import __version__
-from mirror_infra.commands import build as build_commands
-from mirror_infra.commands import check as check_commands
-from mirror_infra.commands import deploy as deploy_commands
-from mirror_infra.commands import local as local_commands
-from mirror_infra.commands import taskcat as taskcat_commands
+from mirror_infra.commands import (
+    apply,
+    bootstrap,
+    build,
+    destroy,
+    drift,
+    local,
+    outputs,
+    plan,
+    rotate_nonce,
+    smoke,
+    status,
+    taskcat,
+    verify,
+)
 from mirror_infra.errors import ExitCode, MirrorInfraError
 
 LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
 
 # each module adds its verbs with register(subparsers, common); handlers return an ExitCode
 COMMAND_MODULES = [
-    build_commands,
-    deploy_commands,
-    check_commands,
-    taskcat_commands,
-    local_commands,
+    build,
+    bootstrap,
+    plan,
+    apply,
+    outputs,
+    status,
+    destroy,
+    rotate_nonce,
+    verify,
+    smoke,
+    drift,
+    taskcat,
+    local,
 ]
 
 

@@ -12,6 +12,18 @@ from enum import StrEnum
 NONCE_BASENAME = "redaction_nonce"
 NONCE_BYTES = 32  # each nonce is 64 hex characters
 
+# the output contract: the seed's output names -> the root stack's output keys
+SEED_OUTPUTS = {
+    "kms_key_arn": "KmsKeyArn",
+    "fp_events_table_name": "FpEventsTableName",
+    "consent_table_name": "ConsentTableName",
+    "block_counter_table_name": "BlockCounterTableName",
+    "nonce_parameter_name": "NonceParameterName",
+    "sns_topic_arn": "SnsTopicArn",
+    "dashboard_name": "DashboardName",
+    "baselines_bucket_name": "BaselinesBucketName",
+}
+
 # SPEC §2: environment names are at most 12 characters, so every name fits AWS's limits
 ENV_NAME_MAX = 12
 # what a template passes for the account and the region, inside Fn::Sub

@@ -20,18 +20,6 @@ SERVICES: dict[str, Callable[[EnvConfig], Template]] = {
     "Iam": iam.template,
 }
 
-# the seed's output names -> the root stack's output keys
-SEED_OUTPUTS = {
-    "kms_key_arn": "KmsKeyArn",
-    "fp_events_table_name": "FpEventsTableName",
-    "consent_table_name": "ConsentTableName",
-    "block_counter_table_name": "BlockCounterTableName",
-    "nonce_parameter_name": "NonceParameterName",
-    "sns_topic_arn": "SnsTopicArn",
-    "dashboard_name": "DashboardName",
-    "baselines_bucket_name": "BaselinesBucketName",
-}
-
 
 def _out(stack: str, name: str) -> GetAtt:
     return GetAtt(stack, f"Outputs.{name}")

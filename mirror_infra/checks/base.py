@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from mirror_infra.aws.cloudformation import StackInfo
 from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
-from mirror_infra.deploy import stacks
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import MirrorInfraError
 
@@ -93,7 +93,7 @@ class Environment:
     """The deployed environment as the checks see it: the deployment and its root outputs."""
 
     dep: Deployment
-    stack: stacks.StackInfo
+    stack: StackInfo
     keys: KeyRefs
 
     @property
@@ -112,7 +112,7 @@ def open_environment(dep: Deployment) -> Environment:
     """The deployed environment, or NotDeployedError saying how to deploy it."""
     for service in SERVICES:
         dep.target.client(service)
-    info = stacks.describe(dep.cfn, dep.stack_name)
+    info = dep.cfn.stack(dep.stack_name)
     if info is None or "KmsKeyArn" not in info.outputs:
         state = "does not exist" if info is None else f"is {info.status} without outputs"
         raise NotDeployedError(

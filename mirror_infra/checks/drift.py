@@ -18,27 +18,32 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
+from mirror_infra.aws.cloudformation import NESTED_STACK, ResourceDrift
 from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
+from mirror_infra.aws.status import DetectionStatus, ResourceDriftStatus
 from mirror_infra.aws.wait import Backoff
 from mirror_infra.checks.base import Environment
-from mirror_infra.deploy import nonce, stacks
+from mirror_infra.deploy import nonce
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 300.0
 WORKERS = 8  # detections in flight at once
 OUT_OF_BAND = "(out of band)"
-NESTED_STACK = "AWS::CloudFormation::Stack"
 # what DescribeStackResourceDrifts is asked for: drift, and what AWS could not check
-_REPORTED = ("MODIFIED", "DELETED", "NOT_CHECKED")
+_REPORTED = (
+    ResourceDriftStatus.MODIFIED,
+    ResourceDriftStatus.DELETED,
+    ResourceDriftStatus.NOT_CHECKED,
+)
 
 
 class Detection(StrEnum):
     """How a stack's detection ended (AWS's DetectionStatus, plus the tool's own outcomes)."""
 
-    IN_PROGRESS = "DETECTION_IN_PROGRESS"
-    COMPLETE = "DETECTION_COMPLETE"
-    FAILED = "DETECTION_FAILED"
+    IN_PROGRESS = DetectionStatus.IN_PROGRESS.value
+    COMPLETE = DetectionStatus.COMPLETE.value
+    FAILED = DetectionStatus.FAILED.value
     TIMED_OUT = "TIMED_OUT"
     ERROR = "ERROR"
 
@@ -55,7 +60,7 @@ class Difference:
     stack: str
     resource: str
     resource_type: str
-    status: str
+    status: ResourceDriftStatus
     property: str
     expected: str
     actual: str
@@ -121,7 +126,7 @@ class Detector:
     workers: int = 0  # 0: WORKERS
 
     def __post_init__(self) -> None:
-        self.cfn = self.env.client("cloudformation")
+        self.cfn = self.env.dep.cfn
         self.deadline = self.clock.now() + self.timeout
         self.backoff = self.backoff or self.env.dep.backoff
         self.workers = self.workers or WORKERS
@@ -163,22 +168,19 @@ class Detector:
     # --- the three phases ------------------------------------------------------------------
 
     def _start(self, stack: StackDrift) -> None:
-        answer = self._patiently(lambda: self.cfn.detect_stack_drift(StackName=stack.stack_id))
-        stack.detection_id = answer["StackDriftDetectionId"]
+        stack.detection_id = self._patiently(lambda: self.cfn.detect_drift(stack.stack_id))
 
     def _status(self, stack: StackDrift) -> None:
         try:
-            answer = self.cfn.describe_stack_drift_detection_status(
-                StackDriftDetectionId=stack.detection_id
-            )
+            answer = self.cfn.drift_detection(stack.detection_id)
         except ClientError as exc:
             if classify(exc) is AwsErrorKind.THROTTLED:
                 return  # still pending: asked again on the next round
             raise
-        stack.detection = Detection(answer["DetectionStatus"])
-        stack.drift_status = answer.get("StackDriftStatus", "")
+        stack.detection = Detection(answer.status.value)
+        stack.drift_status = answer.stack_drift
         if stack.detection is not Detection.COMPLETE:
-            stack.reason = detection_reason(answer.get("DetectionStatusReason", ""))
+            stack.reason = detection_reason(answer.reason)
 
     def _wait(self, pending: list[StackDrift]) -> None:
         for delay in self.backoff.delays():
@@ -194,36 +196,18 @@ class Detector:
             self.clock.sleep(delay)
 
     def _results(self, stack: StackDrift) -> None:
-        def fetch() -> list[dict]:
-            # botocore has no paginator for this operation: follow NextToken by hand
-            found: list[dict] = []
-            token: dict[str, str] = {}
-            while True:
-                page = self.cfn.describe_stack_resource_drifts(
-                    StackName=stack.stack_id,
-                    StackResourceDriftStatusFilters=list(_REPORTED),
-                    **token,
-                )
-                found += page["StackResourceDrifts"]
-                if not page.get("NextToken"):
-                    return found
-                token = {"NextToken": page["NextToken"]}
-
-        for d in sorted(self._patiently(fetch), key=lambda d: d["LogicalResourceId"]):
-            status = d["StackResourceDriftStatus"]
-            if status == "NOT_CHECKED":
+        found = self._patiently(lambda: self.cfn.resource_drifts(stack.stack_id, _REPORTED))
+        for d in sorted(found, key=lambda d: d.logical_id):
+            if d.status is ResourceDriftStatus.NOT_CHECKED:
                 # a nested stack resource is never checked by its parent: it has its own detection
-                if d["ResourceType"] != NESTED_STACK:
-                    stack.not_checked.append(d["LogicalResourceId"])
+                if d.resource_type != NESTED_STACK:
+                    stack.not_checked.append(d.logical_id)
             else:
                 stack.differences.extend(_differences(stack.stack, d))
 
     def run(self) -> DriftReport:
-        tree = self._patiently(lambda: stacks.stack_tree(self.cfn, self.env.stack.stack_id))
-        found = [
-            StackDrift(path or self.env.stack.name, stack_id)
-            for path, (stack_id, _) in tree.items()
-        ]
+        tree = self._patiently(lambda: self.cfn.tree(self.env.stack.stack_id))
+        found = [StackDrift(node.path or self.env.stack.name, node.stack_id) for node in tree]
         self._each(self._start, found)
         self._wait([s for s in found if s.detection is Detection.IN_PROGRESS and s.detection_id])
         self._each(self._results, [s for s in found if s.detection.has_results])
@@ -246,38 +230,25 @@ def detection_reason(text: str) -> str:
     return f"{summary} ({failures})" if failures else summary or " ".join(text.split())
 
 
-def _differences(stack: str, drift: dict) -> list[Difference]:
+def _differences(stack: str, drift: ResourceDrift) -> list[Difference]:
     """The report lines of one drifted resource: one per property, or one for the resource."""
 
     def line(prop: str, expected: str, actual: str) -> Difference:
         return Difference(
-            stack,
-            drift["LogicalResourceId"],
-            drift["ResourceType"],
-            drift["StackResourceDriftStatus"],
-            prop,
-            expected,
-            actual,
+            stack, drift.logical_id, drift.resource_type, drift.status, prop, expected, actual
         )
 
-    if drift["StackResourceDriftStatus"] == "DELETED":
+    if drift.status is ResourceDriftStatus.DELETED:
         return [line("(resource)", "exists", "deleted")]
-    changes = drift.get("PropertyDifferences") or []
-    if not changes:
-        return [
-            line(
-                "(properties)",
-                drift.get("ExpectedProperties", ""),
-                drift.get("ActualProperties", "") or json.dumps({}),
-            )
-        ]
+    if not drift.differences:
+        return [line("(properties)", drift.expected, drift.actual or json.dumps({}))]
     return [
         line(
-            c["PropertyPath"],
-            c["ExpectedValue"] if c["DifferenceType"] != "ADD" else "(absent)",
-            c["ActualValue"] if c["DifferenceType"] != "REMOVE" else "(absent)",
+            c.path,
+            c.expected if c.kind != "ADD" else "(absent)",
+            c.actual if c.kind != "REMOVE" else "(absent)",
         )
-        for c in changes
+        for c in drift.differences
     ]
 
 
@@ -294,7 +265,7 @@ def nonce_drift(env: Environment) -> list[Difference]:
                 OUT_OF_BAND,
                 names.nonce_parameter(1),
                 kind,
-                "DELETED",
+                ResourceDriftStatus.DELETED,
                 "(resource)",
                 f"SecureString encrypted with {env.keys.shown(env.key_arn)}",
                 "missing",
@@ -303,7 +274,15 @@ def nonce_drift(env: Environment) -> list[Difference]:
     for v in found:
         if v.type != "SecureString":
             lines.append(
-                Difference(OUT_OF_BAND, v.name, kind, "MODIFIED", "Type", "SecureString", v.type)
+                Difference(
+                    OUT_OF_BAND,
+                    v.name,
+                    kind,
+                    ResourceDriftStatus.MODIFIED,
+                    "Type",
+                    "SecureString",
+                    v.type,
+                )
             )
         if not env.keys.is_env_key(v.key_id or None):
             lines.append(
@@ -311,7 +290,7 @@ def nonce_drift(env: Environment) -> list[Difference]:
                     OUT_OF_BAND,
                     v.name,
                     kind,
-                    "MODIFIED",
+                    ResourceDriftStatus.MODIFIED,
                     "KeyId",
                     env.keys.shown(env.key_arn),
                     v.key_id or "none",

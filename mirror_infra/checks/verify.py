@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.checks.base import Check, Environment, Evidence, failed, guarded
-from mirror_infra.deploy import nonce, stacks
+from mirror_infra.deploy import nonce
 from templates_src.dynamodb import TABLES, TTL_ATTRIBUTE, TableSpec
 from templates_src.monitoring import ALARMS, PERIOD, AlarmSpec
 
@@ -59,11 +59,10 @@ def stack_row(env: Environment) -> Check:
     ev = Evidence()
     status = env.stack.status
     ev.expect(status.succeeded, status.value, "CREATE_COMPLETE or UPDATE_COMPLETE")
-    tree = stacks.stack_tree(env.dep.cfn, env.stack.stack_id)
-    nested = [r for _, found in tree.values() for r in found if r.resource_type.endswith("::Stack")]
-    resources = [r for _, found in tree.values() for r in found]
+    resources = [r for node in env.dep.cfn.tree(env.stack.stack_id) for r in node.resources]
+    nested = [r for r in resources if r.is_stack]
     unfinished = sorted(
-        f"{r.stack + '.' if r.stack else ''}{r.logical_id} {r.status}"
+        f"{r.path} {r.status}"
         for r in resources
         if not r.status.endswith("_COMPLETE") or "DELETE" in r.status or "ROLLBACK" in r.status
     )

@@ -7,9 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mirror_infra.aws.cloudformation import StackInfo
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.wait import Timeout
-from mirror_infra.deploy import nonce, protection, stacks
+from mirror_infra.deploy import nonce, protection
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event, EventStream
 from mirror_infra.deploy.plan import Plan, refuse_destructive
@@ -34,13 +35,11 @@ class Execution:
     def __init__(self, dep: Deployment, stack_id: str) -> None:
         self.dep = dep
         self.stack_id = stack_id
-        cfn = dep.cfn
         # the newest existing event marks "now" on the server's clock, so old events of nested
         # stacks discovered later are skipped without trusting this machine's clock
-        first = cfn.describe_stack_events(StackName=stack_id).get("StackEvents", [])
-        since = first[0]["Timestamp"] if first else None
-        self.stream = EventStream(cfn, stack_id, since)
-        self.stream.mark_seen(stack_id, [e["EventId"] for e in first])
+        first = dep.cfn.recent_events(stack_id)
+        self.stream = EventStream(dep.cfn, stack_id, first[0].timestamp if first else None)
+        self.stream.mark_seen(stack_id, [e.event_id for e in first])
 
     def follow(self, on_event: Callable[[Event], None], timeout: float = 3600) -> Finished:
         """Stream events until the stack settles; the poll interval resets on activity."""
@@ -51,7 +50,7 @@ class Execution:
             new = self.stream.poll()
             for event in new:
                 on_event(event)
-            info = stacks.describe(cfn, self.stack_id)
+            info = cfn.stack(self.stack_id)
             status = info.status if info else StackStatus.DELETE_COMPLETE
             # AWS starts an operation asynchronously: until its first event the stack can still
             # show the status from before (REVIEW_IN_PROGRESS, UPDATE_COMPLETE), which is no end
@@ -75,11 +74,11 @@ class Execution:
 
     def cancel(self) -> str:
         """Cancel an update in progress (it rolls back); a create cannot be cancelled."""
-        info = stacks.describe(self.dep.cfn, self.stack_id)
+        info = self.dep.cfn.stack(self.stack_id)
         if info is None or info.status is not StackStatus.UPDATE_IN_PROGRESS:
             status = info.status if info else "gone"
             return f"not cancelled: the stack is {status} (only an update in progress can be)"
-        self.dep.cfn.cancel_update_stack(StackName=self.stack_id)
+        self.dep.cfn.cancel_update(self.stack_id)
         return "cancel requested: the update rolls back"
 
 
@@ -89,7 +88,7 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
         raise DeployError("the plan has no change set to execute")
     refuse_destructive(plan, allowed)
     cfn = dep.cfn
-    info = stacks.describe(cfn, dep.stack_name)
+    info = cfn.stack(dep.stack_name)
     if info is None:
         raise DeployError(f"{dep.stack_name} vanished since the plan; run 'plan' again")
     lifted = {c.qualified_id for c in plan.destructive()}  # each one named: refused above
@@ -97,17 +96,17 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
         # a change set cannot override a stack policy: lift it for exactly the named resources
         protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
     execution = Execution(dep, info.stack_id)
-    cfn.execute_change_set(ChangeSetName=plan.change_set_id)
+    cfn.execute_change_set(plan.change_set_id)
     return execution
 
 
 def delete_failed_create(dep: Deployment, on_event: Callable[[Event], None]) -> None:
     """Remove a stack left ROLLBACK_COMPLETE by a failed first create (it holds nothing)."""
-    info = stacks.describe(dep.cfn, dep.stack_name)
+    info = dep.cfn.stack(dep.stack_name)
     if info is None or info.status is not StackStatus.ROLLBACK_COMPLETE:
         return
     execution = Execution(dep, info.stack_id)
-    dep.cfn.delete_stack(StackName=info.stack_id)
+    dep.cfn.delete_stack(info.stack_id)
     finished = execution.follow(on_event)
     if finished.status is not StackStatus.DELETE_COMPLETE:
         raise DeployError(
@@ -116,10 +115,10 @@ def delete_failed_create(dep: Deployment, on_event: Callable[[Event], None]) -> 
         )
 
 
-def wait_if_busy(dep: Deployment, timeout: float = 3600) -> stacks.StackInfo | None:
+def wait_if_busy(dep: Deployment, timeout: float = 3600) -> StackInfo | None:
     """Wait for an operation someone else started, rather than failing on it."""
     try:
-        return stacks.wait_settled(dep.cfn, dep.stack_name, dep.backoff, timeout)
+        return dep.cfn.wait_settled(dep.stack_name, dep.backoff, timeout)
     except Timeout:
         raise DeployError(
             f"{dep.stack_name} is still busy after {timeout:.0f}s; try again later"
@@ -127,13 +126,12 @@ def wait_if_busy(dep: Deployment, timeout: float = 3600) -> stacks.StackInfo | N
 
 
 def continue_rollback(dep: Deployment, skip: list[str]) -> Execution:
-    info = stacks.describe(dep.cfn, dep.stack_name)
+    info = dep.cfn.stack(dep.stack_name)
     if info is None or info.status is not StackStatus.UPDATE_ROLLBACK_FAILED:
         status = info.status if info else "missing"
         raise DeployError(f"{dep.stack_name} is {status}, not UPDATE_ROLLBACK_FAILED")
     execution = Execution(dep, info.stack_id)
-    kwargs = {"ResourcesToSkip": skip} if skip else {}
-    dep.cfn.continue_update_rollback(StackName=info.stack_id, **kwargs)
+    dep.cfn.continue_rollback(info.stack_id, skip)
     return execution
 
 
@@ -141,7 +139,7 @@ def restore_stack_policies(dep: Deployment) -> None:
     """Put the full stack policies back (after an apply that lifted them, whatever its end)."""
     if not dep.cfg.data_safety.stack_policy:
         return
-    info = stacks.describe(dep.cfn, dep.stack_name)
+    info = dep.cfn.stack(dep.stack_name)
     if info is not None and not info.status.in_progress:
         protection.apply_stack_policies(dep.cfn, info.stack_id)
 
@@ -158,7 +156,7 @@ class Finish:
 def finish(dep: Deployment) -> Finish:
     """After a successful apply: the nonce, stack policies, termination protection."""
     cfn = dep.cfn
-    info = stacks.describe(cfn, dep.stack_name)
+    info = cfn.stack(dep.stack_name)
     if info is None or not info.status.usable:
         raise DeployError(f"{dep.stack_name} is not deployed; nothing to finish")
     key = info.outputs.get("KmsKeyArn")
@@ -174,7 +172,7 @@ def finish(dep: Deployment) -> Finish:
 
 def pending_finish(dep: Deployment) -> list[str]:
     """What `finish` would change outside CloudFormation on the deployed stack (for plan)."""
-    info = stacks.describe(dep.cfn, dep.stack_name)
+    info = dep.cfn.stack(dep.stack_name)
     if info is None or not info.status.usable:
         return []
     todo = []

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
+from mirror_infra.aws.cloudformation import CloudFormation, StackInfo
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff, Timeout
-from mirror_infra.deploy import stacks
 from mirror_infra.errors import DeployError, NotBootstrappedError
 
 
@@ -29,7 +30,7 @@ def artifacts_bucket(target: Target) -> str:
     """The bucket `plan` uploads to, or NotBootstrappedError saying what to run."""
     from templates_src.artifacts import STACK_NAME
 
-    info = stacks.describe(target.client("cloudformation"), STACK_NAME)
+    info = CloudFormation(target.client("cloudformation")).stack(STACK_NAME)
     if (
         info is None
         or not info.status.succeeded
@@ -46,22 +47,21 @@ def artifacts_bucket(target: Target) -> str:
 def bootstrap(target: Target, timeout: float = 900) -> BootstrapResult:
     from templates_src.artifacts import STACK_NAME
 
-    cfn = target.client("cloudformation")
+    cfn = CloudFormation(target.client("cloudformation"))
     body = _body()
     info = _wait(cfn, STACK_NAME, target, timeout)
     if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
         # a failed first create holds nothing; its termination protection would block the delete
-        cfn.update_termination_protection(StackName=STACK_NAME, EnableTerminationProtection=False)
-        cfn.delete_stack(StackName=STACK_NAME)
+        cfn.set_termination_protection(info.stack_id, False)
+        cfn.delete_stack(info.stack_id)
         info = _wait(cfn, STACK_NAME, target, timeout)
     if info is None:
-        cfn.create_stack(StackName=STACK_NAME, TemplateBody=body, EnableTerminationProtection=True)
+        cfn.create_stack(STACK_NAME, body, termination_protection=True)
         action = "created"
     else:
-        current = cfn.get_template(StackName=STACK_NAME)["TemplateBody"]
-        if _same(current, body):
+        if cfn.template(STACK_NAME) == json.loads(body):
             return BootstrapResult(info.outputs["BucketName"], "unchanged")
-        cfn.update_stack(StackName=STACK_NAME, TemplateBody=body)
+        cfn.update_stack(STACK_NAME, body)
         action = "updated"
     final = _wait(cfn, STACK_NAME, target, timeout)
     if final is None or not final.status.succeeded:
@@ -71,19 +71,8 @@ def bootstrap(target: Target, timeout: float = 900) -> BootstrapResult:
     return BootstrapResult(final.outputs["BucketName"], action)
 
 
-def _same(current: object, body: str) -> bool:
-    import json
-
-    if isinstance(current, str):
-        try:
-            current = json.loads(current)
-        except ValueError:
-            return False
-    return current == json.loads(body)
-
-
-def _wait(cfn, name: str, target: Target, timeout: float) -> stacks.StackInfo | None:
+def _wait(cfn: CloudFormation, name: str, target: Target, timeout: float) -> StackInfo | None:
     try:
-        return stacks.wait_settled(cfn, name, Backoff.for_target(target.local), timeout)
+        return cfn.wait_settled(name, Backoff.for_target(target.local), timeout)
     except Timeout:
         raise DeployError(f"bootstrap stack {name} did not settle within {timeout:.0f}s") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff
 from mirror_infra.config import EnvConfig, load
@@ -38,8 +39,8 @@ class Deployment:
         return self.names.root_stack
 
     @property
-    def cfn(self):
-        return self.target.client("cloudformation")
+    def cfn(self) -> CloudFormation:
+        return CloudFormation(self.target.client("cloudformation"))
 
     @cached_property
     def backoff(self) -> Backoff:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from mirror_infra.aws.cloudformation import CloudFormation, StackResource
 from mirror_infra.aws.errors import AwsErrorKind, classify
-from mirror_infra.deploy import nonce, stacks
+from mirror_infra.deploy import nonce
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import DeployError
 
@@ -33,9 +33,8 @@ class Teardown:
     termination_protection: bool = False
 
 
-def _policies(cfn, stack_id: str) -> dict[str, str]:
-    body = cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
-    template = json.loads(body) if isinstance(body, str) else body
+def _policies(cfn: CloudFormation, stack_id: str) -> dict[str, str]:
+    template = cfn.template(stack_id)
     return {
         name: r.get("DeletionPolicy", "Delete")
         for name, r in (template.get("Resources") or {}).items()
@@ -45,16 +44,16 @@ def _policies(cfn, stack_id: str) -> dict[str, str]:
 def survey(dep: Deployment) -> Teardown | None:
     """What destroy would do; None when the environment does not exist."""
     cfn = dep.cfn
-    info = stacks.describe(cfn, dep.stack_name)
+    info = cfn.stack(dep.stack_name)
     if info is None:
         return None
     teardown = Teardown(info.stack_id, termination_protection=info.termination_protection)
-    for path, (stack_id, found) in stacks.stack_tree(cfn, info.stack_id).items():
-        policies = _policies(cfn, stack_id)
-        for r in found:
-            if r.resource_type == "AWS::CloudFormation::Stack":
+    for node in cfn.tree(info.stack_id):
+        policies = _policies(cfn, node.stack_id)
+        for r in node.resources:
+            if r.is_stack:
                 continue
-            qualified = f"{path}.{r.logical_id}" if path else r.logical_id
+            qualified = str(r.path)
             policy = policies.get(r.logical_id, "Delete")
             if policy in RETAINING_POLICIES:
                 teardown.retained.append(
@@ -74,7 +73,7 @@ def survey(dep: Deployment) -> Teardown | None:
     return teardown
 
 
-def _blocker(dep: Deployment, r: stacks.StackResource) -> str:
+def _blocker(dep: Deployment, r: StackResource) -> str:
     """Why CloudFormation would fail to delete this resource, found before trying."""
     try:
         if r.resource_type == "AWS::DynamoDB::Table" and r.physical_id:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from mirror_infra.aws.cloudformation import NESTED_STACK, CloudFormation
 from mirror_infra.aws.errors import is_propagated_failure
+from mirror_infra.aws.path import ResourcePath
 from mirror_infra.aws.status import is_failure
 
 
@@ -22,14 +24,18 @@ class Event:
     physical_id: str
 
     @property
+    def path(self) -> ResourcePath:
+        return ResourcePath(self.stack, self.logical_id)
+
+    @property
     def qualified_id(self) -> str:
-        return f"{self.stack}.{self.logical_id}" if self.stack else self.logical_id
+        return str(self.path)
 
 
 class EventStream:
     """New events since `since`, across the root and the nested stacks it discovers."""
 
-    def __init__(self, cfn, root_stack_id: str, since: datetime | None) -> None:
+    def __init__(self, cfn: CloudFormation, root_stack_id: str, since: datetime | None) -> None:
         self._cfn = cfn
         self._since = since
         self._stacks: dict[str, str] = {root_stack_id: ""}  # stack id -> path
@@ -54,34 +60,26 @@ class EventStream:
     def _poll_stack(self, stack_id: str, path: str) -> list[Event]:
         seen = self._seen[stack_id]
         fresh: list[Event] = []
-        kwargs = {"StackName": stack_id}
-        while True:
-            page = self._cfn.describe_stack_events(**kwargs)
-            stop = False
-            for raw in page.get("StackEvents", []):  # newest first
-                if raw["EventId"] in seen or (self._since and raw["Timestamp"] < self._since):
-                    stop = True
-                    break
-                stack, logical_id = path, raw["LogicalResourceId"]
-                if path and raw.get("PhysicalResourceId") == stack_id:
-                    # a nested stack's own event names it by its generated stack name; show it
-                    # as its parent does ("Storage", not "...-Storage-HP6WOW3Q3F6Z")
-                    stack, _, logical_id = path.rpartition(".")
-                event = Event(
-                    stack=stack,
-                    event_id=raw["EventId"],
-                    timestamp=raw["Timestamp"],
-                    logical_id=logical_id,
-                    resource_type=raw.get("ResourceType", ""),
-                    status=raw.get("ResourceStatus", ""),
-                    reason=raw.get("ResourceStatusReason", ""),
-                    physical_id=raw.get("PhysicalResourceId", ""),
-                )
-                fresh.append(event)
-            token = page.get("NextToken")
-            if stop or not token:
+        for raw in self._cfn.events(stack_id):  # newest first, page by page
+            if raw.event_id in seen or (self._since and raw.timestamp < self._since):
                 break
-            kwargs["NextToken"] = token
+            stack, logical_id = path, raw.logical_id
+            if path and raw.physical_id == stack_id:
+                # a nested stack's own event names it by its generated stack name; show it as
+                # its parent does ("Storage", not "...-Storage-HP6WOW3Q3F6Z")
+                stack, _, logical_id = path.rpartition(".")
+            fresh.append(
+                Event(
+                    stack=stack,
+                    event_id=raw.event_id,
+                    timestamp=raw.timestamp,
+                    logical_id=logical_id,
+                    resource_type=raw.resource_type,
+                    status=raw.status,
+                    reason=raw.reason,
+                    physical_id=raw.physical_id,
+                )
+            )
         for event in fresh:
             seen.add(event.event_id)
             self._discover(event)
@@ -90,12 +88,11 @@ class EventStream:
     def _discover(self, event: Event) -> None:
         """A nested stack's own events come from its id, which its parent's events carry."""
         if (
-            event.resource_type == "AWS::CloudFormation::Stack"
+            event.resource_type == NESTED_STACK
             and event.physical_id.startswith("arn:")
             and event.physical_id not in self._stacks  # the root's and nested stacks' own events
         ):
-            path = f"{event.stack}.{event.logical_id}" if event.stack else event.logical_id
-            self._stacks[event.physical_id] = path
+            self._stacks[event.physical_id] = event.path.nested_stack
             self._seen[event.physical_id] = set()
 
     def root_cause(self) -> Event | None:

@@ -11,11 +11,18 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from mirror_infra.aws.cloudformation import NESTED_STACK, ChangeSet, CloudFormation, StackInfo
 from mirror_infra.aws.errors import AwsErrorKind, classify, is_no_changes_reason
-from mirror_infra.aws.status import ChangeSetStatus, ExecutionStatus, StackStatus
+from mirror_infra.aws.path import ResourcePath
+from mirror_infra.aws.status import (
+    ChangeAction,
+    ChangeSetStatus,
+    ExecutionStatus,
+    Replacement,
+    StackStatus,
+)
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.build import BuildResult
-from mirror_infra.deploy import stacks
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import (
     ConfigError,
@@ -32,7 +39,7 @@ STATEFUL_TYPES = frozenset(
         "AWS::KMS::Key",
         "AWS::S3::Bucket",
         "AWS::Logs::LogGroup",
-        "AWS::CloudFormation::Stack",  # a nested stack holds the stateful resources above
+        NESTED_STACK,  # a nested stack holds the stateful resources above
     }
 )
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -48,33 +55,40 @@ class Risk(StrEnum):
 @dataclass(frozen=True)
 class Change:
     stack: str  # "" for the root stack, else the nested stack's path ("Dynamodb")
-    action: str  # Add, Modify, Remove, Import, Dynamic
+    action: ChangeAction
     logical_id: str
     resource_type: str
-    replacement: str  # "True", "False", "Conditional" or "" (not applicable)
+    replacement: Replacement | str  # "" when not applicable (anything but Modify)
     properties: tuple[str, ...]
     physical_id: str
     risk: Risk
     condition: str = ""  # a template Condition the resource is created under, if any
 
     @property
+    def path(self) -> ResourcePath:
+        return ResourcePath(self.stack, self.logical_id)
+
+    @property
     def qualified_id(self) -> str:
-        return f"{self.stack}.{self.logical_id}" if self.stack else self.logical_id
+        return str(self.path)
 
     @property
     def depth(self) -> int:
-        return 0 if not self.stack else self.stack.count(".") + 1
+        return self.path.depth
 
     def allowed_by(self, names: set[str]) -> bool:
-        return self.logical_id in names or self.qualified_id in names
+        return self.path.named_by(names)
 
 
-def classify_change(action: str, resource_type: str, replacement: str) -> Risk:
+def classify_change(action: ChangeAction, resource_type: str, replacement: str) -> Risk:
     if resource_type not in STATEFUL_TYPES:
         return Risk.SAFE
-    if action == "Remove":
+    if action is ChangeAction.REMOVE:
         return Risk.DELETES_DATA
-    if action == "Modify" and replacement in ("True", "Conditional"):
+    if action is ChangeAction.MODIFY and replacement in (
+        Replacement.TRUE,
+        Replacement.CONDITIONAL,
+    ):
         return Risk.REPLACES_DATA
     return Risk.SAFE
 
@@ -92,6 +106,7 @@ class Plan:
     stack_last_updated: str | None
     allowed: list[str] = field(default_factory=list)
     note: str = ""
+    stack_id: str = ""  # for a create: the stack its change set made
 
     @property
     def has_changes(self) -> bool:
@@ -116,7 +131,14 @@ class Plan:
             if data.pop("format", None) != PLAN_FORMAT:
                 raise ValueError("unknown format")
             data["changes"] = [
-                Change(**{**c, "properties": tuple(c["properties"]), "risk": Risk(c["risk"])})
+                Change(
+                    **{
+                        **c,
+                        "action": ChangeAction(c["action"]),
+                        "properties": tuple(c["properties"]),
+                        "risk": Risk(c["risk"]),
+                    }
+                )
                 for c in data["changes"]
             ]
             return cls(**data)
@@ -144,7 +166,7 @@ def root_parameters(dep: Deployment, bucket: str, build: BuildResult) -> dict[st
 def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float = 600) -> Plan:
     """Create the change set and read it back; an empty change set is deleted at once."""
     cfn = dep.cfn
-    info = stacks.describe(cfn, dep.stack_name)
+    info = cfn.stack(dep.stack_name)
     if info is not None:
         _check_stack_can_change(dep, info)
     params = root_parameters(dep, bucket, build)
@@ -169,7 +191,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         return plan
     name = f"mirror-infra-{time.strftime('%Y%m%d-%H%M%S')}-{hashes['root.json'][:8]}"
     try:
-        created = cfn.create_change_set(
+        change_set_id, stack_id = cfn.create_change_set(
             StackName=dep.stack_name,
             ChangeSetName=name,
             ChangeSetType="CREATE" if plan.create else "UPDATE",
@@ -184,11 +206,12 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         if classify(exc) in (AwsErrorKind.NO_UPDATES, AwsErrorKind.NO_CHANGES):
             return plan
         raise DeployError(f"could not create a change set on {dep.stack_name}: {exc}") from None
-    change_set_id = created["Id"]
+    if plan.create:
+        plan.stack_id = stack_id  # the stack this change set made (REVIEW_IN_PROGRESS)
     try:
-        described = poll(
-            lambda: cfn.describe_change_set(ChangeSetName=change_set_id),
-            lambda d: ChangeSetStatus(d["Status"]).settled,
+        poll(
+            lambda: cfn.change_set_status(change_set_id),
+            lambda status: status.settled,
             dep.backoff,
             timeout,
         )
@@ -196,12 +219,12 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         raise DeployError(
             f"change set {name} was not ready within {timeout:.0f}s; see the CloudFormation console"
         ) from None
-    if ChangeSetStatus(described["Status"]) is ChangeSetStatus.FAILED:
-        reason = described.get("StatusReason", "")
-        _delete_change_set(cfn, change_set_id)
-        if is_no_changes_reason(reason):
+    described = cfn.change_set(change_set_id)
+    if described.status is ChangeSetStatus.FAILED:
+        cfn.delete_change_set(change_set_id)
+        if is_no_changes_reason(described.reason):
             return plan
-        raise DeployError(f"change set {name} failed: {reason}")
+        raise DeployError(f"change set {name} failed: {described.reason}")
     plan.change_set_id = change_set_id
     plan.changes = expand_new_stacks(read_changes(cfn, described), build)
     return plan
@@ -215,8 +238,8 @@ def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]
         expanded.append(change)
         path = change.qualified_id
         if (
-            change.action == "Add"
-            and change.resource_type == "AWS::CloudFormation::Stack"
+            change.action is ChangeAction.ADD
+            and change.resource_type == NESTED_STACK
             and not change.stack
             and path in build.nested
             and path not in read_from_aws  # AWS did make a nested change set for it
@@ -226,7 +249,7 @@ def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]
                 expanded.append(
                     Change(
                         stack=path,
-                        action="Add",
+                        action=ChangeAction.ADD,
                         logical_id=logical_id,
                         resource_type=resource["Type"],
                         replacement="",
@@ -256,51 +279,28 @@ def _root_template(dep: Deployment, build: BuildResult, bucket: str, digest: str
     return {"TemplateURL": template_url(s3, bucket, key)}
 
 
-def read_changes(cfn, described: dict, stack: str = "") -> list[Change]:
+def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> list[Change]:
     """The change set's rows, each nested stack's rows right after its own row."""
     changes: list[Change] = []
-    for row in _all_rows(cfn, described):
-        rc = row.get("ResourceChange")
-        if not rc:
-            continue
-        properties = tuple(
-            dict.fromkeys(
-                d["Target"]["Name"]
-                for d in rc.get("Details", [])
-                if d.get("Target", {}).get("Attribute") == "Properties" and d["Target"].get("Name")
-            )
-        )
-        replacement = rc.get("Replacement", "") or ""
-        if rc["Action"] != "Modify":
-            replacement = ""
+    for rc in described.changes:
+        replacement = rc.replacement or ""
+        path = ResourcePath(stack, rc.logical_id)
         changes.append(
             Change(
                 stack=stack,
-                action=rc["Action"],
-                logical_id=rc["LogicalResourceId"],
-                resource_type=rc["ResourceType"],
+                action=rc.action,
+                logical_id=rc.logical_id,
+                resource_type=rc.resource_type,
                 replacement=replacement,
-                properties=properties,
-                physical_id=rc.get("PhysicalResourceId", ""),
-                risk=classify_change(rc["Action"], rc["ResourceType"], replacement),
+                properties=rc.properties,
+                physical_id=rc.physical_id,
+                risk=classify_change(rc.action, rc.resource_type, replacement),
             )
         )
-        nested_id = rc.get("ChangeSetId")
-        if rc["ResourceType"] == "AWS::CloudFormation::Stack" and nested_id:
-            nested = cfn.describe_change_set(ChangeSetName=nested_id)
-            path = f"{stack}.{rc['LogicalResourceId']}" if stack else rc["LogicalResourceId"]
-            changes += read_changes(cfn, nested, path)
+        if rc.nested_change_set:
+            nested = cfn.change_set(rc.nested_change_set)
+            changes += read_changes(cfn, nested, path.nested_stack)
     return changes
-
-
-def _all_rows(cfn, described: dict) -> list[dict]:
-    rows = list(described.get("Changes", []))
-    token = described.get("NextToken")
-    while token:
-        page = cfn.describe_change_set(ChangeSetName=described["ChangeSetId"], NextToken=token)
-        rows += page.get("Changes", [])
-        token = page.get("NextToken")
-    return rows
 
 
 def template_hashes(build: BuildResult) -> dict[str, str]:
@@ -309,25 +309,18 @@ def template_hashes(build: BuildResult) -> dict[str, str]:
     return {p.name: sha256(p.read_bytes()) for p in build.files}
 
 
-def _delete_change_set(cfn, change_set_id: str) -> None:
-    try:
-        cfn.delete_change_set(ChangeSetName=change_set_id)
-    except ClientError as exc:
-        if classify(exc) is not AwsErrorKind.CHANGE_SET_NOT_FOUND:
-            raise
-
-
 def discard(dep: Deployment, plan: Plan) -> None:
-    """Delete the plan's change set (and, for a never-executed create, its empty stack)."""
+    """Delete the plan's change set and, for a never-executed create, the empty stack that
+    this very change set made (found by its id, never by name)."""
     if plan.change_set_id:
-        _delete_change_set(dep.cfn, plan.change_set_id)
-    if plan.create:
-        info = stacks.describe(dep.cfn, dep.stack_name)
+        dep.cfn.delete_change_set(plan.change_set_id)
+    if plan.create and plan.stack_id:
+        info = dep.cfn.stack(plan.stack_id)
         if info is not None and info.status is StackStatus.REVIEW_IN_PROGRESS:
-            dep.cfn.delete_stack(StackName=dep.stack_name)
+            dep.cfn.delete_stack(plan.stack_id)
 
 
-def _check_stack_can_change(dep: Deployment, info: stacks.StackInfo) -> None:
+def _check_stack_can_change(dep: Deployment, info: StackInfo) -> None:
     if info.status is StackStatus.UPDATE_ROLLBACK_FAILED:
         raise DeployError(
             f"{dep.stack_name} is UPDATE_ROLLBACK_FAILED ({info.reason or 'no reason given'}); "
@@ -341,7 +334,7 @@ def _check_stack_can_change(dep: Deployment, info: stacks.StackInfo) -> None:
         )
 
 
-def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> dict:
+def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | None:
     """Refuse a saved plan when the stack, the templates or the change set have moved on."""
     if plan.env != dep.cfg.name or plan.region != dep.target.region:
         raise StalePlanError(
@@ -352,7 +345,7 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> dict:
         raise StalePlanError(
             "the templates in build/ changed since the plan was made; run 'plan' again"
         )
-    info = stacks.describe(dep.cfn, dep.stack_name)
+    info = dep.cfn.stack(dep.stack_name)
     if plan.create:
         if info is not None and info.status is not StackStatus.REVIEW_IN_PROGRESS:
             raise StalePlanError(
@@ -365,19 +358,18 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> dict:
             f"{dep.stack_name} changed since the plan was made (now {now}); run 'plan' again"
         )
     if plan.change_set_id is None:
-        return {}
+        return None
     try:
-        described = dep.cfn.describe_change_set(ChangeSetName=plan.change_set_id)
+        described = dep.cfn.change_set(plan.change_set_id)
     except ClientError as exc:
         if classify(exc) in (AwsErrorKind.CHANGE_SET_NOT_FOUND, AwsErrorKind.STACK_NOT_FOUND):
             raise StalePlanError(
                 "the plan's change set no longer exists; run 'plan' again"
             ) from None
         raise
-    execution = ExecutionStatus(described.get("ExecutionStatus", "UNAVAILABLE"))
-    if execution is not ExecutionStatus.AVAILABLE:
+    if described.execution is not ExecutionStatus.AVAILABLE:
         raise StalePlanError(
-            f"the plan's change set is {execution} (the stack moved on); run 'plan' again"
+            f"the plan's change set is {described.execution} (the stack moved on); run 'plan' again"
         )
     return described
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from mirror_infra.config import EnvConfig
-from templates_src.root import SEED_OUTPUTS
+from mirror_infra.names import SEED_OUTPUTS
 
 _ARN = r"arn:aws[a-z-]*:{service}:{region}:{account}:{rest}"
 

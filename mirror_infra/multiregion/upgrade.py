@@ -34,9 +34,9 @@ from mirror_infra.aws.target import Target
 from mirror_infra.build import MANIFEST, BuildResult, load_result, nested_file_name, store
 from mirror_infra.config import EnvConfig
 from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import stacks
+from mirror_infra.deploy import flow
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.plan import Change, Plan, create_plan, discard
+from mirror_infra.deploy.plan import Change, Plan, discard
 from mirror_infra.errors import ConfigError, DeployError, MirrorInfraError
 from mirror_infra.multiregion import outputs as expected_outputs
 
@@ -171,29 +171,26 @@ class Created:
 
 def _deploy(
     dep: Deployment, build: BuildResult, allowed: set[str], on_event, created: Created
-) -> tuple:
-    """Plan `build` on the region's stack and apply it; (plan, finished or None). Records in
+) -> tuple[Plan, applying.Finished | None]:
+    """Plan `build` on the region's stack and apply it through the deploy flow (lint, refusal,
+    policy restore, finish included); (plan, finished or None when nothing ran). Records in
     `created` the stack and nonce versions this call brings into being."""
     from mirror_infra.deploy.bootstrap import bootstrap
-    from mirror_infra.deploy.package import upload_nested
 
-    bucket = bootstrap(dep.target).bucket
-    upload_nested(dep.target.client("s3"), bucket, dep.artifacts_prefix, build)
-    plan: Plan = create_plan(dep, build, bucket)
-    if plan.create and plan.change_set_id:
-        # a CREATE change set makes the stack (REVIEW_IN_PROGRESS): from now on it is ours
-        info = stacks.describe(dep.cfn, dep.stack_name)
-        created.stack_id = info.stack_id if info else ""
+    bootstrap(dep.target)  # the region's shared artifacts bucket: made once, never deleted here
+    hooks = flow.Hooks(on_event=on_event)
+    plan = flow.make_plan(dep, allowed, hooks, built=build)
+    if plan.create:
+        created.stack_id = plan.stack_id  # the stack its CREATE change set made: ours
     if not plan.has_changes or plan.refused(allowed):
         discard(dep, plan)
         return plan, None
-    execution = applying.start(dep, plan, allowed)
-    finished = execution.follow(on_event)
-    if finished.ok:
-        done = applying.finish(dep)
-        if done.nonce_created:
-            created.nonce_versions.append(done.nonce_name)
-    return plan, finished
+    try:
+        applied = flow.apply(dep, allowed, hooks, plan=plan, built=build)
+    except flow.ApplyFailed as failed:
+        return plan, failed.finished
+    created.nonce_versions += applied.nonce_created
+    return plan, applied.finished
 
 
 def _failure(finished) -> str:
@@ -219,7 +216,7 @@ def upgrade_region(
     result = RegionUpgrade(dep.target.region)
     created = Created()
     try:
-        if stacks.describe(dep.cfn, dep.stack_name) is not None:
+        if dep.cfn.stack(dep.stack_name) is not None:
             raise DeployError(
                 f"{dep.stack_name} already exists in {dep.target.region}; the upgrade test "
                 "leaves it alone (it did not create it)"
@@ -245,7 +242,7 @@ def upgrade_region(
             result.status = finished.status
             if not finished.ok:
                 result.error = "the current version did not apply: " + _failure(finished)
-        info = stacks.describe(dep.cfn, dep.stack_name)
+        info = dep.cfn.stack(dep.stack_name)
         if info is not None and info.status.succeeded:
             result.problems = expected_outputs.problems(
                 dep.cfg, dep.target.region, dep.target.account_id, info.outputs
@@ -269,17 +266,16 @@ def teardown(dep: Deployment, created: Created) -> str:
         return "NOTHING_CREATED"
     try:
         if created.stack_id:
-            info = stacks.describe(dep.cfn, created.stack_id)
+            info = dep.cfn.stack(created.stack_id)
             if info is not None:
                 if info.name != dep.stack_name or info.stack_id != created.stack_id:
                     return f"not deleted: {created.stack_id} is not {dep.stack_name}"
                 if info.termination_protection:
                     set_termination_protection(dep.cfn, info.stack_id, False)
-                execution = applying.Execution(dep, info.stack_id)
-                dep.cfn.delete_stack(StackName=info.stack_id)
-                finished = execution.follow(lambda event: None)
-                if finished.status.value != "DELETE_COMPLETE":
-                    return f"{finished.status}: {finished.reason}"
+                try:
+                    flow.delete_stack(dep, info.stack_id, flow.Hooks())
+                except flow.ApplyFailed as failed:
+                    return f"{failed.finished.status}: {failed.finished.reason}"
         ssm = dep.target.client("ssm")
         for name in created.nonce_versions:
             if not name.startswith(dep.names.nonce_path + "/"):

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import boto3
 from botocore.stub import Stubber
 
+from mirror_infra.aws.cloudformation import StackInfo
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff
 from mirror_infra.checks.base import Environment, KeyRefs
 from mirror_infra.config import load
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.stacks import StackInfo
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

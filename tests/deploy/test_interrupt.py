@@ -6,7 +6,8 @@ import types
 
 import pytest
 
-from mirror_infra.commands import deploy
+from mirror_infra.commands import common
+from mirror_infra.deploy import flow
 from mirror_infra.errors import Aborted
 
 
@@ -32,17 +33,17 @@ DEP = types.SimpleNamespace(
 
 
 def test_without_a_terminal_ctrl_c_detaches_and_says_so(monkeypatch, capsys):
-    monkeypatch.setattr(deploy.sys.stdin, "isatty", lambda: False, raising=False)
+    monkeypatch.setattr(common.sys.stdin, "isatty", lambda: False, raising=False)
     execution = FakeExecution(interrupts=1)
     with pytest.raises(Aborted, match="detached from the running operation; it was not cancelled"):
-        deploy._follow(DEP, execution, printer=None)
+        flow.follow(DEP, execution, common.hooks())
     assert not execution.cancelled
     assert "goes on in AWS" in capsys.readouterr().err
 
 
 def test_cancel_is_requested_then_the_rollback_is_followed(monkeypatch, capsys):
-    monkeypatch.setattr(deploy, "_ask_cancel_or_detach", lambda: "cancel")
     execution = FakeExecution(interrupts=1)
-    assert deploy._follow(DEP, execution, printer=None) == "finished"
+    hooks = common.hooks(on_interrupt=lambda: flow.OnInterrupt.CANCEL)
+    assert flow.follow(DEP, execution, hooks) == "finished"
     assert execution.cancelled
     assert "cancel requested: the update rolls back" in capsys.readouterr().err

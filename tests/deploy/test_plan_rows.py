@@ -9,6 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from mirror_infra.aws.cloudformation import CloudFormation
+from mirror_infra.aws.status import ChangeAction
 from mirror_infra.deploy.events import EventStream
 from mirror_infra.deploy.plan import Risk, classify_change, read_changes
 
@@ -27,8 +29,9 @@ def cfn():
         aws_secret_access_key="x",
     )
     with Stubber(client) as stubber:
-        client.stubber = stubber
-        yield client
+        gateway = CloudFormation(client)
+        gateway.stubber = stubber
+        yield gateway
         stubber.assert_no_pending_responses()
 
 
@@ -48,7 +51,7 @@ def cfn():
     ],
 )
 def test_risk_classes(action, type_, replacement, risk):
-    assert classify_change(action, type_, replacement) is risk
+    assert classify_change(ChangeAction(action), type_, replacement) is risk
 
 
 def _row(action, logical, type_, replacement=None, details=(), change_set=None):
@@ -119,11 +122,12 @@ def test_nested_rows_follow_their_stack_with_the_real_risk(cfn):
             )
         ],
     }
+    cfn.stubber.add_response("describe_change_set", root, {"ChangeSetName": ROOT_CS})
     cfn.stubber.add_response("describe_change_set", nested_page_1, {"ChangeSetName": NESTED_CS})
     cfn.stubber.add_response(
         "describe_change_set", nested_page_2, {"ChangeSetName": NESTED_CS, "NextToken": "page2"}
     )
-    changes = read_changes(cfn, root)
+    changes = read_changes(cfn, cfn.change_set(ROOT_CS))
     assert [(c.qualified_id, c.depth, c.risk) for c in changes] == [
         ("Dynamodb", 0, Risk.SAFE),
         ("Dynamodb.BlockCounterTable", 1, Risk.REPLACES_DATA),

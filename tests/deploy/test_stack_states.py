@@ -156,9 +156,10 @@ def test_bootstrap_replaces_a_failed_first_create_despite_its_termination_protec
         stubber.add_response(
             "update_termination_protection",
             {"StackId": STACK_ID},
-            {"StackName": STACK_NAME, "EnableTerminationProtection": False},
+            {"StackName": STACK_ID, "EnableTerminationProtection": False},
         )
-        stubber.add_response("delete_stack", {}, {"StackName": STACK_NAME})
+        # the very stack it saw fail, by id
+        stubber.add_response("delete_stack", {}, {"StackName": STACK_ID})
         stubber.add_client_error(
             "describe_stacks",
             "ValidationError",

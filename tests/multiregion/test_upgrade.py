@@ -14,7 +14,6 @@ from mirror_infra.aws.target import Target
 from mirror_infra.build import build, build_test_env, sha256
 from mirror_infra.cli import main
 from mirror_infra.config import load
-from mirror_infra.deploy import stacks
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.envs import params_file
 from mirror_infra.multiregion import upgrade
@@ -126,11 +125,11 @@ def test_teardown_deletes_only_what_its_run_created(project, local_aws, tmp_path
     dep = Deployment(cfg, Target.resolve("us-east-1", True, None))
     # a run that created nothing deletes nothing, though the stack and nonce have its names
     assert upgrade.teardown(dep, upgrade.Created()) == "NOTHING_CREATED"
-    assert stacks.describe(dep.cfn, dep.stack_name) is not None
+    assert dep.cfn.stack(dep.stack_name) is not None
     # a record naming another stack is checked, not trusted
     real = Deployment(load("staging"), dep.target)
     assert upgrade.teardown(real, upgrade.Created("anything")).startswith("not deleted")
-    info = stacks.describe(dep.cfn, dep.stack_name)
+    info = dep.cfn.stack(dep.stack_name)
     nonce = cfg.names.nonce_parameter(1)
     ssm = local_aws.client("ssm")
     ssm.put_parameter(Name=nonce, Value="x" * 64, Type="SecureString", Overwrite=True)

@@ -1,0 +1,386 @@
+"""The CloudFormation gateway: every CloudFormation call the tool makes, in one place, with
+typed answers (dataclasses and enums) and paging done here once. Nothing outside this module
+calls the CloudFormation client (tests/test_layout.py checks it); AWS error text is matched in
+`aws/errors.py` only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.aws.path import ResourcePath
+from mirror_infra.aws.status import (
+    ChangeAction,
+    ChangeSetStatus,
+    DetectionStatus,
+    ExecutionStatus,
+    Replacement,
+    ResourceDriftStatus,
+    ResourceStatus,
+    StackStatus,
+)
+from mirror_infra.aws.wait import Backoff, poll
+
+NESTED_STACK = "AWS::CloudFormation::Stack"
+EVENTS_PAGE = 100  # DescribeStackEvents returns at most this many a page
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    name: str
+    stack_id: str
+    status: StackStatus
+    reason: str
+    outputs: dict[str, str]
+    parameters: dict[str, str]
+    termination_protection: bool
+    last_updated: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StackResource:
+    path: ResourcePath
+    resource_type: str
+    physical_id: str
+    status: str
+
+    @property
+    def logical_id(self) -> str:
+        return self.path.logical_id
+
+    @property
+    def is_stack(self) -> bool:
+        return self.resource_type == NESTED_STACK
+
+
+@dataclass(frozen=True)
+class StackNode:
+    """One stack of a tree: the root (path "") or a nested stack, with its resources."""
+
+    path: str
+    stack_id: str
+    resources: list[StackResource]
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """One stack event as DescribeStackEvents gives it."""
+
+    event_id: str
+    timestamp: datetime
+    logical_id: str
+    resource_type: str
+    status: ResourceStatus | str
+    reason: str
+    physical_id: str
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One row of a change set."""
+
+    action: ChangeAction
+    logical_id: str
+    resource_type: str
+    replacement: Replacement | None  # only for Modify
+    properties: tuple[str, ...]  # changed property names
+    physical_id: str
+    nested_change_set: str  # a nested stack's own change set, or ""
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    change_set_id: str
+    stack_id: str
+    status: ChangeSetStatus
+    execution: ExecutionStatus
+    reason: str
+    changes: list[ResourceChange]
+
+
+@dataclass(frozen=True)
+class DriftDetection:
+    status: DetectionStatus
+    stack_drift: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PropertyDifference:
+    path: str
+    expected: str
+    actual: str
+    kind: str  # ADD, REMOVE, NOT_EQUAL
+
+
+@dataclass(frozen=True)
+class ResourceDrift:
+    logical_id: str
+    resource_type: str
+    status: ResourceDriftStatus
+    expected: str
+    actual: str
+    differences: list[PropertyDifference]
+
+
+def _status(enum, value: str):
+    """An enum member, or the text itself for a value AWS added after this code was written."""
+    try:
+        return enum(value)
+    except ValueError:
+        return value
+
+
+class CloudFormation:
+    """A typed view of one region's CloudFormation client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    # --- stacks ------------------------------------------------------------------------------
+
+    def stack(self, name: str) -> StackInfo | None:
+        """The stack (by name or id), or None when it does not exist (deleted ones do not)."""
+        try:
+            found = self._client.describe_stacks(StackName=name)["Stacks"]
+        except ClientError as exc:
+            if classify(exc) is AwsErrorKind.STACK_NOT_FOUND:
+                return None
+            raise
+        if not found:
+            return None
+        s = found[0]
+        status = StackStatus(s["StackStatus"])
+        if status is StackStatus.DELETE_COMPLETE:
+            return None
+        return StackInfo(
+            name=s["StackName"],
+            stack_id=s["StackId"],
+            status=status,
+            reason=s.get("StackStatusReason", ""),
+            outputs={o["OutputKey"]: o["OutputValue"] for o in s.get("Outputs", [])},
+            parameters={
+                p["ParameterKey"]: p.get("ParameterValue", "") for p in s.get("Parameters", [])
+            },
+            termination_protection=bool(s.get("EnableTerminationProtection")),
+            last_updated=str(s.get("LastUpdatedTime") or s.get("CreationTime")),
+            tags={t["Key"]: t["Value"] for t in s.get("Tags", [])},
+        )
+
+    def resources(self, stack: str, path: str = "") -> list[StackResource]:
+        """The stack's resources (one ListStackResources walk); `path` is the stack's own."""
+        found = []
+        for page in self._client.get_paginator("list_stack_resources").paginate(StackName=stack):
+            for r in page["StackResourceSummaries"]:
+                found.append(
+                    StackResource(
+                        ResourcePath(path, r["LogicalResourceId"]),
+                        r["ResourceType"],
+                        r.get("PhysicalResourceId", ""),
+                        r["ResourceStatus"],
+                    )
+                )
+        return found
+
+    def tree(self, root: str) -> list[StackNode]:
+        """The root and every nested stack below it, depth first; one listing per stack."""
+        nodes: list[StackNode] = []
+
+        def walk(stack: str, path: str) -> None:
+            found = self.resources(stack, path)
+            nodes.append(StackNode(path, stack, found))
+            for r in found:
+                if r.is_stack and r.physical_id:
+                    walk(r.physical_id, r.path.nested_stack)
+
+        walk(root, "")
+        return nodes
+
+    def wait_settled(self, name: str, backoff: Backoff, timeout: float) -> StackInfo | None:
+        """The stack once no operation runs on it (None when it is gone); wait.Timeout after
+        `timeout` seconds."""
+        return poll(
+            lambda: self.stack(name),
+            lambda s: s is None or not s.status.in_progress,
+            backoff,
+            timeout,
+        )
+
+    def template(self, stack: str) -> dict:
+        """The stack's template as it was submitted."""
+        body = self._client.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+        return json.loads(body) if isinstance(body, str) else body
+
+    def create_stack(self, name: str, body: str, termination_protection: bool) -> str:
+        answer = self._client.create_stack(
+            StackName=name, TemplateBody=body, EnableTerminationProtection=termination_protection
+        )
+        return answer["StackId"]
+
+    def update_stack(self, name: str, body: str) -> None:
+        self._client.update_stack(StackName=name, TemplateBody=body)
+
+    def delete_stack(self, stack_id: str) -> None:
+        self._client.delete_stack(StackName=stack_id)
+
+    def cancel_update(self, stack_id: str) -> None:
+        self._client.cancel_update_stack(StackName=stack_id)
+
+    def continue_rollback(self, stack_id: str, skip: list[str]) -> None:
+        kwargs = {"ResourcesToSkip": skip} if skip else {}
+        self._client.continue_update_rollback(StackName=stack_id, **kwargs)
+
+    def set_termination_protection(self, stack_id: str, enabled: bool) -> None:
+        self._client.update_termination_protection(
+            StackName=stack_id, EnableTerminationProtection=enabled
+        )
+
+    def set_stack_policy(self, stack_id: str, body: str) -> None:
+        self._client.set_stack_policy(StackName=stack_id, StackPolicyBody=body)
+
+    def stack_policy(self, stack_id: str) -> str | None:
+        return self._client.get_stack_policy(StackName=stack_id).get("StackPolicyBody")
+
+    # --- events ------------------------------------------------------------------------------
+
+    def events(self, stack_id: str) -> Iterator[RawEvent]:
+        """The stack's events, newest first, page by page as the caller reads on."""
+        kwargs = {"StackName": stack_id}
+        while True:
+            page = self._client.describe_stack_events(**kwargs)
+            for raw in page.get("StackEvents", []):
+                yield RawEvent(
+                    event_id=raw["EventId"],
+                    timestamp=raw["Timestamp"],
+                    logical_id=raw["LogicalResourceId"],
+                    resource_type=raw.get("ResourceType", ""),
+                    status=_status(ResourceStatus, raw.get("ResourceStatus", "")),
+                    reason=raw.get("ResourceStatusReason", ""),
+                    physical_id=raw.get("PhysicalResourceId", ""),
+                )
+            token = page.get("NextToken")
+            if not token:
+                return
+            kwargs["NextToken"] = token
+
+    def recent_events(self, stack_id: str) -> list[RawEvent]:
+        """The first page of the stack's events (newest first): one call."""
+        return list(islice(self.events(stack_id), EVENTS_PAGE))
+
+    # --- change sets -------------------------------------------------------------------------
+
+    def create_change_set(self, **request: Any) -> tuple[str, str]:
+        """Create a change set; (change set id, stack id)."""
+        answer = self._client.create_change_set(**request)
+        return answer["Id"], answer.get("StackId", "")
+
+    def change_set(self, change_set_id: str) -> ChangeSet:
+        """The change set with every row (all pages)."""
+        described = self._client.describe_change_set(ChangeSetName=change_set_id)
+        rows = list(described.get("Changes", []))
+        token = described.get("NextToken")
+        while token:
+            page = self._client.describe_change_set(ChangeSetName=change_set_id, NextToken=token)
+            rows += page.get("Changes", [])
+            token = page.get("NextToken")
+        return ChangeSet(
+            change_set_id=described["ChangeSetId"],
+            stack_id=described.get("StackId", ""),
+            status=ChangeSetStatus(described["Status"]),
+            execution=ExecutionStatus(described.get("ExecutionStatus", "UNAVAILABLE")),
+            reason=described.get("StatusReason", ""),
+            changes=[_change(row["ResourceChange"]) for row in rows if row.get("ResourceChange")],
+        )
+
+    def change_set_status(self, change_set_id: str) -> ChangeSetStatus:
+        described = self._client.describe_change_set(ChangeSetName=change_set_id)
+        return ChangeSetStatus(described["Status"])
+
+    def execute_change_set(self, change_set_id: str) -> None:
+        self._client.execute_change_set(ChangeSetName=change_set_id)
+
+    def delete_change_set(self, change_set_id: str) -> None:
+        """Delete it; one already gone is fine."""
+        try:
+            self._client.delete_change_set(ChangeSetName=change_set_id)
+        except ClientError as exc:
+            if classify(exc) is not AwsErrorKind.CHANGE_SET_NOT_FOUND:
+                raise
+
+    # --- drift -------------------------------------------------------------------------------
+
+    def detect_drift(self, stack_id: str) -> str:
+        return self._client.detect_stack_drift(StackName=stack_id)["StackDriftDetectionId"]
+
+    def drift_detection(self, detection_id: str) -> DriftDetection:
+        answer = self._client.describe_stack_drift_detection_status(
+            StackDriftDetectionId=detection_id
+        )
+        return DriftDetection(
+            DetectionStatus(answer["DetectionStatus"]),
+            answer.get("StackDriftStatus", ""),
+            answer.get("DetectionStatusReason", ""),
+        )
+
+    def resource_drifts(
+        self, stack_id: str, statuses: tuple[ResourceDriftStatus, ...]
+    ) -> list[ResourceDrift]:
+        """The stack's resources in those drift statuses (botocore has no paginator here)."""
+        found: list[ResourceDrift] = []
+        token: dict[str, str] = {}
+        while True:
+            page = self._client.describe_stack_resource_drifts(
+                StackName=stack_id,
+                StackResourceDriftStatusFilters=[s.value for s in statuses],
+                **token,
+            )
+            found += [_drift(d) for d in page["StackResourceDrifts"]]
+            if not page.get("NextToken"):
+                return found
+            token = {"NextToken": page["NextToken"]}
+
+
+def _change(rc: dict) -> ResourceChange:
+    action = ChangeAction(rc["Action"])
+    properties = tuple(
+        dict.fromkeys(
+            d["Target"]["Name"]
+            for d in rc.get("Details", [])
+            if d.get("Target", {}).get("Attribute") == "Properties" and d["Target"].get("Name")
+        )
+    )
+    replacement = rc.get("Replacement") if action is ChangeAction.MODIFY else None
+    return ResourceChange(
+        action=action,
+        logical_id=rc["LogicalResourceId"],
+        resource_type=rc["ResourceType"],
+        replacement=Replacement(replacement) if replacement else None,
+        properties=properties,
+        physical_id=rc.get("PhysicalResourceId", ""),
+        nested_change_set=rc.get("ChangeSetId", "") if rc["ResourceType"] == NESTED_STACK else "",
+    )
+
+
+def _drift(d: dict) -> ResourceDrift:
+    return ResourceDrift(
+        logical_id=d["LogicalResourceId"],
+        resource_type=d["ResourceType"],
+        status=ResourceDriftStatus(d["StackResourceDriftStatus"]),
+        expected=d.get("ExpectedProperties", ""),
+        actual=d.get("ActualProperties", ""),
+        differences=[
+            PropertyDifference(
+                c["PropertyPath"], c["ExpectedValue"], c["ActualValue"], c["DifferenceType"]
+            )
+            for c in d.get("PropertyDifferences") or []
+        ],
+    )

@@ -1,0 +1,84 @@
+"""`mirror-infra apply`: execute a saved plan, or plan and ask first; follow the stacks' events;
+then finish the environment (nonce, stack policies, termination protection)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mirror_infra import render, ui
+from mirror_infra.commands.common import allow_parser, hooks, open_deployment
+from mirror_infra.errors import ConfigError, ExitCode
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.deploy import flow
+    from mirror_infra.deploy.plan import NESTED_STACK
+
+    if args.skip_resource and not args.continue_rollback:
+        raise ConfigError("--skip-resource goes with --continue-rollback")
+    dep = open_deployment(args)
+    allowed = set(args.allow_replace)
+    if args.continue_rollback:
+        finished = flow.continue_rollback(dep, args.skip_resource, hooks())
+        ui.err.print(f"{dep.stack_name}: {finished.status}")
+        return ExitCode.OK if finished.status.rolled_back else ExitCode.ERROR
+
+    printer = render.EventPrinter(0)
+
+    def shown(plan) -> None:
+        render.plan(plan)
+        printer.total = sum(
+            c.resource_type != NESTED_STACK and not c.condition for c in plan.changes
+        )
+
+    def confirm(plan) -> bool:
+        return args.yes or ui.confirm(f"Apply these changes to {dep.stack_name}?")
+
+    saved = flow.load_plan(dep, Path(args.plan)) if args.plan else None
+    try:
+        applied = flow.apply(
+            dep,
+            allowed,
+            hooks(on_event=printer, on_plan=shown, confirm=confirm),
+            plan=saved,
+        )
+    except flow.ApplyFailed as failed:
+        render.root_cause(failed.finished)
+        raise
+    if applied.finished is None:
+        ui.err.print("No changes to the stacks.")
+    else:
+        finished = applied.finished
+        ui.err.print(f"{dep.stack_name}: {finished.status} ({finished.events} events)")
+    done = applied.finish
+    kept = "created" if done.nonce_created else "kept (never overwritten)"
+    ui.err.print(
+        f"nonce {done.nonce_name}: {kept}; "
+        f"stack policies on {done.policies} stack(s); termination protection "
+        f"{'on' if done.termination_protection else 'off'}"
+    )
+    render.outputs(done.outputs)
+    return ExitCode.OK
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "apply",
+        parents=[common(change_state=True), allow_parser()],
+        help="execute a saved plan, or plan and ask first",
+    )
+    p.add_argument("--plan", metavar="FILE", help="a plan saved by 'plan --out'")
+    p.add_argument(
+        "--continue-rollback",
+        action="store_true",
+        help="continue a rollback that ended UPDATE_ROLLBACK_FAILED",
+    )
+    p.add_argument(
+        "--skip-resource",
+        action="append",
+        default=[],
+        metavar="LOGICAL_ID",
+        help="with --continue-rollback: a resource to skip (repeatable)",
+    )
+    p.set_defaults(handler=run)

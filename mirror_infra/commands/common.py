@@ -1,0 +1,67 @@
+"""What the deploy and check commands share: opening the target, the --allow-replace flag,
+and the hooks through which the deploy flow shows progress and asks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.text import Text
+
+from mirror_infra import render, ui
+
+
+def open_deployment(args: argparse.Namespace):
+    """The environment and target the flags name, announced on stderr before anything else."""
+    from mirror_infra.deploy.context import Deployment
+
+    dep = Deployment.open(args.env, args.region, args.local, args.profile)
+    ui.err.print(Text.assemble((dep.stack_name, "bold"), f" on {dep.target.describe()}"))
+    return dep
+
+
+def allow_parser() -> argparse.ArgumentParser:
+    allow = argparse.ArgumentParser(add_help=False)
+    allow.add_argument(
+        "--allow-replace",
+        action="append",
+        default=[],
+        metavar="LOGICAL_ID",
+        help="accept replacing or deleting this resource's data (repeatable; "
+        "plain or Stack.LogicalId)",
+    )
+    return allow
+
+
+def ask_cancel_or_detach():
+    from mirror_infra.deploy.flow import OnInterrupt
+
+    if not sys.stdin.isatty():
+        return OnInterrupt.DETACH
+    try:
+        answer = input("\nCancel the update (it rolls back) or detach and leave it running? [c/D] ")
+    except (EOFError, KeyboardInterrupt):
+        return OnInterrupt.DETACH
+    if answer.strip().lower() in ("c", "cancel"):
+        return OnInterrupt.CANCEL
+    return OnInterrupt.DETACH
+
+
+def hooks(total: int = 0, **overrides):
+    """The flow's hooks for a person at a terminal or a CI log: events as lines on stderr."""
+    from mirror_infra.deploy.flow import Hooks
+
+    settings = {
+        "on_event": render.EventPrinter(total),
+        "say": lambda line: ui.err.print(line, markup=False),
+        "on_interrupt": ask_cancel_or_detach,
+        "on_finding": lambda finding: ui.err.print(finding, markup=False),
+    }
+    return Hooks(**{**settings, **overrides})
+
+
+def environment(args: argparse.Namespace):
+    """The deployed environment the flags name, or NotDeployedError."""
+    from mirror_infra.checks.base import open_environment
+
+    return open_environment(open_deployment(args))

@@ -1,0 +1,93 @@
+"""`mirror-infra destroy`: say what is deleted and what is retained, then delete the
+environment after the confirmation every deletion needs."""
+
+from __future__ import annotations
+
+import argparse
+
+from mirror_infra import render, ui
+from mirror_infra.commands.common import hooks, open_deployment
+from mirror_infra.errors import Aborted, ExitCode
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.deploy import destroy, flow
+
+    dep = open_deployment(args)
+    teardown = destroy.survey(dep)
+    if teardown is None:
+        versions = destroy.nonce_versions(dep) if args.delete_nonce else []
+        if not versions:
+            ui.out.print(f"{dep.stack_name} does not exist; nothing to destroy")
+            return ExitCode.OK
+        ui.out.print(
+            f"{dep.stack_name} does not exist; --delete-nonce deletes {len(versions)} nonce "
+            f"version(s): {', '.join(versions)}"
+        )
+        _confirm_destroy(dep, args, f"Delete {dep.cfg.name}'s nonce versions?")
+        gone = destroy.delete_nonce(dep)
+        ui.out.print(f"deleted {len(gone)} nonce version(s)")
+        return ExitCode.OK
+    ui.out.print(
+        ui.table(
+            f"Deleted by destroy ({len(teardown.deleted)})",
+            ["Resource", "Type", "Physical ID", "Note"],
+            [[i.qualified_id, i.resource_type, i.physical_id, i.why] for i in teardown.deleted],
+        )
+    )
+    retained = [[i.qualified_id, i.resource_type, i.physical_id, i.why] for i in teardown.retained]
+    retained += [
+        [n, "SSM SecureString", n, "deleted only with --delete-nonce"]
+        for n in teardown.nonce_versions
+        if not args.delete_nonce
+    ]
+    ui.out.print(
+        ui.table(
+            f"Retained ({len(retained)})", ["Resource", "Type", "Physical ID", "Why"], retained
+        )
+    )
+    if args.delete_nonce and teardown.nonce_versions:
+        ui.out.print(
+            f"also deleted: {len(teardown.nonce_versions)} nonce version(s) (--delete-nonce)"
+        )
+    destroy.check_can_delete(dep, teardown)
+    _confirm_destroy(dep, args, f"Destroy {dep.stack_name}?")
+    try:
+        flow.delete_stack(dep, teardown.stack_id, hooks(len(teardown.deleted)))
+    except flow.ApplyFailed as failed:
+        render.root_cause(failed.finished)
+        raise
+    ui.out.print(f"{dep.stack_name} deleted; {len(teardown.retained)} resource(s) retained")
+    if args.delete_nonce:
+        gone = destroy.delete_nonce(dep)
+        ui.out.print(f"deleted {len(gone)} nonce version(s)")
+    return ExitCode.OK
+
+
+def _confirm_destroy(dep, args: argparse.Namespace, question: str) -> None:
+    """The one confirmation rule of every deletion: a protected environment (production, or
+    termination protection in its params) needs its name typed or --confirm-env; any other
+    needs --yes or a yes on the terminal."""
+    env = dep.cfg.name
+    if env == "production" or dep.cfg.data_safety.termination_protection:
+        if args.confirm_env != env and not ui.confirm(question, expected=env):
+            raise Aborted(
+                f"nothing deleted; {env} needs the typed confirmation (or --confirm-env {env})"
+            )
+    elif not args.yes and not ui.confirm(question):
+        raise Aborted("nothing deleted; pass --yes to delete without asking")
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "destroy",
+        parents=[common(change_state=True)],
+        help="delete the environment (says what is retained)",
+    )
+    p.add_argument("--delete-nonce", action="store_true", help="also delete every nonce version")
+    p.add_argument(
+        "--confirm-env",
+        metavar="ENV",
+        help="non-interactive typed confirmation (required for production)",
+    )
+    p.set_defaults(handler=run)

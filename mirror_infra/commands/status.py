@@ -1,0 +1,55 @@
+"""`mirror-infra status`: root and nested stack status, termination protection, nonce
+versions. It reports; it does not judge (exit 0)."""
+
+from __future__ import annotations
+
+import argparse
+
+from mirror_infra import ui
+from mirror_infra.commands.common import open_deployment
+from mirror_infra.errors import ExitCode
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.deploy import nonce
+
+    dep = open_deployment(args)
+    info = dep.cfn.stack(dep.stack_name)
+    if info is None:
+        data = {"stack": dep.stack_name, "status": "NOT_DEPLOYED"}
+        rows = []
+    else:
+        nested = {
+            str(r.path): r.status
+            for node in dep.cfn.tree(info.stack_id)
+            for r in node.resources
+            if r.is_stack
+        }
+        versions = nonce.versions(dep.target.client("ssm"), dep.names)
+        data = {
+            "stack": dep.stack_name,
+            "status": info.status.value,
+            "reason": info.reason,
+            "last_updated": info.last_updated,
+            "termination_protection": info.termination_protection,
+            "nested_stacks": nested,
+            "nonce_versions": [v.name for v in versions],
+        }
+        rows = [[name, status] for name, status in nested.items()]
+    if args.json:
+        ui.print_json(data)
+        return ExitCode.OK
+    ui.out.print(f"{dep.stack_name}: {data['status']}")
+    if rows:
+        ui.out.print(
+            f"last updated {data['last_updated']}; termination protection "
+            f"{'on' if data['termination_protection'] else 'off'}; "
+            f"nonce versions: {len(data['nonce_versions'])}"
+        )
+        ui.out.print(ui.table("Nested stacks", ["Stack", "Status"], rows))
+    return ExitCode.OK
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("status", parents=[common(read_state=True)], help="stack status")
+    p.set_defaults(handler=run)

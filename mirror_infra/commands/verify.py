@@ -1,0 +1,26 @@
+"""`mirror-infra verify`: the seed's verification checklist against the live environment, one
+pass/fail row per item."""
+
+from __future__ import annotations
+
+import argparse
+
+from mirror_infra import render
+from mirror_infra.commands.common import environment
+from mirror_infra.errors import ExitCode
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.checks.verify import verify
+
+    env = environment(args)
+    return render.checks(f"Verify {env.stack.name}", verify(env), args.json, env)
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "verify",
+        parents=[common(read_state=True)],
+        help="the verification checklist against the live environment (pass/fail rows)",
+    )
+    p.set_defaults(handler=run)

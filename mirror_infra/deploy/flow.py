@@ -1,0 +1,206 @@
+"""The deploy flow, once: prepare (build, lint, upload) → plan → apply → finish, and destroy.
+
+The CLI and the upgrade tests both call these functions, so both get lint, the wait for an
+operation already running, the recovery of a failed first create, the destructive-change
+refusal and the stack-policy restore. What a person sees or answers (events, confirmation,
+Ctrl-C) comes in through `Hooks`; this module prints nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mirror_infra.aws.status import StackStatus
+from mirror_infra.build import BuildResult
+from mirror_infra.deploy import apply as applying
+from mirror_infra.deploy import plan as planning
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.deploy.events import Event
+from mirror_infra.errors import Aborted, DeployError, LintError
+
+
+class OnInterrupt(StrEnum):
+    """What Ctrl-C during a running operation does."""
+
+    CANCEL = "cancel"  # CancelUpdateStack: an update rolls back
+    DETACH = "detach"  # leave it running in AWS
+
+
+@dataclass
+class Hooks:
+    """How the flow talks to whoever runs it (the CLI, a test run)."""
+
+    on_event: Callable[[Event], None] = lambda event: None
+    say: Callable[[str], None] = lambda line: None
+    # shown each plan about to be applied (saved or made in this run)
+    on_plan: Callable[[planning.Plan], None] = lambda plan: None
+    # asked before a plan made in this run is executed; False aborts
+    confirm: Callable[[planning.Plan], bool] = lambda plan: True
+    on_interrupt: Callable[[], OnInterrupt] = lambda: OnInterrupt.DETACH
+    # each lint finding, before LintError is raised
+    on_finding: Callable[[str], None] = lambda finding: None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    build: BuildResult
+    bucket: str
+
+
+@dataclass
+class Applied:
+    plan: planning.Plan
+    finished: applying.Finished | None  # None: nothing to execute
+    finish: applying.Finish | None = None  # None when the operation failed
+    created_stack_id: str = ""  # set when this apply created the stack
+    nonce_created: list[str] = field(default_factory=list)
+
+
+class ApplyFailed(DeployError):
+    """The stack operation ended in failure (it rolled back or is stuck)."""
+
+    def __init__(
+        self, message: str, finished: applying.Finished, plan: planning.Plan | None = None
+    ) -> None:
+        super().__init__(message)
+        self.finished = finished
+        self.plan = plan  # the plan whose execution failed
+
+
+def prepare(dep: Deployment, hooks: Hooks, built: BuildResult | None = None) -> Prepared:
+    """Build (unless `built` is given), lint, upload: all a change set needs, no stack touched."""
+    from mirror_infra.build import build
+    from mirror_infra.deploy.bootstrap import artifacts_bucket
+    from mirror_infra.deploy.package import upload_nested
+    from mirror_infra.lint import Linter, ignored_rules, lint_files
+
+    result = built or build(dep.cfg.name)
+    regions = sorted({dep.cfg.region, *dep.cfg.test_regions, dep.target.region})
+    findings = lint_files(result.files, Linter(regions, ignored_rules()), result.directory.parent)
+    if findings:
+        for finding in findings:
+            hooks.on_finding(str(finding))
+        raise LintError(f"cfn-lint reported {len(findings)} finding(s); fix them before deploying")
+    bucket = artifacts_bucket(dep.target)
+    uploads = upload_nested(dep.target.client("s3"), bucket, dep.artifacts_prefix, result)
+    fresh = sum(u.uploaded for u in uploads)
+    hooks.say(
+        f"templates: {len(result.files)} built, lint clean, {fresh} uploaded, "
+        f"{len(uploads) - fresh} already in s3://{bucket}/{dep.artifacts_prefix}"
+    )
+    return Prepared(result, bucket)
+
+
+def make_plan(
+    dep: Deployment, allowed: set[str], hooks: Hooks, built: BuildResult | None = None
+) -> planning.Plan:
+    """Wait out a running operation, prepare, and create the change set."""
+    applying.wait_if_busy(dep)
+    prepared = prepare(dep, hooks, built)
+    plan = planning.create_plan(dep, prepared.build, prepared.bucket)
+    plan.allowed = sorted(allowed)
+    return plan
+
+
+def load_plan(dep: Deployment, path, built: BuildResult | None = None) -> planning.Plan:
+    """A saved plan, refused unless the stack and the templates are still as planned."""
+    from mirror_infra.build import build
+
+    plan = planning.Plan.load(path)
+    planning.check_fresh(dep, plan, built or build(dep.cfg.name))
+    return plan
+
+
+def apply(
+    dep: Deployment,
+    allowed: set[str],
+    hooks: Hooks,
+    plan: planning.Plan | None = None,
+    built: BuildResult | None = None,
+) -> Applied:
+    """Execute `plan` (saved, already checked fresh) or plan now and ask `hooks.confirm`; then
+    follow the operation and finish the environment. Destructive changes not in `allowed` are
+    refused before anything executes; a plan made here is discarded when it does not run."""
+    saved = plan is not None
+    if plan is None:
+        info = applying.wait_if_busy(dep)
+        if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
+            hooks.say(
+                f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed first create; "
+                "deleting it before creating again"
+            )
+            applying.delete_failed_create(dep, hooks.on_event)
+        plan = make_plan(dep, allowed, hooks, built)
+    hooks.on_plan(plan)
+    applied = Applied(plan, None)
+    if plan.has_changes:
+        try:
+            planning.refuse_destructive(plan, allowed)
+            if not saved and not hooks.confirm(plan):
+                raise Aborted("nothing applied; pass --yes to apply without asking")
+        except Exception:
+            if not saved:
+                planning.discard(dep, plan)
+            raise
+        if plan.create:
+            applied.created_stack_id = plan.stack_id
+        applied.finished = _execute(dep, plan, allowed, hooks)
+    applied.finish = applying.finish(dep)
+    if applied.finish.nonce_created:
+        applied.nonce_created.append(applied.finish.nonce_name)
+    return applied
+
+
+def _execute(
+    dep: Deployment, plan: planning.Plan, allowed: set[str], hooks: Hooks
+) -> applying.Finished:
+    execution = applying.start(dep, plan, allowed)
+    try:
+        finished = follow(dep, execution, hooks)
+    finally:
+        if plan.destructive():
+            applying.restore_stack_policies(dep)
+    if not finished.ok:
+        raise ApplyFailed(failure_line(dep, finished), finished, plan)
+    return finished
+
+
+def follow(dep: Deployment, execution: applying.Execution, hooks: Hooks) -> applying.Finished:
+    """Follow the operation to its end; Ctrl-C asks `hooks.on_interrupt` to cancel or detach."""
+    while True:
+        try:
+            return execution.follow(hooks.on_event)
+        except KeyboardInterrupt:
+            if hooks.on_interrupt() is OnInterrupt.CANCEL:
+                hooks.say(execution.cancel())
+                continue
+            hooks.say(
+                f"detached: {dep.stack_name} goes on in AWS; follow it with "
+                f"'mirror-infra status --env {dep.cfg.name}'"
+            )
+            raise Aborted("detached from the running operation; it was not cancelled") from None
+
+
+def failure_line(dep: Deployment, finished: applying.Finished) -> str:
+    cause = finished.root_cause
+    return (
+        f"{dep.stack_name} ended {finished.status}"
+        + (f": {cause.logical_id} {cause.status}: {cause.reason}" if cause else "")
+        + ("; the stack rolled back" if finished.status.rolled_back else "")
+    )
+
+
+def continue_rollback(dep: Deployment, skip: list[str], hooks: Hooks) -> applying.Finished:
+    return follow(dep, applying.continue_rollback(dep, skip), hooks)
+
+
+def delete_stack(dep: Deployment, stack_id: str, hooks: Hooks) -> applying.Finished:
+    """Delete the stack `stack_id` (the caller has checked and confirmed) and follow it."""
+    execution = applying.Execution(dep, stack_id)
+    dep.cfn.delete_stack(stack_id)
+    finished = follow(dep, execution, hooks)
+    if finished.status is not StackStatus.DELETE_COMPLETE:
+        raise ApplyFailed(failure_line(dep, finished), finished)
+    return finished

@@ -1,0 +1,174 @@
+"""How results look to a person and to a machine: the change, event, output, check and drift
+tables, in one place. Commands call these; nothing here talks to AWS."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+from rich.text import Text
+
+from mirror_infra import ui
+from mirror_infra.aws.cloudformation import NESTED_STACK
+from mirror_infra.aws.status import is_complete, is_failure
+from mirror_infra.errors import ExitCode
+
+
+def plan(plan) -> None:
+    from mirror_infra.deploy.plan import Risk
+
+    if plan.note:
+        ui.out.print(plan.note)
+    if not plan.changes:
+        return
+    rows = [
+        [
+            c.action,
+            "  " * c.depth + c.logical_id,
+            c.resource_type,
+            c.replacement,
+            ", ".join(c.properties) + (f"if {c.condition}" if c.condition else ""),
+            c.risk.value if c.risk is Risk.SAFE else ui.styled(c.risk.value, "bold red"),
+        ]
+        for c in plan.changes
+    ]
+    table = ui.table(
+        f"Changes to {plan.stack_name} ({'create' if plan.create else 'update'})",
+        ["Action", "Logical ID", "Type", "Replacement", "Properties", "Risk"],
+        rows,
+    )
+    ui.out.print(table)
+    counts = {a: sum(c.action == a for c in plan.changes) for a in ("Add", "Modify", "Remove")}
+    destructive = len(plan.destructive())
+    ui.out.print(
+        f"{counts['Add']} to add, {counts['Modify']} to modify, {counts['Remove']} to remove; "
+        f"{destructive} would replace or delete data"
+    )
+    if plan.create:
+        ui.out.print(
+            "after the stack: the redaction nonce is created in SSM if missing "
+            "(never overwritten, never printed)"
+        )
+
+
+def plan_json(plan) -> dict:
+    data = asdict(plan)
+    data["destructive"] = [c.qualified_id for c in plan.destructive()]
+    return data
+
+
+class EventPrinter:
+    """Prints each stack event as one line, with a count of finished resources."""
+
+    def __init__(self, total: int) -> None:
+        self.started = time.monotonic()
+        self.total = total
+        self.done: set[str] = set()
+
+    def __call__(self, event) -> None:
+        if is_complete(event.status) and event.resource_type != NESTED_STACK:
+            self.done.add(event.qualified_id)
+        colour = (
+            "red" if is_failure(event.status) else ("green" if is_complete(event.status) else "")
+        )
+        progress = f"{len(self.done)}/{self.total}" if self.total else str(len(self.done))
+        reason = f"  {event.reason}" if event.reason and is_failure(event.status) else ""
+        # assembled as Text: stack events carry brackets ("[ConsentTable]") that are not markup
+        ui.err.print(
+            Text.assemble(
+                f"{time.monotonic() - self.started:6.1f}s [{progress:>7}] "
+                f"{event.qualified_id:<40} {event.resource_type:<32} ",
+                (event.status, colour),
+                reason,
+            ),
+            highlight=False,
+        )
+
+
+def outputs(outputs: dict[str, str]) -> None:
+    from mirror_infra.names import SEED_OUTPUTS
+
+    rows = [[seed, outputs.get(key, "")] for seed, key in SEED_OUTPUTS.items()]
+    ui.out.print(ui.table("Outputs", ["Output", "Value"], rows))
+
+
+def checks(title: str, checks, as_json: bool, env) -> ExitCode:
+    """Print pass/fail rows (verify and smoke alike); OK only when every row passed."""
+    ok = all(c.ok for c in checks)
+    if as_json:
+        ui.print_json(
+            {
+                "environment": env.dep.cfg.name,
+                "target": env.dep.target.describe(),
+                "ok": ok,
+                "checks": [asdict(c) for c in checks],
+            }
+        )
+    else:
+        rows = [[c.name, _result(c), c.evidence] for c in checks]
+        ui.out.print(ui.table(title, ["Check", "Result", "Evidence"], rows))
+        for c in checks:
+            if c.link:
+                ui.out.print(f"{c.name}: {c.link}", markup=False)
+        passed = sum(c.ok for c in checks)
+        warned = sum(bool(c.ok and c.warnings) for c in checks)
+        ui.out.print(
+            f"{passed}/{len(checks)} passed" + (f", {warned} with a warning" if warned else "")
+        )
+    if not ok:
+        failed = [c.name for c in checks if not c.ok]
+        ui.err.print(
+            f"error: {len(failed)} of {len(checks)} failed: {', '.join(failed)}", markup=False
+        )
+    return ExitCode.OK if ok else ExitCode.ERROR
+
+
+def _result(check):
+    if not check.ok:
+        return ui.styled("FAIL", "bold red")
+    return ui.styled("WARN", "yellow") if check.warnings else ui.styled("PASS", "green")
+
+
+def drift(report) -> None:
+    stacks = [
+        [
+            s.stack,
+            s.detection.value,
+            s.drift_status,
+            str(len({d.resource for d in s.differences})),
+            ", ".join(s.not_checked),
+        ]
+        for s in report.stacks
+    ]
+    ui.out.print(
+        ui.table("Stacks", ["Stack", "Detection", "Drift", "Drifted", "Not checked"], stacks)
+    )
+    differences = report.differences
+    if differences:
+        rows = [
+            [d.stack, d.resource, d.resource_type, d.status, d.property, d.expected, d.actual]
+            for d in differences
+        ]
+        columns = ["Stack", "Resource", "Type", "Status", "Property", "Expected", "Actual"]
+        ui.out.print(ui.table("Drift", columns, rows))
+    not_checked = sum(len(s.not_checked) for s in report.stacks)
+    resources = len({(d.stack, d.resource) for d in differences})
+    ui.out.print(
+        f"{len(report.stacks)} stacks checked; {resources} resource(s) drifted; "
+        f"{not_checked} resource(s) not checked (drift detection does not support them)"
+    )
+
+
+def root_cause(finished) -> None:
+    """The first failure of a failed operation, from whichever stack it came."""
+    cause = finished.root_cause
+    if cause is None:
+        return
+    where = f" in {cause.stack} stack" if cause.stack else ""
+    ui.err.print(
+        Text.assemble(
+            (f"root cause{where}:", "red"),
+            f" {cause.logical_id} ({cause.resource_type}) {cause.status}: {cause.reason}",
+        ),
+        highlight=False,
+    )
