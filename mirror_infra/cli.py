@@ -91,31 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:
         message = _aws_failure(exc)
         if message is None:
             raise
         print(f"error: {message}", file=sys.stderr)
         return int(ExitCode.ERROR)
-    finally:
-        _write_call_log()
-
-
-CALL_LOG_VAR = "MIRROR_INFRA_CALL_LOG"
-
-
-def _write_call_log() -> None:
-    """For the benchmark: append this run's AWS call counts to the file the variable names."""
-    path = os.environ.get(CALL_LOG_VAR)
-    if not path or "mirror_infra.aws.target" not in sys.modules:
-        return
-    import json
-
-    from mirror_infra.aws.target import CALLS
-
-    with open(path, "a", encoding="utf-8") as log:
-        log.write(json.dumps(dict(CALLS)) + "\n")
 
 
 def _aws_failure(exc: Exception) -> str | None:

@@ -13,8 +13,9 @@ class ExitCode(IntEnum):
     """The one contract across commands."""
 
     OK = 0  # done, no changes, in sync
-    ERROR = 1  # anything went wrong
+    ERROR = 1  # anything went wrong, usage errors included
     CHANGES = 2  # a plan has changes, or drift was found
+    INTERRUPTED = 130  # Ctrl-C: the shells' convention (128 + SIGINT)
 
 
 class MirrorInfraError(Exception):

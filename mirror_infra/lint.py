@@ -2,6 +2,13 @@
 
 A template's findings depend only on its bytes, the regions, the ignored rules and cfn-lint's
 version, so an unchanged template is not linted twice.
+
+Why not `cfnlint.api.lint` alone: without a rule set it loads every rule again for each
+template. Measured on this 2-core machine (both environments' 12 templates, 3 regions):
+`api.lint` per template 11.8 s after a 0.7 s import, against 3.4 s for the whole `mirror-infra
+lint` here, which loads the rules once (`Runner(config).rules`) and hands them to
+`run_template_by_data` — the same call `api.lint` makes when it is given rules — on two forked
+workers.
 """
 
 from __future__ import annotations

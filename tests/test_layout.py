@@ -1,5 +1,6 @@
 """The shape of the code, checked on its syntax trees: the local AWS and the tool never import
-each other (SPEC §1: the tool reaches the local AWS only through its endpoint URL)."""
+each other (SPEC §1: the tool reaches the local AWS only through its endpoint URL), and no
+AWS operation is called outside the gateway in `mirror_infra/aws/`."""
 
 from __future__ import annotations
 
@@ -38,3 +39,68 @@ def test_the_local_aws_and_the_tool_do_not_import_each_other(package, forbidden)
         if name.split(".")[0] in forbidden
     }
     assert crossing == set()
+
+
+# the gateway: every CloudFormation call, and the deployer's S3/SSM/DynamoDB calls
+GATEWAY = REPO / "mirror_infra" / "aws"
+# runs inside taskcat's own virtual environment, on taskcat's clients (it cannot import the tool)
+TASKCAT_RUNNER = REPO / "mirror_infra" / "multiregion" / "taskcat_runner.py"
+# the checks read and write what they check (tables, topic, key, alarms) with their own clients
+CHECKS = REPO / "mirror_infra" / "checks"
+DEPLOYER_SERVICES = ("cloudformation", "s3", "ssm", "dynamodb")
+
+
+def operations(*services: str) -> set[str]:
+    """Every operation of `services`, as boto3 clients name their methods."""
+    import botocore.session
+    from botocore import xform_name
+
+    session = botocore.session.get_session()
+    found = set()
+    for service in services:
+        model = session.get_service_model(service)
+        found |= {xform_name(op) for op in model.operation_names}
+    return found
+
+
+def called(path: Path) -> set[str]:
+    """The attribute names `path` calls as methods (`x.describe_stacks(...)`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    }
+
+
+def test_no_aws_operation_is_called_outside_the_gateway():
+    cloudformation = operations("cloudformation")
+    deployer = operations(*DEPLOYER_SERVICES) | {"get_paginator", "get_waiter"}
+    outside = {}
+    for path in _modules("mirror_infra"):
+        if path.is_relative_to(GATEWAY) or path == TASKCAT_RUNNER:
+            continue
+        # CloudFormation goes through the gateway everywhere; the other services everywhere
+        # but in the checks
+        forbidden = cloudformation if path.is_relative_to(CHECKS) else deployer
+        hits = sorted(called(path) & forbidden)
+        if hits:
+            outside[str(path.relative_to(REPO))] = hits
+    assert outside == {}
+
+
+def test_the_check_sees_a_raw_call(tmp_path):
+    """The walk above would notice a raw call (so its empty answer means something)."""
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f(cfn):\n    return cfn.describe_stacks(StackName='x')\n")
+    assert "describe_stacks" in called(sample) & operations("cloudformation")
+
+
+def test_the_cli_holds_no_flow():
+    """The CLI modules parse, call the library and render: no AWS client of their own."""
+    clients = {
+        f"{path.relative_to(REPO)}"
+        for path in _modules("mirror_infra/commands")
+        if "client" in called(path)
+    }
+    assert clients == set()

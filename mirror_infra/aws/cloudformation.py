@@ -220,16 +220,16 @@ class CloudFormation:
         body = self._client.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
         return json.loads(body) if isinstance(body, str) else body
 
-    def create_stack(self, name: str, body: str, termination_protection: bool) -> str:
+    def create(self, name: str, body: str, termination_protection: bool) -> str:
         answer = self._client.create_stack(
             StackName=name, TemplateBody=body, EnableTerminationProtection=termination_protection
         )
         return answer["StackId"]
 
-    def update_stack(self, name: str, body: str) -> None:
+    def update(self, name: str, body: str) -> None:
         self._client.update_stack(StackName=name, TemplateBody=body)
 
-    def delete_stack(self, stack_id: str) -> None:
+    def delete(self, stack_id: str) -> None:
         self._client.delete_stack(StackName=stack_id)
 
     def cancel_update(self, stack_id: str) -> None:
@@ -244,7 +244,7 @@ class CloudFormation:
             StackName=stack_id, EnableTerminationProtection=enabled
         )
 
-    def set_stack_policy(self, stack_id: str, body: str) -> None:
+    def put_policy(self, stack_id: str, body: str) -> None:
         self._client.set_stack_policy(StackName=stack_id, StackPolicyBody=body)
 
     def stack_policy(self, stack_id: str) -> str | None:
@@ -278,7 +278,7 @@ class CloudFormation:
 
     # --- change sets -------------------------------------------------------------------------
 
-    def create_change_set(self, **request: Any) -> tuple[str, str]:
+    def new_change_set(self, **request: Any) -> tuple[str, str]:
         """Create a change set; (change set id, stack id)."""
         answer = self._client.create_change_set(**request)
         return answer["Id"], answer.get("StackId", "")
@@ -305,10 +305,10 @@ class CloudFormation:
         described = self._client.describe_change_set(ChangeSetName=change_set_id)
         return ChangeSetStatus(described["Status"])
 
-    def execute_change_set(self, change_set_id: str) -> None:
+    def execute(self, change_set_id: str) -> None:
         self._client.execute_change_set(ChangeSetName=change_set_id)
 
-    def delete_change_set(self, change_set_id: str) -> None:
+    def discard_change_set(self, change_set_id: str) -> None:
         """Delete it; one already gone is fine."""
         try:
             self._client.delete_change_set(ChangeSetName=change_set_id)

@@ -5,7 +5,6 @@ names it."""
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,10 +16,6 @@ DEFAULT_LOCAL_PORT = 4590
 DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_LOCAL_PORT}"
 # what the local AWS accepts; never valid on AWS
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-# every AWS call this process made, by "service.Operation" (the benchmark reads it)
-CALLS: Counter = Counter()
 
 
 def local_url() -> str:
@@ -97,13 +92,8 @@ class Target:
                 )
             kwargs = {"endpoint_url": self.endpoint_url} if self.endpoint_url else {}
             client = self.session.client(service, config=config, **kwargs)
-            client.meta.events.register("before-call.*.*", self._count)
             self._clients[service] = client
         return self._clients[service]
-
-    def _count(self, model, **_: Any) -> None:
-        name = f"{model.service_model.service_name}.{model.name}"
-        CALLS[name] += 1
 
     @cached_property
     def account_id(self) -> str:

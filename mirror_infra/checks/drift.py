@@ -256,7 +256,7 @@ def nonce_drift(env: Environment) -> list[Difference]:
     """The nonce is created outside CloudFormation; check it the same way: it exists, is a
     SecureString, and is encrypted with the environment's key. Its value is never read."""
     names = env.dep.names
-    found = nonce.versions(env.client("ssm"), names)
+    found = nonce.versions(env.dep.ssm, names)
     kind = "AWS::SSM::Parameter"
     lines = []
     if not any(v.version == 1 for v in found):

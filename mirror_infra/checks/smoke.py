@@ -187,7 +187,7 @@ class Smoke:
     def nonce(self) -> str:
         """Read every nonce version by path, decrypted, as the application does; check shape."""
         ssm = self.env.client("ssm")
-        expected = {v.name for v in nonce.versions(ssm, self.names)}
+        expected = {v.name for v in nonce.versions(self.env.dep.ssm, self.names)}
         if not expected:
             raise StepFailed(f"no nonce under {self.names.nonce_path}")
         pages = ssm.get_paginator("get_parameters_by_path").paginate(

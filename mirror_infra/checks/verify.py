@@ -191,7 +191,7 @@ def nonce_row(env: Environment) -> Check:
     """Every nonce version exists from v1 up, as a SecureString under the environment's key.
     Reads metadata only: the value is never fetched, not even to decrypt it."""
     names = env.dep.names
-    found = nonce.versions(env.client("ssm"), names)
+    found = nonce.versions(env.dep.ssm, names)
     ev = Evidence()
     if not found:
         ev.expect(False, f"{names.nonce_parameter(1)} missing", "SecureString")

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     destroy.check_can_delete(dep, teardown)
     _confirm_destroy(dep, args, f"Destroy {dep.stack_name}?")
     try:
-        flow.delete_stack(dep, teardown.stack_id, hooks(len(teardown.deleted)))
+        flow.destroy(dep, teardown.stack_id, hooks(len(teardown.deleted)))
     except flow.ApplyFailed as failed:
         render.root_cause(failed.finished)
         raise

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             for r in node.resources
             if r.is_stack
         }
-        versions = nonce.versions(dep.target.client("ssm"), dep.names)
+        versions = nonce.versions(dep.ssm, dep.names)
         data = {
             "stack": dep.stack_name,
             "status": info.status.value,

@@ -96,7 +96,7 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
         # a change set cannot override a stack policy: lift it for exactly the named resources
         protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
     execution = Execution(dep, info.stack_id)
-    cfn.execute_change_set(plan.change_set_id)
+    cfn.execute(plan.change_set_id)
     return execution
 
 
@@ -106,7 +106,7 @@ def delete_failed_create(dep: Deployment, on_event: Callable[[Event], None]) -> 
     if info is None or info.status is not StackStatus.ROLLBACK_COMPLETE:
         return
     execution = Execution(dep, info.stack_id)
-    dep.cfn.delete_stack(info.stack_id)
+    dep.cfn.delete(info.stack_id)
     finished = execution.follow(on_event)
     if finished.status is not StackStatus.DELETE_COMPLETE:
         raise DeployError(
@@ -162,11 +162,11 @@ def finish(dep: Deployment) -> Finish:
     key = info.outputs.get("KmsKeyArn")
     if not key:
         raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
-    name, created = nonce.ensure(dep.target.client("ssm"), dep.names, key)
+    name, created = nonce.ensure(dep.ssm, dep.names, key)
     safety = dep.cfg.data_safety
     count = protection.apply_stack_policies(cfn, info.stack_id) if safety.stack_policy else 0
     if info.termination_protection != safety.termination_protection:
-        protection.set_termination_protection(cfn, info.stack_id, safety.termination_protection)
+        cfn.set_termination_protection(info.stack_id, safety.termination_protection)
     return Finish(name, created, count, safety.termination_protection, info.outputs)
 
 
@@ -176,7 +176,7 @@ def pending_finish(dep: Deployment) -> list[str]:
     if info is None or not info.status.usable:
         return []
     todo = []
-    if not nonce.versions(dep.target.client("ssm"), dep.names):
+    if not nonce.versions(dep.ssm, dep.names):
         todo.append(f"create the redaction nonce {dep.names.nonce_parameter(1)} (SecureString)")
     safety = dep.cfg.data_safety
     if info.termination_protection != safety.termination_protection:

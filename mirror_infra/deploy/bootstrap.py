@@ -53,15 +53,15 @@ def bootstrap(target: Target, timeout: float = 900) -> BootstrapResult:
     if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
         # a failed first create holds nothing; its termination protection would block the delete
         cfn.set_termination_protection(info.stack_id, False)
-        cfn.delete_stack(info.stack_id)
+        cfn.delete(info.stack_id)
         info = _wait(cfn, STACK_NAME, target, timeout)
     if info is None:
-        cfn.create_stack(STACK_NAME, body, termination_protection=True)
+        cfn.create(STACK_NAME, body, termination_protection=True)
         action = "created"
     else:
         if cfn.template(STACK_NAME) == json.loads(body):
             return BootstrapResult(info.outputs["BucketName"], "unchanged")
-        cfn.update_stack(STACK_NAME, body)
+        cfn.update(STACK_NAME, body)
         action = "updated"
     final = _wait(cfn, STACK_NAME, target, timeout)
     if final is None or not final.status.succeeded:

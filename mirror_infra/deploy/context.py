@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from mirror_infra.aws.cloudformation import CloudFormation
+from mirror_infra.aws.storage import S3, DynamoDb, Ssm
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff
 from mirror_infra.config import EnvConfig, load
@@ -41,6 +42,18 @@ class Deployment:
     @property
     def cfn(self) -> CloudFormation:
         return CloudFormation(self.target.client("cloudformation"))
+
+    @property
+    def s3(self) -> S3:
+        return S3(self.target.client("s3"))
+
+    @property
+    def ssm(self) -> Ssm:
+        return Ssm(self.target.client("ssm"))
+
+    @property
+    def dynamodb(self) -> DynamoDb:
+        return DynamoDb(self.target.client("dynamodb"))
 
     @cached_property
     def backoff(self) -> Backoff:

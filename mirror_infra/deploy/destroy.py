@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from botocore.exceptions import ClientError
-
 from mirror_infra.aws.cloudformation import CloudFormation, StackResource
-from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.deploy import nonce
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import DeployError
@@ -75,18 +72,14 @@ def survey(dep: Deployment) -> Teardown | None:
 
 def _blocker(dep: Deployment, r: StackResource) -> str:
     """Why CloudFormation would fail to delete this resource, found before trying."""
-    try:
-        if r.resource_type == "AWS::DynamoDB::Table" and r.physical_id:
-            table = dep.target.client("dynamodb").describe_table(TableName=r.physical_id)["Table"]
-            if table.get("DeletionProtectionEnabled"):
-                return "deletion protection is on; turn it off in params and apply first"
-        if r.resource_type == "AWS::S3::Bucket" and r.physical_id:
-            listed = dep.target.client("s3").list_object_versions(Bucket=r.physical_id, MaxKeys=1)
-            if listed.get("Versions") or listed.get("DeleteMarkers"):
-                return "the bucket is not empty (CloudFormation deletes only empty buckets)"
-    except ClientError as exc:
-        if classify(exc) is not AwsErrorKind.NOT_FOUND:
-            raise
+    if not r.physical_id:
+        return ""
+    if r.resource_type == "AWS::DynamoDB::Table" and dep.dynamodb.deletion_protection(
+        r.physical_id
+    ):
+        return "deletion protection is on; turn it off in params and apply first"
+    if r.resource_type == "AWS::S3::Bucket" and dep.s3.has_objects(r.physical_id):
+        return "the bucket is not empty (CloudFormation deletes only empty buckets)"
     return ""
 
 
@@ -102,8 +95,8 @@ def check_can_delete(dep: Deployment, teardown: Teardown) -> None:
 
 
 def nonce_versions(dep: Deployment) -> list[str]:
-    return [v.name for v in nonce.versions(dep.target.client("ssm"), dep.names)]
+    return [v.name for v in nonce.versions(dep.ssm, dep.names)]
 
 
 def delete_nonce(dep: Deployment) -> list[str]:
-    return nonce.delete_all(dep.target.client("ssm"), dep.names)
+    return nonce.delete_all(dep.ssm, dep.names)

@@ -84,7 +84,7 @@ def prepare(dep: Deployment, hooks: Hooks, built: BuildResult | None = None) -> 
             hooks.on_finding(str(finding))
         raise LintError(f"cfn-lint reported {len(findings)} finding(s); fix them before deploying")
     bucket = artifacts_bucket(dep.target)
-    uploads = upload_nested(dep.target.client("s3"), bucket, dep.artifacts_prefix, result)
+    uploads = upload_nested(dep.s3, bucket, dep.artifacts_prefix, result)
     fresh = sum(u.uploaded for u in uploads)
     hooks.say(
         f"templates: {len(result.files)} built, lint clean, {fresh} uploaded, "
@@ -196,10 +196,10 @@ def continue_rollback(dep: Deployment, skip: list[str], hooks: Hooks) -> applyin
     return follow(dep, applying.continue_rollback(dep, skip), hooks)
 
 
-def delete_stack(dep: Deployment, stack_id: str, hooks: Hooks) -> applying.Finished:
+def destroy(dep: Deployment, stack_id: str, hooks: Hooks) -> applying.Finished:
     """Delete the stack `stack_id` (the caller has checked and confirmed) and follow it."""
     execution = applying.Execution(dep, stack_id)
-    dep.cfn.delete_stack(stack_id)
+    dep.cfn.delete(stack_id)
     finished = follow(dep, execution, hooks)
     if finished.status is not StackStatus.DELETE_COMPLETE:
         raise ApplyFailed(failure_line(dep, finished), finished)

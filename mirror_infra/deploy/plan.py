@@ -191,7 +191,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         return plan
     name = f"mirror-infra-{time.strftime('%Y%m%d-%H%M%S')}-{hashes['root.json'][:8]}"
     try:
-        change_set_id, stack_id = cfn.create_change_set(
+        change_set_id, stack_id = cfn.new_change_set(
             StackName=dep.stack_name,
             ChangeSetName=name,
             ChangeSetType="CREATE" if plan.create else "UPDATE",
@@ -221,7 +221,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         ) from None
     described = cfn.change_set(change_set_id)
     if described.status is ChangeSetStatus.FAILED:
-        cfn.delete_change_set(change_set_id)
+        cfn.discard_change_set(change_set_id)
         if is_no_changes_reason(described.reason):
             return plan
         raise DeployError(f"change set {name} failed: {described.reason}")
@@ -268,15 +268,15 @@ TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts inline; larger goes
 
 def _root_template(dep: Deployment, build: BuildResult, bucket: str, digest: str) -> dict:
     """TemplateBody when it fits, else the root uploaded next to the nested templates."""
-    from mirror_infra.deploy.package import put_if_absent, template_url
+    from mirror_infra.deploy.package import put_if_absent
 
     body = build.root.read_bytes()
     if len(body) <= TEMPLATE_BODY_LIMIT:
         return {"TemplateBody": body.decode("utf-8")}
-    s3 = dep.target.client("s3")
+    s3 = dep.s3
     key = f"{dep.artifacts_prefix}root-{digest[:16]}.json"
     put_if_absent(s3, bucket, key, body)
-    return {"TemplateURL": template_url(s3, bucket, key)}
+    return {"TemplateURL": s3.template_url(bucket, key)}
 
 
 def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> list[Change]:
@@ -313,11 +313,11 @@ def discard(dep: Deployment, plan: Plan) -> None:
     """Delete the plan's change set and, for a never-executed create, the empty stack that
     this very change set made (found by its id, never by name)."""
     if plan.change_set_id:
-        dep.cfn.delete_change_set(plan.change_set_id)
+        dep.cfn.discard_change_set(plan.change_set_id)
     if plan.create and plan.stack_id:
         info = dep.cfn.stack(plan.stack_id)
         if info is not None and info.status is StackStatus.REVIEW_IN_PROGRESS:
-            dep.cfn.delete_stack(plan.stack_id)
+            dep.cfn.delete(plan.stack_id)
 
 
 def _check_stack_can_change(dep: Deployment, info: StackInfo) -> None:

@@ -48,7 +48,7 @@ def apply_stack_policies(cfn: CloudFormation, root: str, allowed: set[str] = fro
     `allowed` are qualified or plain logical ids left unprotected (for a named replacement)."""
     wanted = _wanted_policies(cfn, root, allowed)
     for stack_id, policy in wanted.items():
-        cfn.set_stack_policy(stack_id, policy.to_json())
+        cfn.put_policy(stack_id, policy.to_json())
     return len(wanted)
 
 
@@ -61,7 +61,3 @@ def stack_policies_in_place(cfn: CloudFormation, root: str) -> bool:
         if not body or json.loads(body) != json.loads(policy.to_json()):
             return False
     return True
-
-
-def set_termination_protection(cfn: CloudFormation, root: str, enabled: bool) -> None:
-    cfn.set_termination_protection(root, enabled)

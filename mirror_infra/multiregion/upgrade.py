@@ -29,7 +29,6 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.target import Target
 from mirror_infra.build import MANIFEST, BuildResult, load_result, nested_file_name, store
 from mirror_infra.config import EnvConfig
@@ -258,8 +257,6 @@ def teardown(dep: Deployment, created: Created) -> str:
     """Delete what `created` records — the test run's stack (lifting its termination
     protection) and its nonce versions — after checking that each is still that very thing.
     Nothing else is ever deleted, whatever happened before."""
-    from mirror_infra.deploy.protection import set_termination_protection
-
     if dep.cfg.test_run is None:
         return f"not deleted: {dep.cfg.name} is not a test run's environment"
     if not created.stack_id and not created.nonce_versions:
@@ -271,24 +268,20 @@ def teardown(dep: Deployment, created: Created) -> str:
                 if info.name != dep.stack_name or info.stack_id != created.stack_id:
                     return f"not deleted: {created.stack_id} is not {dep.stack_name}"
                 if info.termination_protection:
-                    set_termination_protection(dep.cfn, info.stack_id, False)
+                    dep.cfn.set_termination_protection(info.stack_id, False)
                 try:
-                    flow.delete_stack(dep, info.stack_id, flow.Hooks())
+                    flow.destroy(dep, info.stack_id, flow.Hooks())
                 except flow.ApplyFailed as failed:
                     return f"{failed.finished.status}: {failed.finished.reason}"
-        ssm = dep.target.client("ssm")
         for name in created.nonce_versions:
             if not name.startswith(dep.names.nonce_path + "/"):
                 return f"not deleted: {name} is not under {dep.names.nonce_path}"
-            try:
-                found = ssm.get_parameter(Name=name, WithDecryption=False)["Parameter"]
-            except ClientError as exc:
-                if classify(exc) is AwsErrorKind.NOT_FOUND:
-                    continue
-                raise
-            if found["Version"] != 1:  # someone wrote it after this run created it
+            found = dep.ssm.parameter(name)
+            if found is None:
+                continue
+            if found.version != 1:  # someone wrote it after this run created it
                 return f"not deleted: {name} was changed since this run created it"
-            ssm.delete_parameter(Name=name)
+            dep.ssm.delete([name])
         return "DELETE_COMPLETE"
     except (MirrorInfraError, ClientError, BotoCoreError) as exc:
         return "not deleted: " + " ".join(str(exc).split())

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
-from mirror_infra.deploy import nonce
-from mirror_infra.names import Names
+from tests.expected import ExpectedNames
 
-NAMES = Names("staging")
+NAMES = ExpectedNames("staging")
 NONCE = NAMES.nonce_parameter(1)
 ALARM = NAMES.alarm("fp-events-read-throttle")
 # what put_metric_alarm takes back from describe_alarms
@@ -65,7 +65,9 @@ def delete_nonce(d) -> None:
 
 def recreate_nonce(d) -> None:
     key = d.client("kms").describe_key(KeyId=NAMES.key_alias)["KeyMetadata"]["Arn"]
-    nonce.ensure(d.client("ssm"), NAMES, key)
+    d.client("ssm").put_parameter(
+        Name=NONCE, Value=secrets.token_hex(32), Type="SecureString", KeyId=key
+    )
 
 
 def open_key_policy(d, opened: bool) -> None:

@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 
-from mirror_infra.names import Names
+from tests.expected import ExpectedNames
 
-NAMES = Names("staging")
+NAMES = ExpectedNames("staging")
 
 
 def _change_sets(local_aws) -> list:
@@ -251,7 +251,7 @@ def test_no_credentials_for_a_real_account(cli, monkeypatch, tmp_path):
 
 
 def test_production_is_guarded(cli, local_aws):
-    prod = Names("production")
+    prod = ExpectedNames("production")
     assert cli("bootstrap", "--env", "production").code == 0
     applied = cli("apply", "--env", "production", "--yes")
     assert applied.code == 0, applied.text
@@ -402,7 +402,7 @@ def test_a_root_template_too_large_to_send_inline_goes_through_s3(cli, local_aws
     assert cli("bootstrap").code == 0
     applied = cli("apply", "--yes")
     assert applied.code == 0, applied.text
-    bucket = Names.artifacts_bucket("123456789012", "us-east-1")
+    bucket = "mirror-infra-artifacts-123456789012-us-east-1"
     keys = [o["Key"] for o in local_aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
     assert any(k.startswith("templates/staging/root-") for k in keys)
 

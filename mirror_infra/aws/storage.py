@@ -1,0 +1,119 @@
+"""The S3, SSM and DynamoDB calls the deployer makes (artifacts upload, the nonce, destroy's
+pre-checks), typed, in one place beside the CloudFormation gateway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from mirror_infra.aws.errors import AwsErrorKind, classify
+
+SSM_DELETE_BATCH = 10  # DeleteParameters takes at most 10 names
+
+
+class S3:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self._client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if classify(exc) is AwsErrorKind.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+    def has_objects(self, bucket: str) -> bool | None:
+        """Whether any object version or delete marker is left; None when the bucket is gone."""
+        try:
+            listed = self._client.list_object_versions(Bucket=bucket, MaxKeys=1)
+        except ClientError as exc:
+            if classify(exc) is AwsErrorKind.NOT_FOUND:
+                return None
+            raise
+        return bool(listed.get("Versions") or listed.get("DeleteMarkers"))
+
+    def template_url(self, bucket: str, key: str) -> str:
+        """The virtual-host style URL CloudFormation reads a template from, in the client's
+        partition."""
+        region = self._client.meta.region_name
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        return f"https://{bucket}.s3.{region}.{suffix}/{key}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """An SSM parameter's metadata (its value is never read here)."""
+
+    name: str
+    type: str
+    key_id: str
+    version: int
+
+
+class Ssm:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def parameters(self, path: str) -> list[Parameter]:
+        """The parameters directly under `path`."""
+        found = []
+        filters = [{"Key": "Path", "Option": "OneLevel", "Values": [path]}]
+        for page in self._client.get_paginator("describe_parameters").paginate(
+            ParameterFilters=filters
+        ):
+            for p in page["Parameters"]:
+                found.append(Parameter(p["Name"], p["Type"], p.get("KeyId", ""), p["Version"]))
+        return found
+
+    def parameter(self, name: str) -> Parameter | None:
+        try:
+            p = self._client.get_parameter(Name=name, WithDecryption=False)["Parameter"]
+        except ClientError as exc:
+            if classify(exc) is AwsErrorKind.NOT_FOUND:
+                return None
+            raise
+        return Parameter(p["Name"], p["Type"], "", p["Version"])
+
+    def create_secure_string(self, name: str, value: str, key_id: str, description: str) -> bool:
+        """Create `name`; False when it already exists (never overwritten)."""
+        try:
+            self._client.put_parameter(
+                Name=name,
+                Description=description,
+                Value=value,
+                Type="SecureString",
+                KeyId=key_id,
+                Overwrite=False,
+                Tier="Standard",
+            )
+        except ClientError as exc:
+            if classify(exc) is AwsErrorKind.ALREADY_EXISTS:
+                return False
+            raise
+        return True
+
+    def delete(self, names: list[str]) -> None:
+        for start in range(0, len(names), SSM_DELETE_BATCH):
+            self._client.delete_parameters(Names=names[start : start + SSM_DELETE_BATCH])
+
+
+class DynamoDb:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def deletion_protection(self, table: str) -> bool | None:
+        """Whether the table has deletion protection on; None when it does not exist."""
+        try:
+            found = self._client.describe_table(TableName=table)["Table"]
+        except ClientError as exc:
+            if classify(exc) is AwsErrorKind.NOT_FOUND:
+                return None
+            raise
+        return bool(found.get("DeletionProtectionEnabled"))
