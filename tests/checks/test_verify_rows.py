@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from mirror_infra.checks.base import guarded
-from mirror_infra.checks.verify import denies_insecure_transport, subscriptions_row, table_row
+from mirror_infra.checks.policies import denies_insecure_transport
+from mirror_infra.checks.rows.subscriptions import subscriptions_row
+from mirror_infra.checks.rows.tables import table_row
 from templates_src.dynamodb import TABLES
 from tests.checks.stubbed import NOW, TOPIC_ARN, stubbed_environment
 
@@ -158,13 +160,13 @@ def test_a_configured_email_that_is_not_subscribed_fails(project):
     ],
 )
 def test_key_policy_statements_open_to_anyone(statement, opened):
-    from mirror_infra.checks.verify import open_statements
+    from mirror_infra.checks.policies import open_statements
 
     assert open_statements({"Statement": [statement]}) == opened
 
 
 def test_key_policy_via_services():
-    from mirror_infra.checks.verify import via_services
+    from mirror_infra.checks.policies import via_services
 
     policy = {
         "Statement": [
@@ -175,3 +177,16 @@ def test_key_policy_via_services():
         ]
     }
     assert via_services(policy) == {"dynamodb", "ssm"}
+
+
+def test_every_row_module_is_registered_once_with_an_id_and_a_description():
+    """The checklist as a whole (cfn-lint's meta-tests are the model)."""
+    import pkgutil
+
+    from mirror_infra.checks import rows
+    from mirror_infra.checks.verify import ROWS
+
+    modules = {m.name for m in pkgutil.iter_modules(rows.__path__)}
+    assert {r.id for r in ROWS} == modules
+    assert len({r.id for r in ROWS}) == len(ROWS)
+    assert all(r.description and r.description[0].isupper() for r in ROWS)
