@@ -92,11 +92,17 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
     if info is None:
         raise DeployError(f"{dep.stack_name} vanished since the plan; run 'plan' again")
     lifted = {c.qualified_id for c in plan.destructive()}  # each one named: refused above
-    if lifted and dep.cfg.data_safety.stack_policy and not plan.create:
-        # a change set cannot override a stack policy: lift it for exactly the named resources
-        protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
-    execution = Execution(dep, info.stack_id)
-    cfn.execute(plan.change_set_id)
+    lifting = bool(lifted) and dep.cfg.data_safety.stack_policy and not plan.create
+    try:
+        if lifting:
+            # a change set cannot override a stack policy: lift it for exactly the named ones
+            protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
+        execution = Execution(dep, info.stack_id)
+        cfn.execute(plan.change_set_id)
+    except BaseException:
+        if lifting:  # nothing runs: put the full policies back before anything else
+            restore_stack_policies(dep)
+        raise
     return execution
 
 
@@ -135,13 +141,18 @@ def continue_rollback(dep: Deployment, skip: list[str]) -> Execution:
     return execution
 
 
-def restore_stack_policies(dep: Deployment) -> None:
-    """Put the full stack policies back (after an apply that lifted them, whatever its end)."""
+def restore_stack_policies(dep: Deployment) -> bool:
+    """Put the full stack policies back (after an apply that lifted them, whatever its end).
+    False when they cannot be yet: an operation still runs (a detach, a timeout)."""
     if not dep.cfg.data_safety.stack_policy:
-        return
+        return True
     info = dep.cfn.stack(dep.stack_name)
-    if info is not None and not info.status.in_progress:
-        protection.apply_stack_policies(dep.cfn, info.stack_id)
+    if info is None:
+        return True
+    if info.status.in_progress:
+        return False
+    protection.apply_stack_policies(dep.cfn, info.stack_id)
+    return True
 
 
 @dataclass(frozen=True)
@@ -162,11 +173,12 @@ def finish(dep: Deployment) -> Finish:
     key = info.outputs.get("KmsKeyArn")
     if not key:
         raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
-    name, created = nonce.ensure(dep.ssm, dep.names, key)
+    # protect first: a failure below (the nonce) must not leave a fresh stack unprotected
     safety = dep.cfg.data_safety
     count = protection.apply_stack_policies(cfn, info.stack_id) if safety.stack_policy else 0
     if info.termination_protection != safety.termination_protection:
         cfn.set_termination_protection(info.stack_id, safety.termination_protection)
+    name, created = nonce.ensure(dep.ssm, dep.names, key)
     return Finish(name, created, count, safety.termination_protection, info.outputs)
 
 

@@ -81,14 +81,22 @@ class Change:
 
 
 def classify_change(action: ChangeAction, resource_type: str, replacement: str) -> Risk:
+    """The risk of one change row, judged on the resource itself."""
     if resource_type not in STATEFUL_TYPES:
         return Risk.SAFE
     if action is ChangeAction.REMOVE:
         return Risk.DELETES_DATA
+    if resource_type == NESTED_STACK:
+        # AWS never replaces a nested stack on update; its resources are judged by their own
+        # nested change set's rows (cloudformation-coverage-roadmap issue 759)
+        return Risk.SAFE
     if action is ChangeAction.MODIFY and replacement in (
         Replacement.TRUE,
         Replacement.CONDITIONAL,
     ):
+        return Risk.REPLACES_DATA
+    if action in (ChangeAction.DYNAMIC, ChangeAction.SYNC_WITH_ACTUAL):
+        # what happens is decided only at execution: destructive until proven otherwise
         return Risk.REPLACES_DATA
     return Risk.SAFE
 

@@ -48,6 +48,13 @@ def cfn():
         ("Modify", "AWS::CloudWatch::Alarm", "True", Risk.SAFE),
         ("Remove", "AWS::CloudWatch::Alarm", "", Risk.SAFE),
         ("Add", "AWS::DynamoDB::Table", "", Risk.SAFE),
+        # AWS never replaces a nested stack on update: its own rows are judged instead
+        ("Modify", "AWS::CloudFormation::Stack", "True", Risk.SAFE),
+        ("Modify", "AWS::CloudFormation::Stack", "Conditional", Risk.SAFE),
+        # decided only at execution time: destructive until proven otherwise
+        ("Dynamic", "AWS::DynamoDB::Table", "", Risk.REPLACES_DATA),
+        ("SyncWithActual", "AWS::S3::Bucket", "", Risk.REPLACES_DATA),
+        ("Dynamic", "AWS::CloudWatch::Alarm", "", Risk.SAFE),
     ],
 )
 def test_risk_classes(action, type_, replacement, risk):

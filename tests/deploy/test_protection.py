@@ -1,0 +1,97 @@
+"""Production's protections hold on every path: a named replacement lifts the stack policy for
+exactly that resource and puts it back whatever happens; a failure after a successful create
+never leaves the stack unprotected."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.expected import ExpectedNames
+
+PROD = ExpectedNames("production")
+
+
+@pytest.fixture
+def production(cli):
+    assert cli("bootstrap", "--env", "production").code == 0
+    applied = cli("apply", "--env", "production", "--yes")
+    assert applied.code == 0, applied.text
+    return cli
+
+
+def _denied(local_aws, nested: str) -> set[str]:
+    """The logical ids the nested stack's policy protects from replacement and deletion."""
+    cfn = local_aws.client("cloudformation")
+    stack_id = next(
+        r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=PROD.root_stack)["StackResources"]
+        if r["LogicalResourceId"] == nested
+    )
+    policy = json.loads(cfn.get_stack_policy(StackName=stack_id)["StackPolicyBody"])
+    return {
+        resource.removeprefix("LogicalResourceId/")
+        for statement in policy["Statement"]
+        if statement["Effect"] == "Deny"
+        for resource in statement["Resource"]
+    }
+
+
+def _counter_keyed_by(monkeypatch, project, key: str) -> None:
+    from templates_src import dynamodb
+
+    specs = tuple(
+        s.__class__(**{**s.__dict__, "hash_key": key}) if s.suffix == "block-counter" else s
+        for s in dynamodb.TABLES
+    )
+    monkeypatch.setattr("templates_src.dynamodb.TABLES", specs)
+    shutil.rmtree(project / "build" / "production", ignore_errors=True)
+
+
+FULL = {"FpEventsTable", "ConsentTable", "BlockCounterTable"}
+
+
+def test_a_named_replacement_lifts_exactly_it_and_restores_when_execution_fails(
+    production, local_aws, monkeypatch, project
+):
+    assert _denied(local_aws, "Dynamodb") == FULL
+    _counter_keyed_by(monkeypatch, project, "counterKey")
+    seen: dict[str, set[str]] = {}
+
+    def refused(self, change_set_id):
+        seen["while executing"] = _denied(local_aws, "Dynamodb")
+        raise ClientError(
+            {"Error": {"Code": "InvalidChangeSetStatus", "Message": "injected"}},
+            "ExecuteChangeSet",
+        )
+
+    monkeypatch.setattr("mirror_infra.aws.cloudformation.CloudFormation.execute", refused)
+    applied = production(
+        "apply", "--env", "production", "--yes", "--allow-replace", "BlockCounterTable"
+    )
+    assert applied.code == 1
+    assert seen["while executing"] == FULL - {"BlockCounterTable"}
+    assert _denied(local_aws, "Dynamodb") == FULL  # put back although nothing ran
+
+
+def test_protection_is_set_before_the_nonce(cli, local_aws, monkeypatch):
+    """A fresh production stack whose nonce cannot be created is still protected."""
+
+    def no_nonce(*args, **kwargs):
+        raise ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "injected"}}, "PutParameter"
+        )
+
+    monkeypatch.setattr("mirror_infra.deploy.nonce.ensure", no_nonce)
+    assert cli("bootstrap", "--env", "production").code == 0
+    applied = cli("apply", "--env", "production", "--yes")
+    assert applied.code == 1
+    assert "PutParameter failed: AccessDenied" in applied.err
+    (root,) = local_aws.client("cloudformation").describe_stacks(StackName=PROD.root_stack)[
+        "Stacks"
+    ]
+    assert root["EnableTerminationProtection"] is True
+    assert _denied(local_aws, "Dynamodb") == FULL
