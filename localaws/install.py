@@ -20,7 +20,7 @@ def install() -> None:
         from moto.cloudformation.responses import CloudFormationResponse
 
         from localaws.cfn import api
-        from localaws.services import s3, sns
+        from localaws.services import dynamodb, s3, sns
 
         for name, handler in api.HANDLERS.items():
             setattr(CloudFormationResponse, name, handler)
@@ -32,6 +32,7 @@ def install() -> None:
         }
         sns.install()
         s3.install()
+        dynamodb.install()
         _installed = True
 
 

@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -127,6 +127,11 @@ class AppRole(_Strict):
         return self
 
 
+# the tables, by the suffix of their names (SPEC §2)
+TableSuffix = Literal["fp-events", "consent", "block-counter"]
+TtlAttribute = Annotated[str, Field(min_length=1, max_length=255)]
+
+
 class EnvConfig(_Strict):
     """One environment: where it lives and how it is protected."""
 
@@ -138,6 +143,11 @@ class EnvConfig(_Strict):
     tags: Annotated[dict[str, str], AfterValidator(_tags)] = Field(default_factory=dict)
     data_safety: DataSafety = Field(default_factory=DataSafety)
     app_role: AppRole = Field(default_factory=AppRole)
+    # Tables whose TTL the next deploy turns off, each with the attribute its TTL is on now.
+    # AWS cannot move a table's TTL to another attribute in one step (disable, then enable;
+    # one change per table per hour): deploy with this, wait an hour, remove it, deploy again.
+    # @default none
+    ttl_off: dict[TableSuffix, TtlAttribute] = Field(default_factory=dict)
 
     @property
     def names(self) -> Names:

@@ -42,7 +42,7 @@ def plan(plan) -> None:
     destructive = len(plan.destructive())
     ui.out.print(
         f"{counts['Add']} to add, {counts['Modify']} to modify, {counts['Remove']} to remove; "
-        f"{destructive} would replace or delete data"
+        f"{destructive} would replace, delete or lose data"
     )
     if plan.create:
         ui.out.print(

@@ -10,8 +10,6 @@ from troposphere import dynamodb as ddb
 from mirror_infra.config import EnvConfig
 from templates_src.common import key_arn_parameter, new_template, output, protect, tags
 
-TTL_ATTRIBUTE = "expiresAt"
-
 
 @dataclass(frozen=True)
 class Index:
@@ -22,31 +20,38 @@ class Index:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One table's shape: logical id, name suffix, keys (all strings) and indexes."""
+    """One table's shape: logical id, name suffix, keys (all strings), indexes, and the
+    attribute DynamoDB's TTL expires items by (None: no TTL)."""
 
     logical_id: str
     suffix: str
     hash_key: str
     range_key: str | None = None
     indexes: tuple[Index, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
 
     def name(self, cfg: EnvConfig) -> str:
         return f"{cfg.names.prefix}-{self.suffix}"
 
 
+# Names, keys and TTL attributes are the application's: its AWS adapters (SPEC §2) write them.
 TABLES = (
-    # pk = rule#{ruleId}, sk = event#{timestamp}#{eventId}; gsi1pk = finding#{findingId}
+    # pk = rule#{ruleId}, sk = event#{timestamp}#{eventId}; gsi1pk = finding#{findingId};
+    # the adapter writes expiresAt as epoch seconds, 90 days ahead
     TableSpec(
         "FpEventsTable",
         "fp-events",
         "pk",
         "sk",
         (Index("FindingIndex", "gsi1pk", "gsi1sk"),),
+        ttl_attribute="expiresAt",
     ),
-    # pk = org#{sha256(orgId)}, sk = consent#{scope}#...
+    # pk = org#{sha256(orgId)}, sk = consent#{scope}#...; no TTL: the adapter's expiresAt is an
+    # ISO-8601 string, which DynamoDB's TTL ignores, and the application checks expiry itself
     TableSpec("ConsentTable", "consent", "pk", "sk"),
-    # circuit-breaker counters: blockCount updated with ADD
-    TableSpec("BlockCounterTable", "block-counter", "bucketKey"),
+    # bucketKey = {ruleId}:{orgId}:{hour}; count updated with ADD; the adapter writes ttl as
+    # epoch seconds, 24 hours ahead
+    TableSpec("BlockCounterTable", "block-counter", "bucketKey", ttl_attribute="ttl"),
 )
 
 
@@ -58,11 +63,20 @@ def _key_schema(hash_key: str, range_key: str | None) -> list[ddb.KeySchema]:
 
 
 def table(cfg: EnvConfig, spec: TableSpec, key_arn: object) -> ddb.Table:
-    """A table with the secure defaults: on-demand, PITR, SSE with the environment's key, TTL."""
+    """A table with the secure defaults (on-demand, PITR, SSE with the environment's key) and
+    TTL on the spec's attribute, if it has one (off, where the params turn it off)."""
     attributes = [spec.hash_key, *([spec.range_key] if spec.range_key else [])]
     for index in spec.indexes:
         attributes += [index.hash_key, index.range_key]
     kwargs = {}
+    if spec.suffix in cfg.ttl_off:  # the first of two deploys that move TTL (params ttl_off)
+        kwargs["TimeToLiveSpecification"] = ddb.TimeToLiveSpecification(
+            AttributeName=cfg.ttl_off[spec.suffix], Enabled=False
+        )
+    elif spec.ttl_attribute:
+        kwargs["TimeToLiveSpecification"] = ddb.TimeToLiveSpecification(
+            AttributeName=spec.ttl_attribute, Enabled=True
+        )
     if spec.indexes:
         kwargs["GlobalSecondaryIndexes"] = [
             ddb.GlobalSecondaryIndex(
@@ -88,9 +102,6 @@ def table(cfg: EnvConfig, spec: TableSpec, key_arn: object) -> ddb.Table:
             ),
             SSESpecification=ddb.SSESpecification(
                 SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=key_arn
-            ),
-            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
-                AttributeName=TTL_ATTRIBUTE, Enabled=True
             ),
             DeletionProtectionEnabled=cfg.data_safety.table_deletion_protection,
             Tags=tags(cfg),

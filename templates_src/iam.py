@@ -31,70 +31,115 @@ from templates_src.common import (
 )
 from templates_src.dynamodb import TABLES
 
+# Every grant below answers a call the application's AWS adapters make (SPEC §2: they are the
+# contract); tests/contract/test_app_role.py lists those calls and checks the role both ways.
 
-def grant_table_read_write(table_arns: list[object]) -> Statement:
-    """CRUD and Query on the tables and their indexes."""
+
+def grant_fp_events(table_arn: object, indexes: tuple[str, ...]) -> list[Statement]:
+    """Record false-positive events, read a rule's window, mark an event (the table); look
+    events up by finding (Query on its indexes, nothing else)."""
+    return [
+        Statement(
+            Sid="FpEventsRecordAndQuery",
+            Effect=Allow,
+            Action=[addb.PutItem, addb.Query, addb.UpdateItem],
+            Resource=[table_arn],
+        ),
+        Statement(
+            Sid="FpEventsFindByFinding",
+            Effect=Allow,
+            Action=[addb.Query],
+            Resource=[Sub(f"${{Arn}}/index/{i}", Arn=table_arn) for i in indexes],
+        ),
+    ]
+
+
+def grant_consent(table_arn: object) -> Statement:
+    """Record and revoke consent (PutItem) and read an organisation's records (GetItem)."""
     return Statement(
-        Sid="TablesReadWrite",
+        Sid="ConsentReadWrite",
         Effect=Allow,
-        Action=[
-            addb.GetItem,
-            addb.BatchGetItem,
-            addb.PutItem,
-            addb.UpdateItem,
-            addb.DeleteItem,
-            addb.BatchWriteItem,
-            addb.ConditionCheckItem,
-            addb.Query,
-            addb.DescribeTable,
-        ],
-        Resource=[*table_arns, *(Sub("${Arn}/index/*", Arn=a) for a in table_arns)],
+        Action=[addb.GetItem, addb.PutItem],
+        Resource=[table_arn],
     )
 
 
-def grant_nonce_read(cfg: EnvConfig) -> Statement:
-    """Read every parameter under the environment's /guardian path (all nonce versions)."""
+def grant_block_counter(table_arn: object) -> Statement:
+    """Count circuit-breaker blocks: ADD to a counter (UpdateItem) and read it (GetItem)."""
+    return Statement(
+        Sid="BlockCounterCount",
+        Effect=Allow,
+        Action=[addb.GetItem, addb.UpdateItem],
+        Resource=[table_arn],
+    )
+
+
+def grant_nonce_read(cfg: EnvConfig) -> list[Statement]:
+    """Read a nonce version by name, and every version by path. Never write one: rotation is
+    this tool's job (rotate-nonce), so the application cannot overwrite a nonce."""
     path = cfg.names.nonce_path.lstrip("/")
-    return Statement(
-        Sid="GuardianParametersRead",
-        Effect=Allow,
-        Action=[assm.GetParameter, assm.GetParameters, assm.GetParametersByPath],
-        Resource=[arn("ssm", f"parameter/{path}"), arn("ssm", f"parameter/{path}/*")],
-    )
+    return [
+        Statement(
+            Sid="NonceRead",
+            Effect=Allow,
+            Action=[assm.GetParameter],
+            Resource=[arn("ssm", f"parameter/{path}/*")],
+        ),
+        Statement(
+            Sid="NonceReadByPath",
+            Effect=Allow,
+            Action=[assm.GetParametersByPath],
+            # GetParametersByPath is authorized against the requested path; the application
+            # sends it with a trailing slash, AWS's examples show it without: both forms
+            Resource=[arn("ssm", f"parameter/{path}"), arn("ssm", f"parameter/{path}/")],
+        ),
+    ]
 
 
-def grant_key_use_via(key_arn: object, services: tuple[str, ...]) -> Statement:
-    """Use the key, but only through the named services (never directly)."""
+def grant_key_use_via(key_arn: object, service: str, actions: list) -> Statement:
+    """Use the key for `actions`, but only through `service` (never directly)."""
     return Statement(
-        Sid="KeyUseViaServices",
+        Sid=f"KeyUseVia{service.capitalize()}",
         Effect=Allow,
-        Action=[akms.Decrypt, akms.Encrypt, akms.Action("GenerateDataKey*"), akms.DescribeKey],
+        Action=actions,
         Resource=[key_arn],
         Condition=Condition(
-            StringEquals(
-                {
-                    "kms:ViaService": [
-                        Sub(f"{service}.${{AWS::Region}}.${{AWS::URLSuffix}}")
-                        for service in services
-                    ]
-                }
-            )
+            StringEquals({"kms:ViaService": Sub(f"{service}.${{AWS::Region}}.${{AWS::URLSuffix}}")})
         ),
     )
 
 
-def grant_bucket_read_write(bucket_arn: object) -> list[Statement]:
+def grant_key_use(key_arn: object) -> list[Statement]:
+    """What the services that hold the application's data under the key ask KMS for with its
+    permissions: SSM decrypts a SecureString it reads; S3 decrypts an object it reads and makes
+    a data key for one it writes; DynamoDB uses the key of the tables it reads and writes."""
+    return [
+        grant_key_use_via(key_arn, "ssm", [akms.Decrypt]),
+        grant_key_use_via(key_arn, "s3", [akms.Decrypt, akms.GenerateDataKey]),
+        grant_key_use_via(
+            key_arn,
+            "dynamodb",
+            [akms.Decrypt, akms.Encrypt, akms.Action("GenerateDataKey*"), akms.DescribeKey],
+        ),
+    ]
+
+
+def grant_baselines(bucket_arn: object) -> list[Statement]:
+    """Read and write baselines, and list a baseline's versions."""
     return [
         Statement(
             Sid="BaselinesList",
             Effect=Allow,
-            Action=[as3.ListBucket],
+            # ListObjectVersions is authorized by s3:ListBucketVersions. s3:ListBucket makes S3
+            # answer a missing baseline with NoSuchKey (404), which the application reads as
+            # "no baseline yet"; without it S3 answers AccessDenied (403).
+            Action=[as3.ListBucket, as3.ListBucketVersions],
             Resource=[bucket_arn],
         ),
         Statement(
             Sid="BaselinesReadWrite",
             Effect=Allow,
-            Action=[as3.GetObject, as3.GetObjectVersion, as3.PutObject],
+            Action=[as3.GetObject, as3.PutObject],
             Resource=[Sub("${Arn}/*", Arn=bucket_arn)],
         ),
     ]
@@ -146,10 +191,13 @@ def trust_policy(cfg: EnvConfig, services: object) -> PolicyDocument:
 def template(cfg: EnvConfig) -> Template:
     t = new_template(cfg, "application IAM role")
     key_arn = key_arn_parameter(t)
-    table_arns = [
-        Ref(string_parameter(t, f"{spec.logical_id}Arn", f"ARN of the {spec.suffix} table"))
+    table_arns = {
+        spec.logical_id: Ref(
+            string_parameter(t, f"{spec.logical_id}Arn", f"ARN of the {spec.suffix} table")
+        )
         for spec in TABLES
-    ]
+    }
+    fp_events = next(spec for spec in TABLES if spec.logical_id == "FpEventsTable")
     bucket_arn = Ref(string_parameter(t, "BucketArn", "ARN of the baselines bucket"))
     log_group_arn = Ref(string_parameter(t, "LogGroupArn", "ARN of the application log group"))
     services = t.add_parameter(
@@ -163,10 +211,12 @@ def template(cfg: EnvConfig) -> Template:
     policy = PolicyDocument(
         Version="2012-10-17",
         Statement=[
-            grant_table_read_write(table_arns),
-            grant_nonce_read(cfg),
-            grant_key_use_via(Ref(key_arn), ("ssm", "dynamodb", "s3")),
-            *grant_bucket_read_write(bucket_arn),
+            *grant_fp_events(table_arns["FpEventsTable"], tuple(i.name for i in fp_events.indexes)),
+            grant_consent(table_arns["ConsentTable"]),
+            grant_block_counter(table_arns["BlockCounterTable"]),
+            *grant_nonce_read(cfg),
+            *grant_key_use(Ref(key_arn)),
+            *grant_baselines(bucket_arn),
             grant_put_metrics(cfg),
             grant_log_writes(log_group_arn),
         ],

@@ -66,6 +66,12 @@ BAD_FILES = [
         _with(GOOD, "[ecs-tasks.amazonaws.com, lambda.amazonaws.com]", "['*']"),
         "params/staging.yaml: app_role.trusted_services.0: expected a service principal",
     ),
+    (
+        "ttl_off names no table",
+        GOOD + "ttl_off:\n  counters: expiresAt\n",
+        "params/staging.yaml: ttl_off.counters.[key]: Input should be 'fp-events', 'consent' "
+        "or 'block-counter'",
+    ),
     ("not yaml", "region: [us-east-1\n", "params/staging.yaml: line 2: not valid YAML"),
     ("not a mapping", "- a\n- b\n", "params/staging.yaml: expected a mapping of settings"),
     (

@@ -1,14 +1,14 @@
 """`smoke`: the seed's tests (put/get/delete an item, publish a test notification) plus the
 Phase Mirror application's own access patterns, against the live environment.
 
-Every run writes under a fresh id with a short TTL, and removes everything it wrote in a
-`finally` — when a step fails, and when the run is interrupted. Nonce values are read (the
+Every run writes under a fresh id, and removes everything it wrote in a `finally` — when a step
+fails, and when the run is interrupted; items in tables with a TTL also expire within the hour
+(the consent table has none: the cleanup is all there is). Nonce values are read (the
 application reads them the same way) and checked for shape, never kept or shown.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 import uuid
@@ -19,14 +19,15 @@ from botocore.exceptions import ClientError
 
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.checks import adapter_items
 from mirror_infra.checks.base import Check, Environment, failed
 from mirror_infra.deploy import nonce
-from templates_src.dynamodb import TTL_ATTRIBUTE
 
 TTL_SECONDS = 3600  # the safety net if a cleanup ever fails: DynamoDB expires the items
 GSI_TIMEOUT = 30.0  # a GSI is eventually consistent; AWS usually propagates in well under 1 s
 OBJECT_PREFIX = "mirror-infra-smoke/"
 _NONCE_VALUE = re.compile(r"[0-9a-f]{64}")
+FP_EVENT_TTL = "expiresAt"  # the attribute fp-events items expire by (epoch seconds)
 
 
 class StepFailed(Exception):
@@ -71,8 +72,8 @@ class Smoke:
         return self.env.dep.names
 
     @property
-    def expires_at(self) -> dict:
-        return {"N": str(int(self.clock()) + TTL_SECONDS)}
+    def expires_at(self) -> int:
+        return int(self.clock()) + TTL_SECONDS
 
     def _ddb(self):
         return self.env.client("dynamodb")
@@ -94,7 +95,8 @@ class Smoke:
         key = {"pk": {"S": f"smoke#{self.run_id}"}, "sk": {"S": "test"}}
         self._forget_item(table, key)
         self._ddb().put_item(
-            TableName=table, Item={**key, "note": {"S": "smoke"}, TTL_ATTRIBUTE: self.expires_at}
+            TableName=table,
+            Item={**key, "note": {"S": "smoke"}, FP_EVENT_TTL: {"N": str(self.expires_at)}},
         )
         if self._read(table, key) is None:
             raise StepFailed("the item just written could not be read back")
@@ -115,32 +117,35 @@ class Smoke:
         return f"published {subject!r} (message {answer['MessageId']})"
 
     def finding_index(self) -> str:
-        """Write an fp event with its GSI keys and find it through FindingIndex."""
+        """Record an fp event as the adapter does (conditional put), read it back unchanged, and
+        find it through FindingIndex with the adapter's own key condition."""
         table = self.names.fp_events_table
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock()))
-        event_id = uuid.uuid4().hex
-        finding = f"finding#smoke-{self.run_id}"
-        key = {
-            "pk": {"S": f"rule#smoke-{self.run_id}"},
-            "sk": {"S": f"event#{stamp}#{event_id}"},
-        }
+        rule = f"smoke-{self.run_id}"
+        item = adapter_items.fp_event(
+            rule_id=rule,
+            rule_version="1.0.0",
+            finding_id=f"smoke-{self.run_id}",
+            event_id=str(uuid.uuid4()),
+            now=self.clock(),
+            expires_at=self.expires_at,
+        )
+        key = {k: item[k] for k in ("pk", "sk")}
         self._forget_item(table, key)
         self._ddb().put_item(
-            TableName=table,
-            Item={
-                **key,
-                "gsi1pk": {"S": finding},
-                "gsi1sk": {"S": f"event#{stamp}#{event_id}"},
-                TTL_ATTRIBUTE: self.expires_at,
-            },
+            TableName=table, Item=item, ConditionExpression=adapter_items.FP_EVENT_CONDITION
         )
+        if self._read(table, key) != item:
+            raise StepFailed("the event read back differs from the one the adapter would write")
 
         def query() -> list[dict]:
             return self._ddb().query(
                 TableName=table,
                 IndexName="FindingIndex",
-                KeyConditionExpression="gsi1pk = :f",
-                ExpressionAttributeValues={":f": {"S": finding}},
+                KeyConditionExpression=adapter_items.FINDING_QUERY,
+                ExpressionAttributeValues={
+                    ":finding": item["gsi1pk"],
+                    ":rule": {"S": f"rule#{rule}"},
+                },
             )["Items"]
 
         try:
@@ -151,38 +156,57 @@ class Smoke:
             ) from None
         if [i["sk"]["S"] for i in items] != [key["sk"]["S"]]:
             raise StepFailed(f"FindingIndex returned {len(items)} item(s), expected the 1 written")
-        return f"{table}: event written, found by FindingIndex ({finding})"
+        return f"{table}: event written as the adapter writes it, found by FindingIndex"
 
     def block_counter(self) -> str:
-        """Increment a circuit-breaker counter twice with UpdateItem ADD and read 2 back."""
+        """Increment a circuit-breaker counter twice with the adapter's UpdateItem; read back
+        count 2, the first ttl and the last timestamp."""
         table = self.names.block_counter_table
-        key = {"bucketKey": {"S": f"smoke#{self.run_id}"}}
+        key = adapter_items.counter_key(
+            rule_id=f"smoke-{self.run_id}", org_id="mirror-infra", now=self.clock()
+        )
         self._forget_item(table, key)
-        for _ in range(2):
-            self._ddb().update_item(
-                TableName=table,
-                Key=key,
-                UpdateExpression="ADD blockCount :one SET #ttl = :exp",
-                ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
-                ExpressionAttributeValues={":one": {"N": "1"}, ":exp": self.expires_at},
-            )
-        item = self._read(table, key) or {}
-        count = item.get("blockCount", {}).get("N")
-        if count != "2":
-            raise StepFailed(f"blockCount is {count} after two increments, expected 2")
-        return f"{table}: blockCount 2 after two ADDs"
+        first = adapter_items.counter_increment(ttl=self.expires_at, now=self.clock())
+        second = adapter_items.counter_increment(ttl=self.expires_at + 60, now=self.clock() + 1)
+        counts = [
+            self._ddb()
+            .update_item(TableName=table, Key=key, **args)
+            .get("Attributes", {})
+            .get("count", {})
+            .get("N")
+            for args in (first, second)
+        ]
+        if counts != ["1", "2"]:
+            raise StepFailed(f"the increments returned counts {counts}, expected ['1', '2']")
+        wanted = {
+            **key,
+            "count": {"N": "2"},
+            "ttl": first["ExpressionAttributeValues"][":ttl"],  # set once: if_not_exists
+            "timestamp": second["ExpressionAttributeValues"][":ts"],
+        }
+        if self._read(table, key) != wanted:
+            raise StepFailed("the counter read back differs from the one the adapter would keep")
+        return f"{table}: count 2 after two of the adapter's ADDs, ttl kept from the first"
 
     def consent(self) -> str:
-        """Write and read a consent record keyed by the hashed organisation id."""
+        """Write a consent record as the adapter does and read it back unchanged."""
         table = self.names.consent_table
-        org = hashlib.sha256(f"smoke-{self.run_id}".encode()).hexdigest()
-        key = {"pk": {"S": f"org#{org}"}, "sk": {"S": f"consent#smoke#{self.run_id}"}}
+        now = self.clock()
+        item = adapter_items.consent(
+            org_id=f"smoke-{self.run_id}",
+            repo_id="mirror-infra/smoke",
+            scope="smoke",
+            granted_by="mirror-infra",
+            record_id=str(uuid.uuid4()),
+            now=now,
+            expires=now + TTL_SECONDS,
+        )
+        key = {k: item[k] for k in ("pk", "sk")}
         self._forget_item(table, key)
-        item = {**key, "granted": {"BOOL": True}, TTL_ATTRIBUTE: self.expires_at}
         self._ddb().put_item(TableName=table, Item=item)
         if self._read(table, key) != item:
             raise StepFailed("the consent record read back differs from the one written")
-        return f"{table}: consent record written and read"
+        return f"{table}: consent record written as the adapter writes it, and read"
 
     def nonce(self) -> str:
         """Read every nonce version by path, decrypted, as the application does; check shape."""

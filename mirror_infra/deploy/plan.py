@@ -48,8 +48,22 @@ PLAN_FORMAT = 1
 
 class Risk(StrEnum):
     SAFE = "safe"
+    LOSES_DATA = "loses data"  # an in-place change after which data can be gone (SPEC §3)
     REPLACES_DATA = "replaces data"
     DELETES_DATA = "deletes data"
+
+
+# Properties whose in-place change can lose data, by resource type. A table's TTL decides
+# which items DynamoDB deletes: turning it on or moving it to another attribute can expire
+# items that were kept, and a switch is not undone quickly (one TTL change per table per hour).
+LOSES_DATA_IN_PLACE: dict[str, frozenset[str]] = {
+    "AWS::DynamoDB::Table": frozenset({"TimeToLiveSpecification"}),
+}
+
+
+def loses_data_in_place(resource_type: str, properties: tuple[str, ...]) -> bool:
+    """Whether changing `properties` of a `resource_type` in place can lose data."""
+    return not LOSES_DATA_IN_PLACE.get(resource_type, frozenset()).isdisjoint(properties)
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,9 @@ class Change:
         return self.path.named_by(names)
 
 
-def classify_change(action: ChangeAction, resource_type: str, replacement: str) -> Risk:
+def classify_change(
+    action: ChangeAction, resource_type: str, replacement: str, properties: tuple[str, ...] = ()
+) -> Risk:
     """The risk of one change row, judged on the resource itself."""
     if resource_type not in STATEFUL_TYPES:
         return Risk.SAFE
@@ -98,6 +114,8 @@ def classify_change(action: ChangeAction, resource_type: str, replacement: str) 
     if action in (ChangeAction.DYNAMIC, ChangeAction.SYNC_WITH_ACTUAL):
         # what happens is decided only at execution: destructive until proven otherwise
         return Risk.REPLACES_DATA
+    if action is ChangeAction.MODIFY and loses_data_in_place(resource_type, properties):
+        return Risk.LOSES_DATA
     return Risk.SAFE
 
 
@@ -302,7 +320,7 @@ def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> 
                 replacement=replacement,
                 properties=rc.properties,
                 physical_id=rc.physical_id,
-                risk=classify_change(rc.action, rc.resource_type, replacement),
+                risk=classify_change(rc.action, rc.resource_type, replacement, rc.properties),
             )
         )
         if rc.nested_change_set:

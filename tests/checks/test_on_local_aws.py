@@ -195,6 +195,8 @@ def test_after_apply_every_verify_row_passes(green):
     evidence = {r["name"]: r["evidence"] for r in rows}
     assert "PITR ENABLED, SSE KMS alias/mirror-dissonance-staging" in evidence["table fp-events"]
     assert "TTL expiresAt ENABLED, GSI FindingIndex ACTIVE" in evidence["table fp-events"]
+    assert "TTL - DISABLED" in evidence["table consent"]
+    assert "TTL ttl ENABLED" in evidence["table block-counter"]
     # nobody can click the link the local AWS would send: pending, shown, and not a failure
     assert "email ops-alerts@example.com PendingConfirmation" in evidence["SNS subscriptions"]
     assert "WARN" in result.out

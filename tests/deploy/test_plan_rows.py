@@ -61,6 +61,39 @@ def test_risk_classes(action, type_, replacement, risk):
     assert classify_change(ChangeAction(action), type_, replacement) is risk
 
 
+@pytest.mark.parametrize(
+    ("action", "type_", "replacement", "properties", "risk"),
+    [
+        # DynamoDB deletes items by its TTL attribute: any in-place TTL change can lose data
+        ("Modify", "AWS::DynamoDB::Table", "False", ("TimeToLiveSpecification",), Risk.LOSES_DATA),
+        (
+            "Modify",
+            "AWS::DynamoDB::Table",
+            "False",
+            ("Tags", "TimeToLiveSpecification"),
+            Risk.LOSES_DATA,
+        ),
+        ("Modify", "AWS::DynamoDB::Table", "False", ("Tags",), Risk.SAFE),
+        ("Modify", "AWS::DynamoDB::Table", "False", (), Risk.SAFE),
+        # replacing or removing the table is worse, and says so
+        (
+            "Modify",
+            "AWS::DynamoDB::Table",
+            "True",
+            ("KeySchema", "TimeToLiveSpecification"),
+            Risk.REPLACES_DATA,
+        ),
+        ("Remove", "AWS::DynamoDB::Table", "", ("TimeToLiveSpecification",), Risk.DELETES_DATA),
+        # a new table has no items to lose
+        ("Add", "AWS::DynamoDB::Table", "", ("TimeToLiveSpecification",), Risk.SAFE),
+        # the same property name on another type means nothing
+        ("Modify", "AWS::Logs::LogGroup", "False", ("TimeToLiveSpecification",), Risk.SAFE),
+    ],
+)
+def test_in_place_changes_that_lose_data(action, type_, replacement, properties, risk):
+    assert classify_change(ChangeAction(action), type_, replacement, properties) is risk
+
+
 def _row(action, logical, type_, replacement=None, details=(), change_set=None):
     rc = {
         "Action": action,

@@ -13,6 +13,12 @@ ENV = "staging"
 ROOT = stack_name(ENV)
 EMAIL = "ops@example.com"
 TABLES = ("fp-events", "consent", "block-counter")
+# each table's TTL as the application's adapters write it (consent: none)
+TTL = {
+    "fp-events": {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"},
+    "consent": {"TimeToLiveStatus": "DISABLED"},
+    "block-counter": {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"},
+}
 
 
 def outputs(stack: dict) -> dict[str, str]:
@@ -67,7 +73,7 @@ def test_environment_deploys_and_describes_as_declared(local_aws, build_dirs):
         backups = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
         ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-        assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
+        assert ttl == TTL[short]
     fp = ddb.describe_table(TableName=f"mirror-dissonance-{ENV}-fp-events")["Table"]
     assert [g["IndexName"] for g in fp["GlobalSecondaryIndexes"]] == ["FindingIndex"]
 

@@ -543,3 +543,80 @@ def test_tls_only_bucket_policy_allows_requests(local_aws):
 def test_canary_plain_moto_denies_everything_under_a_tls_only_policy(plain_moto):
     """Closed by services/s3.py."""
     assert not tls_only_bucket_usable(plain_moto)
+
+
+# UpdateTimeToLive as AWS documents it (moto is laxer: it switches the attribute at once) ---
+TTL_TABLE = "gap-ttl-table"
+
+
+def _ttl(ddb, attribute: str, enabled: bool) -> None:
+    ddb.update_time_to_live(
+        TableName=TTL_TABLE,
+        TimeToLiveSpecification={"AttributeName": attribute, "Enabled": enabled},
+    )
+
+
+def _refused(call) -> str:
+    """The ValidationException's message, or "" when AWS would have accepted the call."""
+    try:
+        call()
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "ValidationException", exc
+        return exc.response["Error"]["Message"]
+    return ""
+
+
+def ttl_switch_refused(aws) -> bool:
+    ddb = aws.client("dynamodb")
+    ddb.create_table(**table(TTL_TABLE)["Properties"])
+    _ttl(ddb, "expiresAt", True)
+    refused = _refused(lambda: _ttl(ddb, "ttl", True))
+    return "different AttributeName" in refused
+
+
+def test_ttl_attribute_cannot_switch_while_on(local_aws):
+    # CloudFormation template reference, AWS::DynamoDB::Table TimeToLiveSpecification:
+    # "you must first disable TTL and then enable TTL with the new attribute name"
+    assert ttl_switch_refused(local_aws)
+    ddb = local_aws.client("dynamodb")
+    assert ddb.describe_time_to_live(TableName=TTL_TABLE)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED",
+        "AttributeName": "expiresAt",
+    }
+
+
+@pytest.mark.moto_canary
+def test_canary_plain_moto_switches_the_ttl_attribute_at_once(plain_moto):
+    """Closed by services/dynamodb.py."""
+    assert not ttl_switch_refused(plain_moto)
+
+
+def test_one_ttl_change_per_table_per_hour(local_aws, monkeypatch):
+    # DynamoDB API reference, UpdateTimeToLive: "Any additional UpdateTimeToLive calls for the
+    # same table during this one hour duration result in a ValidationException"
+    from localaws.services import dynamodb as rules
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(rules, "clock", lambda: now[0])
+    ddb = local_aws.client("dynamodb")
+    ddb.create_table(**table(TTL_TABLE)["Properties"])
+    describe = lambda: ddb.describe_time_to_live(TableName=TTL_TABLE)["TimeToLiveDescription"]  # noqa: E731
+
+    _ttl(ddb, "expiresAt", True)
+    now[0] += 3599
+    assert "multiple times" in _refused(lambda: _ttl(ddb, "expiresAt", False))
+    now[0] += 1
+    assert _refused(lambda: _ttl(ddb, "expiresAt", False)) == ""
+    assert describe() == {"TimeToLiveStatus": "DISABLED"}
+    assert "multiple times" in _refused(lambda: _ttl(ddb, "ttl", True))
+    now[0] += 3600
+    assert _refused(lambda: _ttl(ddb, "ttl", True)) == ""
+    assert describe() == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+    now[0] += 3600
+    assert "already enabled" in _refused(lambda: _ttl(ddb, "ttl", True))
+    # another table has its own hour
+    ddb.create_table(**table("gap-other-table")["Properties"])
+    ddb.update_time_to_live(
+        TableName="gap-other-table",
+        TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True},
+    )

@@ -1,4 +1,4 @@
-"""The three table schemas exactly as SPEC §2: the Phase Mirror application depends on them.
+"""The three table schemas as SPEC §2 and the application's adapters say: keys, indexes, TTL.
 
 Expected values are written out here, independently of templates_src.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ENVS, resources
+from tests.conftest import ENVS, REPO, resources
 
 EXPECTED = {
     "mirror-dissonance-{env}-fp-events": {
@@ -25,6 +25,8 @@ EXPECTED = {
                 "Projection": {"ProjectionType": "ALL"},
             }
         },
+        # the adapter writes expiresAt as epoch seconds
+        "TTL": {"AttributeName": "expiresAt", "Enabled": True},
     },
     "mirror-dissonance-{env}-consent": {
         "KeySchema": [
@@ -33,11 +35,15 @@ EXPECTED = {
         ],
         "Attributes": {"pk": "S", "sk": "S"},
         "GSIs": {},
+        # none: the adapter's expiresAt is an ISO-8601 string; the application checks expiry
+        "TTL": None,
     },
     "mirror-dissonance-{env}-block-counter": {
         "KeySchema": [{"AttributeName": "bucketKey", "KeyType": "HASH"}],
         "Attributes": {"bucketKey": "S"},
         "GSIs": {},
+        # the adapter writes ttl (epoch seconds, 24 hours ahead), never expiresAt
+        "TTL": {"AttributeName": "ttl", "Enabled": True},
     },
 }
 
@@ -68,4 +74,25 @@ def test_table_schema(built, env: str, name: str) -> None:
     for index, want in expected["GSIs"].items():
         assert gsis[index]["KeySchema"] == want["KeySchema"]
         assert gsis[index]["Projection"] == want["Projection"]
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table.get("TimeToLiveSpecification") == expected["TTL"]
+
+
+def test_params_ttl_off_turns_a_tables_ttl_off_for_one_deploy():
+    # the first of the two deploys that move a table's TTL to another attribute
+    from mirror_infra.config import load
+    from templates_src import dynamodb
+
+    cfg = load("staging", root=REPO).model_copy(update={"ttl_off": {"block-counter": "expiresAt"}})
+    tables = {
+        r["Properties"]["TableName"]: r["Properties"]
+        for r in resources(dynamodb.template(cfg).to_dict(), "AWS::DynamoDB::Table").values()
+    }
+    assert tables["mirror-dissonance-staging-block-counter"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expiresAt",
+        "Enabled": False,
+    }
+    assert tables["mirror-dissonance-staging-fp-events"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expiresAt",
+        "Enabled": True,
+    }
+    assert "TimeToLiveSpecification" not in tables["mirror-dissonance-staging-consent"]

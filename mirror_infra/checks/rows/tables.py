@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mirror_infra.checks.base import Check, Environment, Evidence
-from templates_src.dynamodb import TTL_ATTRIBUTE, TableSpec
+from templates_src.dynamodb import TableSpec
 
 ID = "tables"
 DESCRIPTION = "Each table ACTIVE, keyed, on-demand, PITR, SSE with the key, TTL, GSI"
@@ -45,11 +45,13 @@ def table_row(env: Environment, spec: TableSpec) -> Check:
 
     ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     ttl_shown = f"TTL {ttl.get('AttributeName', '-')} {ttl.get('TimeToLiveStatus', 'DISABLED')}"
-    ev.expect(
-        ttl.get("AttributeName") == TTL_ATTRIBUTE and ttl.get("TimeToLiveStatus") == "ENABLED",
-        ttl_shown,
-        f"TTL {TTL_ATTRIBUTE} ENABLED",
-    )
+    status = ttl.get("TimeToLiveStatus", "DISABLED")
+    if spec.ttl_attribute:  # the attribute the table's adapter writes
+        ttl_ok = ttl.get("AttributeName") == spec.ttl_attribute and status == "ENABLED"
+        ttl_wanted = f"TTL {spec.ttl_attribute} ENABLED"
+    else:  # the application checks expiry itself: DynamoDB must not delete these items
+        ttl_ok, ttl_wanted = status == "DISABLED", "TTL DISABLED"
+    ev.expect(ttl_ok, ttl_shown, ttl_wanted)
 
     indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
     for index in spec.indexes:
