@@ -15,7 +15,7 @@ from mirror_infra.errors import ExitCode
 
 
 def plan(plan) -> None:
-    from mirror_infra.deploy.plan import Risk
+    from mirror_infra.deploy.risk import Risk
 
     if plan.note:
         ui.out.print(plan.note)
@@ -28,7 +28,9 @@ def plan(plan) -> None:
             c.resource_type,
             c.replacement,
             ", ".join(c.properties) + (f"if {c.condition}" if c.condition else ""),
-            c.risk.value if c.risk is Risk.SAFE else ui.styled(c.risk.value, "bold red"),
+            c.risk.value
+            if c.risk is Risk.SAFE
+            else ui.styled(c.risk.value + (f": {c.reason}" if c.reason else ""), "bold red"),
         ]
         for c in plan.changes
     ]

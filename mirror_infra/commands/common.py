@@ -1,4 +1,4 @@
-"""What the deploy and check commands share: opening the target, the --allow-replace flag,
+"""What the deploy and check commands share: opening the target, the --allow-data-loss flag,
 and the hooks through which the deploy flow shows progress and asks."""
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ def open_deployment(args: argparse.Namespace):
 def allow_parser() -> argparse.ArgumentParser:
     allow = argparse.ArgumentParser(add_help=False)
     allow.add_argument(
-        "--allow-replace",
+        "--allow-data-loss",
+        "--allow-replace",  # the old spelling, still accepted
+        dest="allow_replace",
         action="append",
         default=[],
         metavar="LOGICAL_ID",
-        help="accept replacing or deleting this resource's data (repeatable; "
+        help="accept replacing, deleting or losing this resource's data (repeatable; "
         "plain or Stack.LogicalId)",
     )
     return allow

@@ -232,7 +232,7 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
     if failed:
         refused = sorted({c.logical_id for r in failed for c in r.refused})
         hint = (
-            "; if intended, name them: " + " ".join(f"--allow-replace {n}" for n in refused)
+            "; if intended, name them: " + " ".join(f"--allow-data-loss {n}" for n in refused)
             if refused
             else ""
         )
@@ -273,7 +273,9 @@ def register(sub, common) -> None:
         "--git-repo", default=".", help="upgrade test: the repository of the ref (default: .)"
     )
     p.add_argument(
-        "--allow-replace",
+        "--allow-data-loss",
+        "--allow-replace",  # the old spelling, still accepted
+        dest="allow_replace",
         action="append",
         default=[],
         metavar="LOGICAL_ID",

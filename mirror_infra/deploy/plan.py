@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -24,6 +23,7 @@ from mirror_infra.aws.status import (
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.build import BuildResult
 from mirror_infra.deploy.context import Deployment
+from mirror_infra.deploy.risk import Risk, classify_change, in_place_losses
 from mirror_infra.errors import (
     ConfigError,
     DeployError,
@@ -31,39 +31,8 @@ from mirror_infra.errors import (
     StalePlanError,
 )
 
-# resources whose replacement or removal loses data (SPEC §2 data safety; the nonce is handled
-# outside CloudFormation and is never touched by a plan)
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::DynamoDB::Table",
-        "AWS::KMS::Key",
-        "AWS::S3::Bucket",
-        "AWS::Logs::LogGroup",
-        NESTED_STACK,  # a nested stack holds the stateful resources above
-    }
-)
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 PLAN_FORMAT = 1
-
-
-class Risk(StrEnum):
-    SAFE = "safe"
-    LOSES_DATA = "loses data"  # an in-place change after which data can be gone (SPEC §3)
-    REPLACES_DATA = "replaces data"
-    DELETES_DATA = "deletes data"
-
-
-# Properties whose in-place change can lose data, by resource type. A table's TTL decides
-# which items DynamoDB deletes: turning it on or moving it to another attribute can expire
-# items that were kept, and a switch is not undone quickly (one TTL change per table per hour).
-LOSES_DATA_IN_PLACE: dict[str, frozenset[str]] = {
-    "AWS::DynamoDB::Table": frozenset({"TimeToLiveSpecification"}),
-}
-
-
-def loses_data_in_place(resource_type: str, properties: tuple[str, ...]) -> bool:
-    """Whether changing `properties` of a `resource_type` in place can lose data."""
-    return not LOSES_DATA_IN_PLACE.get(resource_type, frozenset()).isdisjoint(properties)
 
 
 @dataclass(frozen=True)
@@ -77,6 +46,7 @@ class Change:
     physical_id: str
     risk: Risk
     condition: str = ""  # a template Condition the resource is created under, if any
+    reason: str = ""  # why the risk, when the row alone does not say (an in-place loss)
 
     @property
     def path(self) -> ResourcePath:
@@ -92,31 +62,6 @@ class Change:
 
     def allowed_by(self, names: set[str]) -> bool:
         return self.path.named_by(names)
-
-
-def classify_change(
-    action: ChangeAction, resource_type: str, replacement: str, properties: tuple[str, ...] = ()
-) -> Risk:
-    """The risk of one change row, judged on the resource itself."""
-    if resource_type not in STATEFUL_TYPES:
-        return Risk.SAFE
-    if action is ChangeAction.REMOVE:
-        return Risk.DELETES_DATA
-    if resource_type == NESTED_STACK:
-        # AWS never replaces a nested stack on update; its resources are judged by their own
-        # nested change set's rows (cloudformation-coverage-roadmap issue 759)
-        return Risk.SAFE
-    if action is ChangeAction.MODIFY and replacement in (
-        Replacement.TRUE,
-        Replacement.CONDITIONAL,
-    ):
-        return Risk.REPLACES_DATA
-    if action in (ChangeAction.DYNAMIC, ChangeAction.SYNC_WITH_ACTUAL):
-        # what happens is decided only at execution: destructive until proven otherwise
-        return Risk.REPLACES_DATA
-    if action is ChangeAction.MODIFY and loses_data_in_place(resource_type, properties):
-        return Risk.LOSES_DATA
-    return Risk.SAFE
 
 
 @dataclass
@@ -154,6 +99,8 @@ class Plan:
     def load(cls, path: Path) -> Plan:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError(f"a JSON {type(data).__name__}, not an object")
             if data.pop("format", None) != PLAN_FORMAT:
                 raise ValueError("unknown format")
             data["changes"] = [
@@ -170,7 +117,13 @@ class Plan:
             return cls(**data)
         except FileNotFoundError:
             raise ConfigError(f"--plan {path}: no such file; save one with 'plan --out'") from None
-        except (ValueError, TypeError, KeyError) as exc:
+        except IsADirectoryError:
+            raise ConfigError(f"--plan {path}: is a directory, expected a saved plan") from None
+        except OSError as exc:
+            raise ConfigError(f"--plan {path}: cannot be read ({exc.strerror or exc})") from None
+        except RecursionError:
+            raise ConfigError(f"--plan {path}: nested too deeply to be a saved plan") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise ConfigError(
                 f"--plan {path}: not a plan saved by 'mirror-infra plan --out' ({exc})"
             ) from None
@@ -252,8 +205,48 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
             return plan
         raise DeployError(f"change set {name} failed: {described.reason}")
     plan.change_set_id = change_set_id
-    plan.changes = expand_new_stacks(read_changes(cfn, described), build)
+    changes = expand_new_stacks(read_changes(cfn, described), build)
+    plan.changes = judge_in_place(cfn, changes, build)
     return plan
+
+
+def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResult) -> list[Change]:
+    """Mark the in-place changes that lose data, by comparing each updated nested stack's
+    deployed template with the new one (a change set names properties, not values). A loss
+    with no row of its own (a DeletionPolicy that no longer keeps the data) gets one, after
+    its stack's rows."""
+    judged = list(changes)
+    for stack in [c for c in changes if c.resource_type == NESTED_STACK and not c.stack]:
+        if stack.action is not ChangeAction.MODIFY or stack.logical_id not in build.nested:
+            continue
+        deployed = cfn.template(stack.physical_id)
+        new = json.loads(build.nested[stack.logical_id].read_text(encoding="utf-8"))
+        for logical_id, reasons in in_place_losses(deployed, new).items():
+            path = ResourcePath(stack.logical_id, logical_id)
+            rows = [i for i, c in enumerate(judged) if c.path == path]
+            if rows:
+                row = judged[rows[0]]
+                risk = Risk.LOSES_DATA if row.risk is Risk.SAFE else row.risk
+                judged[rows[0]] = replace(row, risk=risk, reason="; ".join(reasons))
+                continue
+            after = max(
+                i for i, c in enumerate(judged) if c.stack == stack.logical_id or c == stack
+            )
+            judged.insert(
+                after + 1,
+                Change(
+                    stack=stack.logical_id,
+                    action=ChangeAction.MODIFY,
+                    logical_id=logical_id,
+                    resource_type=new["Resources"][logical_id]["Type"],
+                    replacement=Replacement.FALSE,
+                    properties=("DeletionPolicy",),
+                    physical_id="",
+                    risk=Risk.LOSES_DATA,
+                    reason="; ".join(reasons),
+                ),
+            )
+    return judged
 
 
 def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:
@@ -404,7 +397,7 @@ def refuse_destructive(plan: Plan, allowed: set[str]) -> None:
     refused = plan.refused(allowed)
     if refused:
         named = ", ".join(f"{c.qualified_id} ({c.risk})" for c in refused)
-        flags = " ".join(f"--allow-replace {c.logical_id}" for c in refused)
+        flags = " ".join(f"--allow-data-loss {c.logical_id}" for c in refused)
         raise DestructiveChangeError(
             f"refusing to change data: {named}; if that is intended, name each one: {flags}"
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from awacs.aws import Action, Allow, Deny, PolicyDocument, Principal, Statement
 
 from mirror_infra.aws.cloudformation import CloudFormation
-from mirror_infra.deploy.plan import STATEFUL_TYPES
+from mirror_infra.deploy.risk import STATEFUL_TYPES
 
 UPDATE_ANY = Action("Update", "*")
 UPDATE_REPLACE = Action("Update", "Replace")

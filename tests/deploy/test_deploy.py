@@ -111,7 +111,7 @@ def test_table_key_change_is_refused_unless_named(deployed, local_aws, monkeypat
     assert re.search(r"BlockCounterTable.*replaces data", plan.out)
     assert (
         "error: refusing to change data: Dynamodb.BlockCounterTable (replaces data); "
-        "if that is intended, name each one: --allow-replace BlockCounterTable" in plan.err
+        "if that is intended, name each one: --allow-data-loss BlockCounterTable" in plan.err
     )
     assert _change_sets(local_aws) == []
 

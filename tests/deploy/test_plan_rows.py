@@ -12,7 +12,8 @@ from botocore.stub import Stubber
 from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.status import ChangeAction
 from mirror_infra.deploy.events import EventStream
-from mirror_infra.deploy.plan import Risk, classify_change, read_changes
+from mirror_infra.deploy.plan import read_changes
+from mirror_infra.deploy.risk import Risk, classify_change
 
 ROOT_CS = "arn:aws:cloudformation:us-east-1:111122223333:changeSet/cs/aaaa"
 NESTED_CS = "arn:aws:cloudformation:us-east-1:111122223333:changeSet/cs-Dynamodb/bbbb"
