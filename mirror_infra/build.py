@@ -102,7 +102,13 @@ def load_result(env: str, root: Path | None = None) -> BuildResult:
 
 
 def _write(cfg: EnvConfig, out: Path, stamp: str) -> BuildResult:
-    from templates_src import root as root_module
+    try:
+        from templates_src import root as root_module
+    except Exception as exc:  # a missing or broken module: any error its import raises
+        raise BuildError(
+            f"templates_src cannot be imported ({type(exc).__name__}: {exc}); run from the "
+            "project root of an intact checkout"
+        ) from None
 
     nested = {logical_id: render(make(cfg)) for logical_id, make in root_module.SERVICES.items()}
     names = {logical_id: nested_file_name(logical_id, body) for logical_id, body in nested.items()}
@@ -122,11 +128,27 @@ def store(out: Path, env: str, stamp: str, root_body: str, nested: dict[str, str
         logical_id: (nested_file_name(logical_id, body), body)
         for logical_id, body in nested.items()
     }
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise BuildError(
+            f"{out} is a file; remove it so that build can write the templates"
+        ) from None
+    except OSError as exc:
+        raise BuildError(f"{out}: cannot be created ({exc.strerror or exc})") from None
+    try:
+        return _store(out, env, stamp, root_body, rendered)
+    except OSError as exc:
+        raise BuildError(f"{out}: cannot write the templates ({exc.strerror or exc})") from None
+
+
+def _store(out: Path, env: str, stamp: str, root_body: str, rendered: dict) -> BuildResult:
     wanted = {ROOT_FILE: root_body, **{name: body for name, body in rendered.values()}}
-    for stale in out.glob("*.json"):
-        if stale.name not in wanted and stale.name != MANIFEST:
-            stale.unlink()
+    # only what the previous build wrote may go: a saved plan or any other file stays
+    previous = (_read_manifest(out) or {}).get("sha256") or {}
+    for name in previous if isinstance(previous, dict) else ():
+        if name not in wanted and Path(name).name == name:
+            (out / name).unlink(missing_ok=True)
     for name, body in wanted.items():
         path = out / name
         if not path.exists() or path.read_text(encoding="utf-8") != body:
@@ -147,9 +169,10 @@ def store(out: Path, env: str, stamp: str, root_body: str, nested: dict[str, str
 
 def _read_manifest(out: Path) -> dict | None:
     try:
-        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # missing, unreadable or not ours
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _cached(out: Path, stamp: str) -> BuildResult | None:

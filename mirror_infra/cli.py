@@ -45,9 +45,20 @@ COMMAND_MODULES = [
 ]
 
 
+class UsageError(MirrorInfraError):
+    """The command line itself is wrong (an unknown flag, a missing command)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 1 (2 means "changes/drift")."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message}; see '{self.prog} --help'")
+
+
 def common(read_state: bool = False, change_state: bool = False) -> argparse.ArgumentParser:
     """The options every command takes (SPEC §3), plus --json / --yes where they apply."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     parent.add_argument(
         "--env", default="staging", help="environment: a file in params/ (default: staging)"
     )
@@ -69,7 +80,7 @@ def common(read_state: bool = False, change_state: bool = False) -> argparse.Arg
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="mirror-infra",
         description="Build, deploy and watch the Phase Mirror AWS environment.",
     )
@@ -83,8 +94,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # botocore would otherwise probe the instance-metadata address for credentials
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         return int(args.handler(args))
     except MirrorInfraError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -26,10 +26,13 @@ from mirror_infra.envs import params_file, shown_path
 from mirror_infra.errors import ConfigError
 from mirror_infra.names import Names, ThrowawayEnv
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")  # matched whole (fullmatch)
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
-_TAG_KEY = re.compile(r"^(?!aws:)[\w .:/=+\-@]{1,128}$")
+# https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html: keys 1-128 and values
+# 0-256 characters of letters, digits, spaces and _ . : / = + - @; no key starting with aws:
+_TAG_KEY = re.compile(r"(?!aws:)[\w .:/=+\-@]{1,128}")
+_TAG_VALUE = re.compile(r"[\w .:/=+\-@]{0,256}")
 
 
 @cache
@@ -53,7 +56,7 @@ def _region(value: str) -> str:
 
 
 def _email(value: str) -> str:
-    if value and not _EMAIL.match(value):
+    if value and not _EMAIL.fullmatch(value):
         raise ValueError(f"an email address like ops@example.com (or empty), not {value!r}")
     return value
 
@@ -73,9 +76,14 @@ def _role_arn(value: str) -> str:
 
 
 def _tags(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        if not _TAG_KEY.match(key):
+    for key, text in value.items():
+        if not _TAG_KEY.fullmatch(key):
             raise ValueError(f"tag keys of 1-128 characters not starting with 'aws:', not {key!r}")
+        if not _TAG_VALUE.fullmatch(text):
+            raise ValueError(
+                f"tag values of at most 256 letters, digits, spaces and _.:/=+-@, "
+                f"not {text!r} (tag {key})"
+            )
     return value
 
 
@@ -195,6 +203,26 @@ LOG_RETENTION_DAYS = frozenset(
 )
 
 
+class _DuplicateKey(yaml.YAMLError):
+    """A key given twice in one mapping (YAML would silently keep the last)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKey(
+                    f"line {key_node.start_mark.line + 1}: {key}: given twice (first on line "
+                    f"{seen[key] + 1}); keep one"
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load(env: str, root: Path | None = None) -> EnvConfig:
     """Load and validate `params/{env}.yaml`."""
     return load_file(params_file(env, root), env)
@@ -203,9 +231,23 @@ def load(env: str, root: Path | None = None) -> EnvConfig:
 def load_file(path: Path, env: str | None = None) -> EnvConfig:
     shown = shown_path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
     except FileNotFoundError:
         raise ConfigError(f"{shown}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{shown}: is a directory, expected a YAML file") from None
+    except PermissionError:
+        raise ConfigError(f"{shown}: not readable (permission denied)") from None
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{shown}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{shown}: nested too deeply to be a params file") from None
+    except _DuplicateKey as exc:
+        raise ConfigError(f"{shown}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

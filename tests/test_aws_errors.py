@@ -37,6 +37,8 @@ CASES = [
     ("AccessDenied", "User is not authorized", AwsErrorKind.ACCESS_DENIED),
     ("ParameterAlreadyExists", "The parameter already exists.", AwsErrorKind.ALREADY_EXISTS),
     ("404", "Not Found", AwsErrorKind.NOT_FOUND),
+    # HeadObject of a missing key without s3:ListBucket (API_HeadObject.html): no body, "403"
+    ("403", "Forbidden", AwsErrorKind.ACCESS_DENIED),
     ("NotFoundException", "Alias alias/x is not found.", AwsErrorKind.NOT_FOUND),
     (
         "NoSuchEntity",

@@ -55,6 +55,7 @@ _CODE_RULES = {
     "NoSuchBucket": AwsErrorKind.NOT_FOUND,
     "NoSuchKey": AwsErrorKind.NOT_FOUND,
     "404": AwsErrorKind.NOT_FOUND,
+    "403": AwsErrorKind.ACCESS_DENIED,  # HeadObject (no body): denied, or absent without ListBucket
     "NotFound": AwsErrorKind.NOT_FOUND,
     "ResourceNotFoundException": AwsErrorKind.NOT_FOUND,
     # the checks read configuration that may be missing; each service has its own code

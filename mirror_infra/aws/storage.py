@@ -14,20 +14,35 @@ SSM_DELETE_BATCH = 10  # DeleteParameters takes at most 10 names
 
 
 class S3:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, owner: str = "") -> None:
         self._client = client
+        # ExpectedBucketOwner: a bucket of that name in another account is never written to
+        self._owner = {"ExpectedBucketOwner": owner} if owner else {}
 
-    def exists(self, bucket: str, key: str) -> bool:
+    def stored_sha256(self, bucket: str, key: str) -> str | None:
+        """The SHA-256 checksum S3 computed for the object (base64); "" when it has none;
+        None when there is no object. Without s3:ListBucket a missing key answers 403, not
+        404 (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html): absent."""
         try:
-            self._client.head_object(Bucket=bucket, Key=key)
+            head = self._client.head_object(
+                Bucket=bucket, Key=key, ChecksumMode="ENABLED", **self._owner
+            )
         except ClientError as exc:
-            if classify(exc) is AwsErrorKind.NOT_FOUND:
-                return False
+            if classify(exc) in (AwsErrorKind.NOT_FOUND, AwsErrorKind.ACCESS_DENIED):
+                return None
             raise
-        return True
+        return head.get("ChecksumSHA256", "")
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
-        self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        """Put with a SHA-256 checksum that S3 verifies on receipt and keeps with the object."""
+        self._client.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            ChecksumAlgorithm="SHA256",
+            **self._owner,
+        )
 
     def has_objects(self, bucket: str) -> bool | None:
         """Whether any object version or delete marker is left; None when the bucket is gone."""

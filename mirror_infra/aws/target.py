@@ -14,12 +14,27 @@ from mirror_infra.errors import TargetError
 LOCAL_URL_VAR = "MIRROR_INFRA_LOCAL_URL"
 DEFAULT_LOCAL_PORT = 4590
 DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_LOCAL_PORT}"
+# the endpoint probe (the account's STS call): attempts x read timeout bounds a silent endpoint
+PROBE_ATTEMPTS = 2
+PROBE_READ_SECONDS = 12.0
 # what the local AWS accepts; never valid on AWS
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def local_url() -> str:
-    return os.environ.get(LOCAL_URL_VAR, DEFAULT_LOCAL_URL).rstrip("/")
+    """The local AWS's endpoint ($MIRROR_INFRA_LOCAL_URL), or a TargetError naming the value."""
+    from urllib.parse import urlparse
+
+    url = os.environ.get(LOCAL_URL_VAR, DEFAULT_LOCAL_URL).rstrip("/")
+    try:
+        parsed = urlparse(url)
+        port = parsed.port
+    except ValueError:
+        parsed, port = None, None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise TargetError(f"{LOCAL_URL_VAR}={url!r}: expected a URL like {DEFAULT_LOCAL_URL}")
+    del port
+    return url
 
 
 @dataclass
@@ -78,11 +93,14 @@ class Target:
         if service not in self._clients:
             from botocore.config import Config
 
+            # the first call of every command (STS, for the account) is also the probe of the
+            # endpoint: it gives up within about PROBE_SECONDS on one that never answers
+            probe = service == "sts"
             config = Config(
-                retries={"mode": "standard", "max_attempts": 8},
+                retries={"mode": "standard", "max_attempts": PROBE_ATTEMPTS if probe else 8},
                 user_agent_extra="mirror-infra",
                 connect_timeout=5 if self.local else 20,
-                read_timeout=60,
+                read_timeout=PROBE_READ_SECONDS if probe else 60,
             )
             if not self.local and self.session.get_credentials() is None:
                 where = f"profile {self.profile!r}" if self.profile else "the environment"
@@ -102,6 +120,11 @@ class Target:
 
         try:
             return self.client("sts").get_caller_identity()["Account"]
+        except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError):
+            raise TargetError(
+                f"{self.where()} did not answer within {PROBE_ATTEMPTS * PROBE_READ_SECONDS:g}s; "
+                "check the endpoint (AWS_ENDPOINT_URL, MIRROR_INFRA_LOCAL_URL) and the network"
+            ) from None
         except botocore.exceptions.EndpointConnectionError:
             if self.local:
                 raise TargetError(
@@ -122,8 +145,16 @@ class Target:
                 "--profile, or use --local for the local AWS"
             ) from None
 
+    def where(self) -> str:
+        """The endpoint and region, known without any call."""
+        if self.local:
+            return f"local AWS {self.endpoint_url} ({self.region})"
+        profile = f", profile {self.profile}" if self.profile else ""
+        endpoint = f", endpoint {self.endpoint_url}" if self.endpoint_url else ""
+        return f"AWS {self.region}{profile}{endpoint}"
+
     def describe(self) -> str:
-        """How the output names this target."""
+        """How the output names this target (the account needs one STS call)."""
         if self.local:
             return f"local AWS {self.endpoint_url} (account {self.account_id}, {self.region})"
         profile = f", profile {self.profile}" if self.profile else ""

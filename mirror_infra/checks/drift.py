@@ -211,7 +211,7 @@ class Detector:
         self._each(self._start, found)
         self._wait([s for s in found if s.detection is Detection.IN_PROGRESS and s.detection_id])
         self._each(self._results, [s for s in found if s.detection.has_results])
-        return DriftReport(found, nonce_drift(self.env))
+        return DriftReport(found, nonce_drift(self.env) + guard_drift(self.env))
 
 
 def detection_reason(text: str) -> str:
@@ -297,6 +297,25 @@ def nonce_drift(env: Environment) -> list[Difference]:
                 )
             )
     return lines
+
+
+def guard_drift(env: Environment) -> list[Difference]:
+    """Termination protection and stack policies live outside the templates too: one that is
+    off or lifted against the params is drift."""
+    from mirror_infra.checks.rows.protection import guards
+
+    return [
+        Difference(
+            OUT_OF_BAND,
+            env.stack.name,
+            NESTED_STACK,
+            ResourceDriftStatus.MODIFIED,
+            what,
+            wanted,
+            found,
+        )
+        for what, wanted, found in guards(env)
+    ]
 
 
 def detect(

@@ -18,6 +18,7 @@ from mirror_infra.checks.rows import (
     dashboard,
     key,
     nonce,
+    protection,
     role,
     stack,
     subscriptions,
@@ -64,6 +65,11 @@ ROWS: list[Row] = [
     ),
     Row(bucket.ID, bucket.DESCRIPTION, _one(lambda env: "baselines bucket", bucket.bucket_row)),
     Row(role.ID, role.DESCRIPTION, _one(lambda env: "application role", role.role_row)),
+    Row(
+        protection.ID,
+        protection.DESCRIPTION,
+        _one(lambda env: "protection", protection.protection_row),
+    ),
 ]
 
 

@@ -16,7 +16,9 @@ def open_deployment(args: argparse.Namespace):
     from mirror_infra.deploy.context import Deployment
 
     dep = Deployment.open(args.env, args.region, args.local, args.profile)
-    ui.err.print(Text.assemble((dep.stack_name, "bold"), f" on {dep.target.describe()}"))
+    # the endpoint first: the account needs a call, which an endpoint that never answers blocks
+    ui.err.print(Text.assemble((dep.stack_name, "bold"), f" on {dep.target.where()}"))
+    ui.err.print(f"  account {dep.target.account_id}", markup=False)
     return dep
 
 

@@ -4,6 +4,7 @@ when anything drifted."""
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import asdict
 
 from mirror_infra import render, ui
@@ -14,7 +15,7 @@ from mirror_infra.errors import ConfigError, ExitCode
 def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.checks.drift import detect
 
-    if args.timeout <= 0:
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
         raise ConfigError(f"--timeout {args.timeout:g}: expected a number of seconds above 0")
     env = environment(args)
     ui.err.print("detecting drift on the root stack and every nested stack ...")

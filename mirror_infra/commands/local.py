@@ -6,12 +6,25 @@ import argparse
 from urllib.parse import urlparse
 
 from mirror_infra import ui
-from mirror_infra.aws.target import LOCAL_URL_VAR, local_url
-from mirror_infra.errors import ExitCode
+from mirror_infra.aws.target import DEFAULT_LOCAL_PORT, LOCAL_URL_VAR, local_url
+from mirror_infra.errors import ExitCode, TargetError
 
 
 def _default_port() -> int:
-    return urlparse(local_url()).port or 4590
+    try:
+        return urlparse(local_url()).port or DEFAULT_LOCAL_PORT
+    except TargetError:  # reported when a command needs the URL
+        return DEFAULT_LOCAL_PORT
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, not {text!r}")
+    return port
 
 
 def run_start(args: argparse.Namespace) -> ExitCode:
@@ -52,7 +65,7 @@ def register(sub, common) -> None:
     verbs = p.add_subparsers(dest="local_verb", required=True, metavar="VERB")
     start = verbs.add_parser("start", help="run the local AWS in the background")
     start.add_argument(
-        "--port", type=int, default=_default_port(), help=f"port (default from {LOCAL_URL_VAR})"
+        "--port", type=_port, default=_default_port(), help=f"port (default from {LOCAL_URL_VAR})"
     )
     start.set_defaults(handler=run_start)
     verbs.add_parser("stop", help="stop the local AWS this directory started").set_defaults(

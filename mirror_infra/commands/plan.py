@@ -4,11 +4,12 @@ CloudFormation; exit 2 when there is anything to apply."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from mirror_infra import render, ui
 from mirror_infra.commands.common import allow_parser, hooks, open_deployment
-from mirror_infra.errors import DeployError, ExitCode
+from mirror_infra.errors import ConfigError, DeployError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
@@ -16,6 +17,9 @@ def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.deploy import flow
     from mirror_infra.deploy import plan as planning
 
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        writable(out)
     dep = open_deployment(args)
     plan = flow.make_plan(dep, set(args.allow_replace), hooks())
     outside = applying.pending_finish(dep)
@@ -39,12 +43,30 @@ def run(args: argparse.Namespace) -> ExitCode:
             f"{dep.stack_name} is ROLLBACK_COMPLETE; run 'mirror-infra apply', which deletes "
             "the failed stack first"
         )
-    if args.out:
-        plan.save(Path(args.out))
-        ui.err.print(f"plan saved to {args.out}; run 'mirror-infra apply --plan {args.out}'")
+    if out is not None:
+        try:
+            plan.save(out)
+        except OSError as exc:  # a full disk cannot be foreseen: leave nothing behind
+            planning.discard(dep, plan)
+            raise ConfigError(
+                f"--out {out}: could not write the plan ({exc.strerror or exc}); its change set "
+                "was deleted, nothing was applied"
+            ) from None
+        ui.err.print(f"plan saved to {out}; run 'mirror-infra apply --plan {out}'")
     else:
         planning.discard(dep, plan)
     return ExitCode.CHANGES
+
+
+def writable(out: Path) -> None:
+    """--out names a file that can be written, checked before any change set is made."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise ConfigError(f"--out {out}: is a directory; name a file such as staging.plan.json")
+    if not folder.is_dir():
+        raise ConfigError(f"--out {out}: no directory {folder}; create it or name another file")
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ConfigError(f"--out {out}: not writable (permission denied)")
 
 
 def register(sub, common) -> None:

@@ -12,6 +12,7 @@ from mirror_infra.errors import ExitCode
 
 def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.deploy import nonce
+    from mirror_infra.deploy.protection import stack_policies_in_place
 
     dep = open_deployment(args)
     info = dep.cfn.stack(dep.stack_name)
@@ -32,6 +33,13 @@ def run(args: argparse.Namespace) -> ExitCode:
             "reason": info.reason,
             "last_updated": info.last_updated,
             "termination_protection": info.termination_protection,
+            "stack_policies": (
+                "off (params: stack_policy false)"
+                if not dep.cfg.data_safety.stack_policy
+                else "in place"
+                if stack_policies_in_place(dep.cfn, info.stack_id)
+                else "lifted or changed"
+            ),
             "nested_stacks": nested,
             "nonce_versions": [v.name for v in versions],
         }
@@ -43,8 +51,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     if rows:
         ui.out.print(
             f"last updated {data['last_updated']}; termination protection "
-            f"{'on' if data['termination_protection'] else 'off'}; "
-            f"nonce versions: {len(data['nonce_versions'])}"
+            f"{'on' if data['termination_protection'] else 'off'}; stack policies "
+            f"{data['stack_policies']}; nonce versions: {len(data['nonce_versions'])}"
         )
         ui.out.print(ui.table("Nested stacks", ["Stack", "Status"], rows))
     return ExitCode.OK

@@ -45,7 +45,7 @@ class Deployment:
 
     @property
     def s3(self) -> S3:
-        return S3(self.target.client("s3"))
+        return S3(self.target.client("s3"), owner=self.target.account_id)
 
     @property
     def ssm(self) -> Ssm:

@@ -97,7 +97,10 @@ def make_plan(
     dep: Deployment, allowed: set[str], hooks: Hooks, built: BuildResult | None = None
 ) -> planning.Plan:
     """Wait out a running operation, prepare, and create the change set."""
+    from mirror_infra.build import build
+
     applying.wait_if_busy(dep)
+    planning.check_named(allowed, built or build(dep.cfg.name))
     prepared = prepare(dep, hooks, built)
     plan = planning.create_plan(dep, prepared.build, prepared.bucket)
     plan.allowed = sorted(allowed)
@@ -109,7 +112,8 @@ def load_plan(dep: Deployment, path, built: BuildResult | None = None) -> planni
     from mirror_infra.build import build
 
     plan = planning.Plan.load(path)
-    planning.check_fresh(dep, plan, built or build(dep.cfg.name))
+    built = built or build(dep.cfg.name)
+    planning.check_fresh(dep, plan, built)
     return plan
 
 
@@ -123,8 +127,11 @@ def apply(
     """Execute `plan` (saved, already checked fresh) or plan now and ask `hooks.confirm`; then
     follow the operation and finish the environment. Destructive changes not in `allowed` are
     refused before anything executes; a plan made here is discarded when it does not run."""
+    from mirror_infra.build import build
+
     saved = plan is not None
-    if plan is None:
+    planning.check_named(allowed, built or build(dep.cfg.name))  # before anything changes
+    if not saved:
         info = applying.wait_if_busy(dep)
         if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
             hooks.say(

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from mirror_infra.aws.storage import Ssm
+from mirror_infra.errors import DeployError
 from mirror_infra.names import NONCE_BASENAME, NONCE_BYTES, Names
 
 _VERSION = re.compile(rf"/{NONCE_BASENAME}_v(\d+)$")
@@ -59,8 +60,11 @@ def rotate(ssm: Ssm, names: Names, key_id: str) -> str:
     existing = versions(ssm, names)
     next_version = (existing[-1].version if existing else 0) + 1
     name = names.nonce_parameter(next_version)
-    if not _put(ssm, name, key_id, names.env):  # pragma: no cover - a concurrent rotation
-        raise RuntimeError(f"{name} appeared while rotating; run rotate-nonce again")
+    if not _put(ssm, name, key_id, names.env):
+        raise DeployError(
+            f"{name} appeared while rotating (another rotate-nonce got there first); nothing "
+            "was overwritten: run rotate-nonce again if another version is still wanted"
+        )
     return name
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
 from mirror_infra.aws.storage import S3
@@ -15,8 +17,11 @@ class Upload:
 
 
 def put_if_absent(s3: S3, bucket: str, key: str, body: bytes) -> Upload:
-    """Put `body` at `key` unless the key exists (content-addressed: same key, same bytes)."""
-    if s3.exists(bucket, key):
+    """Put `body` at `key` unless the object there is already exactly `body`: its SHA-256, as
+    S3 computed it, is compared before reuse, so a tampered or truncated copy under the
+    content-addressed key is replaced rather than trusted."""
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    if s3.stored_sha256(bucket, key) == digest:
         return Upload(key, False)
     s3.put(bucket, key, body, "application/json")
     return Upload(key, True)

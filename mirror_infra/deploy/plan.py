@@ -377,7 +377,10 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
             f"{dep.stack_name} changed since the plan was made (now {now}); run 'plan' again"
         )
     if plan.change_set_id is None:
-        return None
+        raise StalePlanError(
+            "the plan names no change set: 'plan --out' saves only plans that have one, so this "
+            "file was edited; run 'plan' again"
+        )
     try:
         described = dep.cfn.change_set(plan.change_set_id)
     except ClientError as exc:
@@ -390,7 +393,35 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
         raise StalePlanError(
             f"the plan's change set is {described.execution} (the stack moved on); run 'plan' again"
         )
+    # the rows a person reviewed must be the change set's own: read and judge them again
+    fresh = judge_in_place(
+        dep.cfn, expand_new_stacks(read_changes(dep.cfn, described), build), build
+    )
+    if _rows(fresh) != _rows(plan.changes):
+        raise StalePlanError(
+            f"the plan's rows differ from its change set {described.change_set_id} (the file "
+            "was edited); run 'plan' again"
+        )
     return described
+
+
+def _rows(changes: list[Change]) -> list[tuple]:
+    return [(c.qualified_id, c.action, c.resource_type, c.replacement, c.risk) for c in changes]
+
+
+def check_named(allowed: set[str], build: BuildResult) -> None:
+    """Every --allow-data-loss names a resource of the templates (plain or Stack.LogicalId)."""
+    known: set[str] = set()
+    for stack, path in [("", build.root), *build.nested.items()]:
+        for logical_id in json.loads(path.read_text(encoding="utf-8")).get("Resources", {}):
+            known |= {logical_id, str(ResourcePath(stack, logical_id))}
+    unknown = sorted(name for name in allowed if name not in known)
+    if unknown:
+        shown = ", ".join(repr(name) for name in unknown)
+        raise ConfigError(
+            f"--allow-data-loss {shown}: no such resource in the {build.env} templates; name a "
+            "logical id such as BlockCounterTable or Dynamodb.BlockCounterTable"
+        )
 
 
 def refuse_destructive(plan: Plan, allowed: set[str]) -> None:

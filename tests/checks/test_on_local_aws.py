@@ -191,6 +191,7 @@ def test_after_apply_every_verify_row_passes(green):
         "dashboard",
         "baselines bucket",
         "application role",
+        "protection",
     }
     evidence = {r["name"]: r["evidence"] for r in rows}
     assert "PITR ENABLED, SSE KMS alias/mirror-dissonance-staging" in evidence["table fp-events"]

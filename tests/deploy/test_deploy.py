@@ -244,7 +244,9 @@ def test_no_credentials_for_a_real_account(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     result = cli("plan", local=False)
     assert result.code == 1
+    # the target is named first, then the one-line error
     assert result.err == (
+        "mirror-dissonance-staging on AWS us-east-1\n"
         "error: no AWS credentials found in the environment; run 'aws configure' or "
         "'aws sso login', pass --profile, or use --local for the local AWS\n"
     )
@@ -392,7 +394,9 @@ def test_unknown_profile_is_one_line(cli, monkeypatch, tmp_path, env, argv, mess
         monkeypatch.setenv(key, value)
     result = cli("status", *argv, local=False)
     assert result.code == 1
-    assert result.err.startswith(message) and result.err.count("\n") == 1
+    target, error = result.err.splitlines()
+    assert target.startswith("mirror-dissonance-staging on AWS us-east-1")
+    assert error.startswith(message)
 
 
 def test_a_root_template_too_large_to_send_inline_goes_through_s3(cli, local_aws, monkeypatch):
