@@ -7,6 +7,7 @@ calls the CloudFormation client (tests/test_layout.py checks it); AWS error text
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +83,7 @@ class RawEvent:
     status: ResourceStatus | str
     reason: str
     physical_id: str
+    token: str = ""  # the ClientRequestToken of the operation that caused it
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,14 @@ class ResourceDrift:
     expected: str
     actual: str
     differences: list[PropertyDifference]
+    reason: str = ""  # DriftStatusReason: why AWS could not check it (UNKNOWN)
+
+
+def request_token() -> str:
+    """A ClientRequestToken: a retried call with the same token is the same operation (AWS
+    does not run it twice, nor answer InvalidChangeSetStatus), and the operation's events
+    carry it."""
+    return f"mirror-infra-{uuid.uuid4()}"
 
 
 def _status(enum, value: str):
@@ -221,23 +231,31 @@ class CloudFormation:
         return json.loads(body) if isinstance(body, str) else body
 
     def create(self, name: str, body: str, termination_protection: bool) -> str:
+        """Create a stack; a failed create deletes what it made, Retain or not
+        (RetainExceptOnCreate), so it can simply be retried."""
         answer = self._client.create_stack(
-            StackName=name, TemplateBody=body, EnableTerminationProtection=termination_protection
+            StackName=name,
+            TemplateBody=body,
+            EnableTerminationProtection=termination_protection,
+            RetainExceptOnCreate=True,
+            ClientRequestToken=request_token(),
         )
         return answer["StackId"]
 
     def update(self, name: str, body: str) -> None:
         self._client.update_stack(StackName=name, TemplateBody=body)
 
-    def delete(self, stack_id: str) -> None:
-        self._client.delete_stack(StackName=stack_id)
+    def delete(self, stack_id: str, token: str = "") -> None:
+        self._client.delete_stack(StackName=stack_id, ClientRequestToken=token or request_token())
 
     def cancel_update(self, stack_id: str) -> None:
         self._client.cancel_update_stack(StackName=stack_id)
 
-    def continue_rollback(self, stack_id: str, skip: list[str]) -> None:
+    def continue_rollback(self, stack_id: str, skip: list[str], token: str = "") -> None:
         kwargs = {"ResourcesToSkip": skip} if skip else {}
-        self._client.continue_update_rollback(StackName=stack_id, **kwargs)
+        self._client.continue_update_rollback(
+            StackName=stack_id, ClientRequestToken=token or request_token(), **kwargs
+        )
 
     def set_termination_protection(self, stack_id: str, enabled: bool) -> None:
         self._client.update_termination_protection(
@@ -266,6 +284,7 @@ class CloudFormation:
                     status=_status(ResourceStatus, raw.get("ResourceStatus", "")),
                     reason=raw.get("ResourceStatusReason", ""),
                     physical_id=raw.get("PhysicalResourceId", ""),
+                    token=raw.get("ClientRequestToken", ""),
                 )
             token = page.get("NextToken")
             if not token:
@@ -305,8 +324,15 @@ class CloudFormation:
         described = self._client.describe_change_set(ChangeSetName=change_set_id)
         return ChangeSetStatus(described["Status"])
 
-    def execute(self, change_set_id: str) -> None:
-        self._client.execute_change_set(ChangeSetName=change_set_id)
+    def execute(self, change_set_id: str, token: str = "") -> None:
+        """Run the change set. RetainExceptOnCreate: resources created by this operation are
+        deleted if it rolls back, even with DeletionPolicy Retain (AWS: "Retain except on
+        create"), so a failed first create leaves no fixed-name table or bucket behind."""
+        self._client.execute_change_set(
+            ChangeSetName=change_set_id,
+            ClientRequestToken=token or request_token(),
+            RetainExceptOnCreate=True,
+        )
 
     def discard_change_set(self, change_set_id: str) -> None:
         """Delete it; one already gone is fine."""
@@ -383,4 +409,5 @@ def _drift(d: dict) -> ResourceDrift:
             )
             for c in d.get("PropertyDifferences") or []
         ],
+        reason=" ".join(str(d.get("DriftStatusReason", "")).split()),
     )

@@ -31,10 +31,14 @@ DEFAULT_TIMEOUT = 300.0
 WORKERS = 8  # detections in flight at once
 OUT_OF_BAND = "(out of band)"
 # what DescribeStackResourceDrifts is asked for: drift, and what AWS could not check
+# UNKNOWN (with DriftStatusReason) and UNSUPPORTED are what AWS returns for resources it could
+# not check; left out of the filter they would vanish and the report would say "in sync"
 _REPORTED = (
     ResourceDriftStatus.MODIFIED,
     ResourceDriftStatus.DELETED,
     ResourceDriftStatus.NOT_CHECKED,
+    ResourceDriftStatus.UNKNOWN,
+    ResourceDriftStatus.UNSUPPORTED,
 )
 
 
@@ -78,6 +82,7 @@ class StackDrift:
     detection_id: str = ""
     differences: list[Difference] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)  # logical ids AWS could not check
+    unknown: list[str] = field(default_factory=list)  # "LogicalId: reason" AWS failed to check
 
 
 @dataclass(frozen=True)
@@ -96,11 +101,17 @@ class DriftReport:
     @property
     def errors(self) -> list[str]:
         """One line per stack whose detection did not give a complete answer."""
-        return [
+        failed = [
             f"{s.stack}: {s.detection.value}" + (f" ({s.reason})" if s.reason else "")
             for s in self.stacks
             if s.detection is not Detection.COMPLETE
         ]
+        unknown = [
+            f"{s.stack}: {entry} (drift UNKNOWN: not checked, so not known to be in sync)"
+            for s in self.stacks
+            for entry in s.unknown
+        ]
+        return failed + unknown
 
 
 @dataclass(frozen=True)
@@ -198,7 +209,9 @@ class Detector:
     def _results(self, stack: StackDrift) -> None:
         found = self._patiently(lambda: self.cfn.resource_drifts(stack.stack_id, _REPORTED))
         for d in sorted(found, key=lambda d: d.logical_id):
-            if d.status is ResourceDriftStatus.NOT_CHECKED:
+            if d.status is ResourceDriftStatus.UNKNOWN:
+                stack.unknown.append(f"{d.logical_id}: {d.reason or 'no reason given'}")
+            elif d.status in (ResourceDriftStatus.NOT_CHECKED, ResourceDriftStatus.UNSUPPORTED):
                 # a nested stack resource is never checked by its parent: it has its own detection
                 if d.resource_type != NESTED_STACK:
                     stack.not_checked.append(d.logical_id)

@@ -230,12 +230,21 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
         ui.out.print(ui.table("Upgrade test", columns, summary))
     failed = [r for r in results if not r.passed]
     if failed:
-        refused = sorted({c.logical_id for r in failed for c in r.refused})
+        from mirror_infra.deploy.risk import Risk
+
+        rows = [c for r in failed for c in r.refused]
+        impossible = sorted({c.qualified_id for c in rows if c.risk is Risk.IMPOSSIBLE})
+        refused = sorted({c.logical_id for c in rows if c.risk is not Risk.IMPOSSIBLE})
         hint = (
             "; if intended, name them: " + " ".join(f"--allow-data-loss {n}" for n in refused)
             if refused
             else ""
         )
+        if impossible:
+            hint += (
+                f"; {', '.join(impossible)} would be replaced, which AWS cannot do for a "
+                "custom-named resource"
+            )
         raise MultiRegionFailed(
             f"upgrade test failed in {', '.join(r.region for r in failed)}{hint}"
         )

@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mirror_infra.aws.cloudformation import StackInfo
+from mirror_infra.aws.cloudformation import StackInfo, request_token
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.wait import Timeout
 from mirror_infra.deploy import nonce, protection
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event, EventStream
 from mirror_infra.deploy.plan import Plan, refuse_destructive
+from mirror_infra.deploy.risk import Risk
 from mirror_infra.errors import DeployError
 
 
@@ -35,10 +36,13 @@ class Execution:
     def __init__(self, dep: Deployment, stack_id: str) -> None:
         self.dep = dep
         self.stack_id = stack_id
+        self.token = request_token()  # what this operation's call and events carry
         # the newest existing event marks "now" on the server's clock, so old events of nested
         # stacks discovered later are skipped without trusting this machine's clock
         first = dep.cfn.recent_events(stack_id)
-        self.stream = EventStream(dep.cfn, stack_id, first[0].timestamp if first else None)
+        self.stream = EventStream(
+            dep.cfn, stack_id, first[0].timestamp if first else None, self.token
+        )
         self.stream.mark_seen(stack_id, [e.event_id for e in first])
 
     def follow(self, on_event: Callable[[Event], None], timeout: float = 3600) -> Finished:
@@ -91,14 +95,20 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
     info = cfn.stack(dep.stack_name)
     if info is None:
         raise DeployError(f"{dep.stack_name} vanished since the plan; run 'plan' again")
-    lifted = {c.qualified_id for c in plan.destructive()}  # each one named: refused above
+    # a stack policy denies Update:Replace and Update:Delete: lift it for exactly the named
+    # replacements and removals (each one named: refused above otherwise)
+    lifted = {
+        c.qualified_id
+        for c in plan.destructive()
+        if c.risk in (Risk.REPLACES_DATA, Risk.DELETES_DATA)
+    }
     lifting = bool(lifted) and dep.cfg.data_safety.stack_policy and not plan.create
     try:
         if lifting:
             # a change set cannot override a stack policy: lift it for exactly the named ones
             protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
         execution = Execution(dep, info.stack_id)
-        cfn.execute(plan.change_set_id)
+        cfn.execute(plan.change_set_id, execution.token)
     except BaseException:
         if lifting:  # nothing runs: put the full policies back before anything else
             restore_stack_policies(dep)
@@ -112,7 +122,7 @@ def delete_failed_create(dep: Deployment, on_event: Callable[[Event], None]) -> 
     if info is None or info.status is not StackStatus.ROLLBACK_COMPLETE:
         return
     execution = Execution(dep, info.stack_id)
-    dep.cfn.delete(info.stack_id)
+    dep.cfn.delete(info.stack_id, execution.token)
     finished = execution.follow(on_event)
     if finished.status is not StackStatus.DELETE_COMPLETE:
         raise DeployError(
@@ -137,7 +147,7 @@ def continue_rollback(dep: Deployment, skip: list[str]) -> Execution:
         status = info.status if info else "missing"
         raise DeployError(f"{dep.stack_name} is {status}, not UPDATE_ROLLBACK_FAILED")
     execution = Execution(dep, info.stack_id)
-    dep.cfn.continue_rollback(info.stack_id, skip)
+    dep.cfn.continue_rollback(info.stack_id, skip, execution.token)
     return execution
 
 

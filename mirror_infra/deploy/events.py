@@ -35,9 +35,12 @@ class Event:
 class EventStream:
     """New events since `since`, across the root and the nested stacks it discovers."""
 
-    def __init__(self, cfn: CloudFormation, root_stack_id: str, since: datetime | None) -> None:
+    def __init__(
+        self, cfn: CloudFormation, root_stack_id: str, since: datetime | None, token: str = ""
+    ) -> None:
         self._cfn = cfn
         self._since = since
+        self._token = token  # events of another operation (another token) are not ours
         self._stacks: dict[str, str] = {root_stack_id: ""}  # stack id -> path
         self._seen: dict[str, set[str]] = {root_stack_id: set()}
         self.history: list[Event] = []
@@ -63,6 +66,8 @@ class EventStream:
         for raw in self._cfn.events(stack_id):  # newest first, page by page
             if raw.event_id in seen or (self._since and raw.timestamp < self._since):
                 break
+            if self._token and raw.token and raw.token != self._token:
+                continue
             stack, logical_id = path, raw.logical_id
             if path and raw.physical_id == stack_id:
                 # a nested stack's own event names it by its generated stack name; show it as

@@ -23,7 +23,14 @@ from mirror_infra.aws.status import (
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.build import BuildResult
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.risk import Risk, classify_change, in_place_losses
+from mirror_infra.deploy.risk import (
+    CONDITIONAL_WHY,
+    IMPOSSIBLE_WHY,
+    Risk,
+    classify_change,
+    custom_named,
+    in_place_losses,
+)
 from mirror_infra.errors import (
     ConfigError,
     DeployError,
@@ -87,8 +94,11 @@ class Plan:
         return [c for c in self.changes if c.risk is not Risk.SAFE]
 
     def refused(self, allowed: set[str]) -> list[Change]:
-        """Destructive changes the user has not named."""
-        return [c for c in self.destructive() if not c.allowed_by(allowed | set(self.allowed))]
+        """Destructive changes the user has not named, and those no name can allow."""
+        named = allowed | set(self.allowed)
+        return [
+            c for c in self.destructive() if c.risk is Risk.IMPOSSIBLE or not c.allowed_by(named)
+        ]
 
     def save(self, path: Path) -> None:
         data = asdict(self)
@@ -215,7 +225,7 @@ def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResul
     deployed template with the new one (a change set names properties, not values). A loss
     with no row of its own (a DeletionPolicy that no longer keeps the data) gets one, after
     its stack's rows."""
-    judged = list(changes)
+    judged = [_replacement_why(c, build) for c in changes]
     for stack in [c for c in changes if c.resource_type == NESTED_STACK and not c.stack]:
         if stack.action is not ChangeAction.MODIFY or stack.logical_id not in build.nested:
             continue
@@ -247,6 +257,20 @@ def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResul
                 ),
             )
     return judged
+
+
+def _replacement_why(change: Change, build: BuildResult) -> Change:
+    """A replacement of a custom-named resource cannot happen on AWS; a Conditional one says
+    why it is still counted destructive."""
+    if change.risk is not Risk.REPLACES_DATA or change.stack not in build.nested:
+        return change
+    template = json.loads(build.nested[change.stack].read_text(encoding="utf-8"))
+    resource = (template.get("Resources") or {}).get(change.logical_id) or {}
+    if change.replacement == Replacement.TRUE and custom_named(resource):
+        return replace(change, risk=Risk.IMPOSSIBLE, reason=IMPOSSIBLE_WHY)
+    if change.replacement == Replacement.CONDITIONAL:
+        return replace(change, reason=CONDITIONAL_WHY)
+    return change
 
 
 def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:
@@ -341,10 +365,19 @@ def discard(dep: Deployment, plan: Plan) -> None:
 
 def _check_stack_can_change(dep: Deployment, info: StackInfo) -> None:
     if info.status is StackStatus.UPDATE_ROLLBACK_FAILED:
+        # ContinueUpdateRollback names a nested stack's resource as NestedStack.LogicalId
+        stuck = [
+            str(r.path)
+            for node in dep.cfn.tree(info.stack_id)
+            for r in node.resources
+            if r.status == "UPDATE_FAILED" and not r.is_stack
+        ]
+        skips = " ".join(f"--skip-resource {name}" for name in stuck) or "--skip-resource LogicalId"
         raise DeployError(
             f"{dep.stack_name} is UPDATE_ROLLBACK_FAILED ({info.reason or 'no reason given'}); "
-            f"run 'mirror-infra apply --env {dep.cfg.name} --continue-rollback' "
-            "(add --skip-resource LogicalId for resources that cannot roll back)"
+            + (f"failed to roll back: {', '.join(stuck)}; " if stuck else "")
+            + f"run 'mirror-infra apply --env {dep.cfg.name} --continue-rollback' "
+            f"(add {skips} for the resources that cannot roll back)"
         )
     if info.status in (StackStatus.DELETE_FAILED, StackStatus.ROLLBACK_FAILED):
         raise DeployError(
@@ -426,6 +459,10 @@ def check_named(allowed: set[str], build: BuildResult) -> None:
 
 def refuse_destructive(plan: Plan, allowed: set[str]) -> None:
     refused = plan.refused(allowed)
+    impossible = [c for c in refused if c.risk is Risk.IMPOSSIBLE]
+    if impossible:
+        named = ", ".join(c.qualified_id for c in impossible)
+        raise DestructiveChangeError(f"cannot apply: {named} would be replaced; {IMPOSSIBLE_WHY}")
     if refused:
         named = ", ".join(f"{c.qualified_id} ({c.risk})" for c in refused)
         flags = " ".join(f"--allow-data-loss {c.logical_id}" for c in refused)

@@ -33,6 +33,26 @@ class Risk(StrEnum):
     LOSES_DATA = "loses data"  # an in-place change after which data can be gone
     REPLACES_DATA = "replaces data"
     DELETES_DATA = "deletes data"
+    # AWS: "you can't perform an update that causes a custom-named resource to be replaced"
+    IMPOSSIBLE = "impossible"
+
+
+# the property that gives each stateful type a custom name (AWS::<type> pages)
+NAME_PROPERTY = {TABLE: "TableName", BUCKET: "BucketName", LOG_GROUP: "LogGroupName"}
+IMPOSSIBLE_WHY = (
+    "AWS cannot replace a custom-named resource (the new one would need the old one's name); "
+    "to change it, add a resource under a new name, copy the data, then remove the old one"
+)
+CONDITIONAL_WHY = (
+    "Replacement Conditional: AWS decides at execution (for example on a value another stack "
+    "gives only then); destructive until proven otherwise"
+)
+
+
+def custom_named(resource: dict) -> bool:
+    """Whether the template gives this resource its own name."""
+    prop = NAME_PROPERTY.get(resource.get("Type", ""))
+    return bool(prop and (resource.get("Properties") or {}).get(prop))
 
 
 # Properties whose in-place change can lose data whatever the values, by resource type. A

@@ -163,7 +163,7 @@ def stub_status(
 
 
 def resource_drift(
-    stack_id: str, logical_id: str, resource_type: str, status: str, differences=()
+    stack_id: str, logical_id: str, resource_type: str, status: str, differences=(), reason=""
 ) -> dict:
     drift = {
         "StackId": stack_id,
@@ -173,6 +173,8 @@ def resource_drift(
         "StackResourceDriftStatus": status,
         "Timestamp": NOW,
     }
+    if reason:
+        drift["DriftStatusReason"] = reason
     if status == "MODIFIED":
         drift["ExpectedProperties"] = "{}"
         drift["ActualProperties"] = "{}"
@@ -190,7 +192,13 @@ def stub_drifts(stubs: Stubs, stack_id: str, drifts: list[dict], pages: int = 1)
     for n, chunk in enumerate(chunks):
         params = {
             "StackName": stack_id,
-            "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED", "NOT_CHECKED"],
+            "StackResourceDriftStatusFilters": [
+                "MODIFIED",
+                "DELETED",
+                "NOT_CHECKED",
+                "UNKNOWN",
+                "UNSUPPORTED",
+            ],
         }
         response = {"StackResourceDrifts": chunk}
         if n:

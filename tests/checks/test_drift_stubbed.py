@@ -183,6 +183,41 @@ def test_unsupported_resources_are_listed_as_not_checked_not_as_drift(stubs, cap
     assert "OpsAlertsTopicPolicy" in out
 
 
+def test_unknown_and_unsupported_resources_are_never_reported_in_sync(stubs, capsys):
+    """AWS returns UNKNOWN (with DriftStatusReason) and UNSUPPORTED for resources it could not
+    check (API_StackResourceDrift.html): listed, and UNKNOWN makes the run an error."""
+    start(stubs)
+    stub_status(stubs, ROOT_ID, "DETECTION_COMPLETE", "IN_SYNC", drifted=0)
+    stub_status(stubs, NESTED_ID, "DETECTION_COMPLETE", "IN_SYNC", drifted=0)
+    stub_drifts(stubs, ROOT_ID, [NESTED_NOT_CHECKED])
+    stub_drifts(
+        stubs,
+        NESTED_ID,
+        [
+            resource_drift(
+                NESTED_ID,
+                "FpEventsTable",
+                "AWS::DynamoDB::Table",
+                "UNKNOWN",
+                reason="Internal failure while checking the resource",
+            ),
+            resource_drift(
+                NESTED_ID, "OpsAlertsTopicPolicy", "AWS::SNS::TopicPolicy", "UNSUPPORTED"
+            ),
+        ],
+    )
+    stub_nonce(stubs)
+
+    code, out, err = run(capsys)
+
+    assert code == 1
+    assert (
+        "error: Dynamodb: FpEventsTable: Internal failure while checking the resource (drift "
+        "UNKNOWN: not checked, so not known to be in sync)" in err
+    )
+    assert "OpsAlertsTopicPolicy" in out  # UNSUPPORTED: listed as not checked
+
+
 def test_throttling_is_waited_out_within_the_deadline(stubs, capsys):
     cfn = stubs["cloudformation"]
     # the Stubber answers in order: the first DetectStackDrift (root) is throttled, then retried

@@ -58,10 +58,13 @@ def test_a_named_replacement_lifts_exactly_it_and_restores_when_execution_fails(
     production, local_aws, monkeypatch, project
 ):
     assert _denied(local_aws, "Dynamodb") == FULL
+    # the mechanism under test is the lift: let the table count as one AWS could replace
+    # (its custom name makes it impossible, which test_deploy covers)
+    monkeypatch.setattr("mirror_infra.deploy.risk.NAME_PROPERTY", {})
     _counter_keyed_by(monkeypatch, project, "counterKey")
     seen: dict[str, set[str]] = {}
 
-    def refused(self, change_set_id):
+    def refused(self, change_set_id, token=""):
         seen["while executing"] = _denied(local_aws, "Dynamodb")
         raise ClientError(
             {"Error": {"Code": "InvalidChangeSetStatus", "Message": "injected"}},

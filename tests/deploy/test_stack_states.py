@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from mirror_infra.deploy import apply, plan
 from mirror_infra.deploy.context import Deployment
@@ -42,19 +42,49 @@ def stubbed(project):
         stubber.assert_no_pending_responses()
 
 
+NESTED_IAM = "arn:aws:cloudformation:us-east-1:111122223333:stack/mirror-dissonance-staging-Iam/2"
+
+
+def _summary(logical_id: str, type_: str, status: str, physical: str = "p") -> dict:
+    return {
+        "LogicalResourceId": logical_id,
+        "PhysicalResourceId": physical,
+        "ResourceType": type_,
+        "LastUpdatedTimestamp": NOW,
+        "ResourceStatus": status,
+    }
+
+
 def test_plan_on_update_rollback_failed_names_the_way_out(stubbed):
+    """The way out names the resources stuck in UPDATE_FAILED, qualified as
+    ContinueUpdateRollback's ResourcesToSkip expects (NestedStack.LogicalId)."""
     dep, stubber = stubbed
     stubber.add_response(
         "describe_stacks",
         _stack("UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Iam]."),
         {"StackName": "mirror-dissonance-staging"},
     )
+    root = [
+        _summary("Iam", "AWS::CloudFormation::Stack", "UPDATE_FAILED", NESTED_IAM),
+        _summary("Kms", "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", ""),
+    ]
+    nested = [
+        _summary("AppRole", "AWS::IAM::Role", "UPDATE_FAILED"),
+        _summary("Other", "AWS::IAM::Policy", "UPDATE_COMPLETE"),
+    ]
+    stubber.add_response(
+        "list_stack_resources", {"StackResourceSummaries": root}, {"StackName": STACK_ID}
+    )
+    stubber.add_response(
+        "list_stack_resources", {"StackResourceSummaries": nested}, {"StackName": NESTED_IAM}
+    )
     with pytest.raises(DeployError) as raised:
         plan.create_plan(dep, build=_NoBuild(), bucket="b")
     assert str(raised.value) == (
         "mirror-dissonance-staging is UPDATE_ROLLBACK_FAILED (The following resource(s) failed "
-        "to update: [Iam].); run 'mirror-infra apply --env staging --continue-rollback' (add "
-        "--skip-resource LogicalId for resources that cannot roll back)"
+        "to update: [Iam].); failed to roll back: Iam.AppRole; run 'mirror-infra apply --env "
+        "staging --continue-rollback' (add --skip-resource Iam.AppRole for the resources that "
+        "cannot roll back)"
     )
 
 
@@ -69,10 +99,11 @@ def test_continue_rollback_skips_exactly_the_named_resources(stubbed):
     stubber.add_response(
         "continue_update_rollback",
         {},
-        {"StackName": STACK_ID, "ResourcesToSkip": ["Iam.AppRole"]},
+        {"StackName": STACK_ID, "ResourcesToSkip": ["Iam.AppRole"], "ClientRequestToken": ANY},
     )
     execution = apply.continue_rollback(dep, ["Iam.AppRole"])
     assert execution.stack_id == STACK_ID
+    assert execution.token.startswith("mirror-infra-")
 
 
 def test_continue_rollback_refuses_a_healthy_stack(stubbed):
@@ -159,7 +190,7 @@ def test_bootstrap_replaces_a_failed_first_create_despite_its_termination_protec
             {"StackName": STACK_ID, "EnableTerminationProtection": False},
         )
         # the very stack it saw fail, by id
-        stubber.add_response("delete_stack", {}, {"StackName": STACK_ID})
+        stubber.add_response("delete_stack", {}, {"StackName": STACK_ID, "ClientRequestToken": ANY})
         stubber.add_client_error(
             "describe_stacks",
             "ValidationError",
@@ -175,3 +206,49 @@ def test_bootstrap_replaces_a_failed_first_create_despite_its_termination_protec
         result = bootstrap(target)
         stubber.assert_no_pending_responses()
     assert (result.bucket, result.action) == ("mirror-infra-artifacts-1-us-east-1", "created")
+
+
+def _event(event_id: str, status: str, token: str, minute: int) -> dict:
+    return {
+        "StackId": STACK_ID,
+        "EventId": event_id,
+        "StackName": "mirror-dissonance-staging",
+        "LogicalResourceId": "mirror-dissonance-staging",
+        "PhysicalResourceId": STACK_ID,
+        "ResourceType": "AWS::CloudFormation::Stack",
+        "Timestamp": NOW.replace(minute=minute),
+        "ResourceStatus": status,
+        "ClientRequestToken": token,
+    }
+
+
+def test_execution_is_idempotent_and_follows_only_its_own_events(stubbed):
+    """ExecuteChangeSet carries a ClientRequestToken (a retried call is the same operation) and
+    RetainExceptOnCreate (a failed create leaves nothing); events carrying another operation's
+    token are not this one's (API_StackEvent.html: ClientRequestToken)."""
+    from mirror_infra.deploy.plan import Plan
+
+    dep, stubber = stubbed
+    plan = Plan("staging", "us-east-1", "mirror-dissonance-staging", "cs-1", False, [], {}, {}, "")
+    stubber.add_response(
+        "describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": plan.stack_name}
+    )
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    stubber.add_response(
+        "execute_change_set",
+        {},
+        {"ChangeSetName": "cs-1", "ClientRequestToken": ANY, "RetainExceptOnCreate": True},
+    )
+    execution = apply.start(dep, plan, set())
+    ours = execution.token
+    events = [
+        _event("e3", "UPDATE_COMPLETE", ours, 3),
+        _event("e2", "UPDATE_IN_PROGRESS", "another-operation", 2),
+        _event("e1", "UPDATE_IN_PROGRESS", ours, 1),
+    ]
+    stubber.add_response("describe_stack_events", {"StackEvents": events}, {"StackName": STACK_ID})
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": events}, {"StackName": STACK_ID})
+    seen = []
+    assert execution.follow(seen.append, timeout=30).ok
+    assert [e.event_id for e in seen] == ["e1", "e3"]

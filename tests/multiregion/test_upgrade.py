@@ -78,7 +78,7 @@ def test_upgrade_that_replaces_a_table_is_refused(project, local_aws, tmp_path, 
     code = _upgrade(previous, "--regions", "us-east-1")
     out, err = capsys.readouterr()
     assert code == 1
-    assert "--allow-data-loss BlockCounterTable" in err
+    assert "Dynamodb.BlockCounterTable would be replaced, which AWS cannot do" in err
     (region,) = json.loads(out)["regions"]
     assert region["refused"] == ["Dynamodb.BlockCounterTable"]
     assert region["status"] == "REFUSED"
