@@ -189,6 +189,15 @@ def finish(dep: Deployment) -> Finish:
     if info.termination_protection != safety.termination_protection:
         cfn.set_termination_protection(info.stack_id, safety.termination_protection)
     name, created = nonce.ensure(dep.ssm, dep.names, key)
+    latest = nonce.versions(dep.ssm, dep.names)[-1]
+    if not nonce.under_key(latest, key):
+        # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
+        # again: the application could no longer decrypt the nonce
+        raise DeployError(
+            f"{latest.name} is encrypted with {latest.key_id or 'no key'}, not the "
+            f"environment's key {key}, so the application cannot use it; run 'mirror-infra "
+            f"rotate-nonce --env {dep.cfg.name}' to add a version under the current key"
+        )
     return Finish(name, created, count, safety.termination_protection, info.outputs)
 
 

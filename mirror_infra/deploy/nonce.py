@@ -46,6 +46,13 @@ def _put(ssm: Ssm, name: str, key_id: str, env: str) -> bool:
     )
 
 
+def under_key(version: NonceVersion, key_arn: str) -> bool:
+    """Whether the version is encrypted with the key `key_arn` (the tool writes the key's ARN;
+    an id or the environment's alias names the same key)."""
+    key = version.key_id
+    return bool(key) and (key == key_arn or key_arn.endswith(f"/{key}"))
+
+
 def ensure(ssm: Ssm, names: Names, key_id: str) -> tuple[str, bool]:
     """The first version exists (created now if no version does): (name, created)."""
     existing = versions(ssm, names)

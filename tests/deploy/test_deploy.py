@@ -173,9 +173,20 @@ def test_destroy_then_create_again(deployed, local_aws):
     # the nonce is kept unless asked
     ssm = local_aws.client("ssm")
     assert ssm.get_parameter(Name=NAMES.nonce_parameter(1))["Parameter"]["Type"] == "SecureString"
+    # the kept nonce is under the old key (scheduled for deletion with the stack): the new
+    # environment's application could not decrypt it, and apply says so instead of passing
     again = deployed("apply", "--yes")
-    assert again.code == 0, again.text
+    assert again.code == 1
+    last = again.err.strip().splitlines()[-1]
+    assert last.startswith("error: /guardian/staging/redaction_nonce_v1 is encrypted with ")
+    assert last.endswith(
+        "so the application cannot use it; run 'mirror-infra rotate-nonce --env staging' to "
+        "add a version under the current key"
+    )
     assert set(NAMES.tables) <= set(ddb.list_tables()["TableNames"])
+    assert deployed("verify").code == 1  # its nonce row fails too
+    assert deployed("rotate-nonce", "--yes").code == 0
+    assert deployed("apply", "--yes").code == 0
 
 
 def test_nonce_is_created_once_and_never_printed(deployed, local_aws):
