@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -93,6 +94,9 @@ class Linter:
 
 
 _FORKED: Linter | None = None  # the parent's loaded linter, inherited by forked workers
+# one lint at a time per process: the upgrade tests deploy every region in its own thread, and
+# the forked workers' global and the cache file must not be shared between two runs at once
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def _lint_in_worker(path: Path) -> list[Finding]:
@@ -102,6 +106,11 @@ def _lint_in_worker(path: Path) -> list[Finding]:
 
 def lint_files(paths: list[Path], linter: Linter, cache_dir: Path) -> list[Finding]:
     """Findings for every template (cached by template content; misses linted on every core)."""
+    with _ONE_AT_A_TIME:
+        return _lint_files(paths, linter, cache_dir)
+
+
+def _lint_files(paths: list[Path], linter: Linter, cache_dir: Path) -> list[Finding]:
     global _FORKED
     cache_path = cache_dir / CACHE_FILE
     try:

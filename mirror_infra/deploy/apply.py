@@ -7,7 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
 from mirror_infra.aws.cloudformation import StackInfo, request_token
+from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.wait import Timeout
 from mirror_infra.deploy import nonce, protection
@@ -16,6 +19,10 @@ from mirror_infra.deploy.events import Event, EventStream
 from mirror_infra.deploy.plan import Plan, refuse_destructive
 from mirror_infra.deploy.risk import Risk
 from mirror_infra.errors import DeployError
+
+# the tool's own call budget while following one operation (AWS publishes no per-call limit)
+CALLS_PER_SECOND = 1.0
+THROTTLED_PAUSE = 5.0  # after botocore's own retries ran out
 
 
 @dataclass(frozen=True)
@@ -46,15 +53,25 @@ class Execution:
         self.stream.mark_seen(stack_id, [e.event_id for e in first])
 
     def follow(self, on_event: Callable[[Event], None], timeout: float = 3600) -> Finished:
-        """Stream events until the stack settles; the poll interval resets on activity."""
-        cfn = self.dep.cfn
+        """Stream events until the stack settles; the poll interval resets on activity.
+        Throttling never abandons the operation: it is waited out, slower, within the same
+        deadline; and the interval keeps to CALLS_PER_SECOND on average (AWS publishes no
+        per-call limit; this is the tool's own budget)."""
         deadline = time.monotonic() + timeout
         delays = self.dep.backoff.delays()
         while True:
-            new = self.stream.poll()
-            for event in new:
-                on_event(event)
-            info = cfn.stack(self.stack_id)
+            calls_before = self.stream.calls
+            try:
+                new = self.stream.poll()
+                for event in new:
+                    on_event(event)
+                info = self.dep.cfn.stack(self.stack_id)
+            except ClientError as exc:
+                if classify(exc) is not AwsErrorKind.THROTTLED:
+                    raise
+                self._wait_or_give_up(deadline, timeout, "throttled by AWS", THROTTLED_PAUSE)
+                delays = self.dep.backoff.delays()
+                continue
             status = info.status if info else StackStatus.DELETE_COMPLETE
             # AWS starts an operation asynchronously: until its first event the stack can still
             # show the status from before (REVIEW_IN_PROGRESS, UPDATE_COMPLETE), which is no end
@@ -67,14 +84,19 @@ class Execution:
                     self.stream.root_cause(),
                     len(self.stream.history),
                 )
-            if time.monotonic() > deadline:
-                raise DeployError(
-                    f"{self.dep.stack_name} still {status} after {timeout:.0f}s; it goes on in "
-                    f"AWS — run 'mirror-infra status --env {self.dep.cfg.name}' to follow it"
-                )
             if new:
                 delays = self.dep.backoff.delays()
-            time.sleep(next(delays))
+            calls = self.stream.calls - calls_before + 1  # the events read, and the status
+            pause = max(next(delays), calls / CALLS_PER_SECOND if not self.dep.target.local else 0)
+            self._wait_or_give_up(deadline, timeout, f"still {status}", pause)
+
+    def _wait_or_give_up(self, deadline: float, timeout: float, state: str, pause: float) -> None:
+        if time.monotonic() + pause > deadline:
+            raise DeployError(
+                f"{self.dep.stack_name} {state} after {timeout:.0f}s; it goes on in AWS — run "
+                f"'mirror-infra status --env {self.dep.cfg.name}' to follow it"
+            )
+        time.sleep(pause)
 
     def cancel(self) -> str:
         """Cancel an update in progress (it rolls back); a create cannot be cancelled."""

@@ -41,6 +41,10 @@ class EventStream:
         self._cfn = cfn
         self._since = since
         self._token = token  # events of another operation (another token) are not ours
+        self._settled: set[str] = set()  # nested stacks read for the last time
+        self._last_read: set[str] = set()  # nested stacks that have ended: read once more
+        self.calls = 0  # DescribeStackEvents calls made
+        self._root = root_stack_id
         self._stacks: dict[str, str] = {root_stack_id: ""}  # stack id -> path
         self._seen: dict[str, set[str]] = {root_stack_id: set()}
         self.history: list[Event] = []
@@ -52,10 +56,25 @@ class EventStream:
         """New events of every known stack, and of stacks discovered on the way, by time."""
         new: list[Event] = []
         polled: set[str] = set()
-        while pending := [s for s in self._stacks if s not in polled]:
+        while pending := [s for s in self._stacks if s not in polled | self._settled]:
             for stack_id in pending:
                 polled.add(stack_id)
                 new += self._poll_stack(stack_id, self._stacks[stack_id])
+        # a nested stack that has ended is read once more (its last events), then no longer,
+        # until its parent reports it in progress again (a rollback)
+        self._settled |= self._last_read & polled
+        self._last_read -= polled
+        for event in sorted(new, key=lambda e: e.timestamp):
+            nested = event.physical_id
+            if event.resource_type != NESTED_STACK or nested not in self._stacks:
+                continue
+            if nested == self._root:
+                continue
+            if event.status.endswith("_IN_PROGRESS"):
+                self._settled.discard(nested)
+                self._last_read.discard(nested)
+            elif nested not in self._settled:
+                self._last_read.add(nested)
         new.sort(key=lambda e: e.timestamp)
         self.history += new
         return new
@@ -63,6 +82,7 @@ class EventStream:
     def _poll_stack(self, stack_id: str, path: str) -> list[Event]:
         seen = self._seen[stack_id]
         fresh: list[Event] = []
+        self.calls += 1
         for raw in self._cfn.events(stack_id):  # newest first, page by page
             if raw.event_id in seen or (self._since and raw.timestamp < self._since):
                 break

@@ -252,3 +252,22 @@ def test_execution_is_idempotent_and_follows_only_its_own_events(stubbed):
     seen = []
     assert execution.follow(seen.append, timeout=30).ok
     assert [e.event_id for e in seen] == ["e1", "e3"]
+
+
+def test_throttling_while_following_is_waited_out_not_fatal(stubbed, monkeypatch):
+    """Once botocore's retries run out, Throttling must not end the follow while the operation
+    goes on in AWS (API_DescribeStackEvents.html: Throttling, HTTP 400)."""
+    monkeypatch.setattr("mirror_infra.deploy.apply.THROTTLED_PAUSE", 0.01)
+    dep, stubber = stubbed
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    execution = apply.Execution(dep, STACK_ID)
+    stubber.add_client_error(
+        "describe_stack_events", "Throttling", "Rate exceeded", 400, {"StackName": STACK_ID}
+    )
+    done = _event("e1", "UPDATE_COMPLETE", execution.token, 1)
+    stubber.add_response("describe_stack_events", {"StackEvents": [done]}, {"StackName": STACK_ID})
+    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
+    stubber.add_response("describe_stack_events", {"StackEvents": [done]}, {"StackName": STACK_ID})
+    seen = []
+    assert execution.follow(seen.append, timeout=30).ok
+    assert [e.event_id for e in seen] == ["e1"]
