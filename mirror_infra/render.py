@@ -94,9 +94,22 @@ def outputs(outputs: dict[str, str]) -> None:
     ui.out.print(ui.table("Outputs", ["Output", "Value"], rows))
 
 
-def checks(title: str, checks, as_json: bool, env) -> ExitCode:
+def checks(title: str, checks, as_json: bool, env, junit_path=None) -> ExitCode:
     """Print pass/fail rows (verify and smoke alike); OK only when every row passed."""
     ok = all(c.ok for c in checks)
+    if junit_path is not None:
+        from mirror_infra import junit
+
+        cases = [
+            junit.Case(
+                c.name,
+                c.ok,
+                "\n".join([c.evidence, *(f"warning: {w}" for w in c.warnings)]),
+                "; ".join(c.problems),
+            )
+            for c in checks
+        ]
+        junit.write(junit_path, title, f"mirror_infra.{title.split()[0].lower()}", cases)
     if as_json:
         ui.print_json(
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from rich.text import Text
 
@@ -69,3 +70,14 @@ def environment(args: argparse.Namespace):
     from mirror_infra.checks.base import open_environment
 
     return open_environment(open_deployment(args))
+
+
+def junit_parser() -> argparse.ArgumentParser:
+    report = argparse.ArgumentParser(add_help=False)
+    report.add_argument(
+        "--junit",
+        type=Path,
+        metavar="FILE",
+        help="also write the results as JUnit XML (one test case per row) for CI test reporters",
+    )
+    return report

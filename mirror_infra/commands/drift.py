@@ -7,8 +7,8 @@ import argparse
 import math
 from dataclasses import asdict
 
-from mirror_infra import render, ui
-from mirror_infra.commands.common import environment
+from mirror_infra import junit, render, ui
+from mirror_infra.commands.common import environment, junit_parser
 from mirror_infra.errors import ConfigError, ExitCode
 
 
@@ -17,6 +17,7 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     if not math.isfinite(args.timeout) or args.timeout <= 0:
         raise ConfigError(f"--timeout {args.timeout:g}: expected a number of seconds above 0")
+    junit.check_writable(args.junit)
     env = environment(args)
     ui.err.print("detecting drift on the root stack and every nested stack ...")
     report = detect(env, timeout=args.timeout)
@@ -36,6 +37,8 @@ def run(args: argparse.Namespace) -> ExitCode:
         )
     else:
         render.drift(report)
+    if args.junit:
+        junit.write(args.junit, f"Drift {env.stack.name}", "mirror_infra.drift", _cases(report))
     for line in report.errors:
         ui.err.print(f"error: {line}", markup=False)
     if report.errors:
@@ -43,10 +46,46 @@ def run(args: argparse.Namespace) -> ExitCode:
     return ExitCode.CHANGES if report.drifted else ExitCode.OK
 
 
+def _cases(report) -> list:
+    """One case per stack (its detection and differences), and one for what lives outside
+    CloudFormation (the nonce, termination protection, stack policies)."""
+    from mirror_infra.checks.drift import OUT_OF_BAND
+
+    def lines(differences) -> str:
+        return "\n".join(
+            f"{d.resource} {d.status} {d.property}: expected {d.expected}, actual {d.actual}"
+            for d in differences
+        )
+
+    cases = []
+    for s in report.stacks:
+        complete = s.detection.value == "DETECTION_COMPLETE" and not s.unknown
+        problems = [f"{len(s.differences)} difference(s)"] if s.differences else []
+        if not complete:
+            problems.append(
+                f"detection {s.detection.value}" + (f": {s.reason}" if s.reason else "")
+            )
+        problems += s.unknown
+        output = lines(s.differences) + (
+            f"\nnot checked: {', '.join(s.not_checked)}" if s.not_checked else ""
+        )
+        cases.append(junit.Case(s.stack, not problems, output.strip(), "; ".join(problems)))
+    outside = report.nonce
+    cases.append(
+        junit.Case(
+            OUT_OF_BAND,
+            not outside,
+            lines(outside),
+            f"{len(outside)} difference(s)" if outside else "",
+        )
+    )
+    return cases
+
+
 def register(sub, common) -> None:
     p = sub.add_parser(
         "drift",
-        parents=[common(read_state=True)],
+        parents=[common(read_state=True), junit_parser()],
         help="drift detection on every stack (nested included) and the nonce",
     )
     p.add_argument(

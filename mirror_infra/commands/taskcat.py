@@ -6,7 +6,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from mirror_infra import ui
+from mirror_infra import junit, ui
+from mirror_infra.commands.common import junit_parser
 from mirror_infra.errors import ExitCode, MirrorInfraError
 
 
@@ -30,6 +31,7 @@ def _target_line(args: argparse.Namespace, region: str) -> str:
 
 
 def run_taskcat(args: argparse.Namespace) -> ExitCode:
+    junit.check_writable(args.junit)
     if args.upgrade_from:
         return run_upgrade(args)
     from mirror_infra.aws.target import local_url
@@ -108,6 +110,17 @@ def run_taskcat(args: argparse.Namespace) -> ExitCode:
         ui.out.print(ui.table("taskcat results", columns, rows))
         report = outcome.report if outcome.report.is_file() else "not written"
         ui.out.print(f"report: {report}; log: {outcome.output_dir / 'taskcat.log'}")
+    if args.junit:
+        cases = [
+            junit.Case(
+                f"{r.test} {r.region}",
+                r.passed,
+                f"stack {r.stack_name}: {r.status}; after clean-up {r.final_status or '-'}",
+                "; ".join(r.problems) or r.status,
+            )
+            for r in outcome.regions
+        ]
+        junit.write(args.junit, f"taskcat {cfg.name}", "mirror_infra.taskcat", cases)
     if not outcome.passed:
         failed = [r.region for r in outcome.regions if not r.passed] or regions
         raise MultiRegionFailed(
@@ -228,6 +241,25 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
             "Problems",
         ]
         ui.out.print(ui.table("Upgrade test", columns, summary))
+    if args.junit:
+        cases = [
+            junit.Case(
+                f"upgrade {r.region}",
+                r.passed,
+                "\n".join(
+                    [
+                        f"previous {r.previous_status or '-'}; upgrade {r.status or '-'}; "
+                        f"after clean-up {r.cleaned}",
+                        *(f"{c.action} {c.qualified_id} {c.risk}" for c in r.changes),
+                    ]
+                ),
+                "; ".join(
+                    [r.error, *r.problems, *(f"refused {c.qualified_id}" for c in r.refused)]
+                ).strip("; "),
+            )
+            for r in results
+        ]
+        junit.write(args.junit, f"upgrade {cfg.name}", "mirror_infra.upgrade", cases)
     failed = [r for r in results if not r.passed]
     if failed:
         from mirror_infra.deploy.risk import Risk
@@ -254,7 +286,7 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
 def register(sub, common) -> None:
     p = sub.add_parser(
         "taskcat",
-        parents=[common(read_state=True)],
+        parents=[common(read_state=True), junit_parser()],
         help="run the taskcat multi-region tests (taskcat.yml); --upgrade-from tests upgrades",
         description=(
             "Runs taskcat.yml's tests of --env with the real taskcat (in .venv-taskcat), every "

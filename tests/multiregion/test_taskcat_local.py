@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
+
+import xmlschema
 
 from mirror_infra.cli import main
 from mirror_infra.multiregion.run import RESULTS
 from mirror_infra.names import ThrowawayEnv
+from tests.conftest import REPO
 
 
 def _run(*argv: str) -> int:
@@ -15,7 +19,7 @@ def _run(*argv: str) -> int:
 
 
 def test_every_region_passes_offline(taskcat_project, local_aws, taskcat_venv, capsys):
-    code = _run()
+    code = _run("--junit", "taskcat.xml")
     out, err = capsys.readouterr()
     assert code == 0, err[-4000:]
     data = json.loads(out)
@@ -30,6 +34,11 @@ def test_every_region_passes_offline(taskcat_project, local_aws, taskcat_venv, c
     assert report.count("CREATE_COMPLETE") == 3
     assert ".test-green" in report  # the stylesheet is inlined ...
     assert not re.search(r"""(href|src)=["']?https?://[^"' ]+\.css""", report)  # ... not linked
+    # one JUnit test case per region, valid for CI test reporters
+    report = taskcat_project / "taskcat.xml"
+    xmlschema.XMLSchema(REPO / "tests" / "junit.xsd").validate(str(report))
+    cases = [c.get("name") for c in ET.parse(report).getroot().iter("testcase")]
+    assert cases == ["staging us-east-1", "staging us-west-2", "staging eu-west-1"]
     recorded = json.loads((taskcat_project / "taskcat_outputs" / RESULTS).read_text())
     for stack in recorded["stacks"]:
         assert stack["parameters"]["ArtifactsPrefix"] == "mirror-infra/build/staging/"
