@@ -23,7 +23,7 @@ from mirror_infra.commands import (
     taskcat,
     verify,
 )
-from mirror_infra.errors import ExitCode, MirrorInfraError
+from mirror_infra.errors import ExitCode, MirrorInfraError, UsageError
 
 LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
 
@@ -43,10 +43,6 @@ COMMAND_MODULES = [
     taskcat,
     local,
 ]
-
-
-class UsageError(MirrorInfraError):
-    """The command line itself is wrong (an unknown flag, a missing command)."""
 
 
 class _Parser(argparse.ArgumentParser):

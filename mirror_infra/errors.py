@@ -27,6 +27,10 @@ class MirrorInfraError(Exception):
         super().__init__(" ".join(message.split()))
 
 
+class UsageError(MirrorInfraError):
+    """The command line itself is wrong (an unknown flag, a missing command)."""
+
+
 class ConfigError(MirrorInfraError):
     """A params file or a command-line value is wrong."""
 

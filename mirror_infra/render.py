@@ -53,10 +53,89 @@ def plan(plan) -> None:
         )
 
 
+def _cell(value: object) -> str:
+    """A markdown table cell: pipes escaped, one line."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def plan_markdown(plan, outside: list[str]) -> str:
+    """The change table and its risk summary as GitHub-flavoured markdown (a PR comment)."""
+    from mirror_infra.deploy.risk import Risk
+
+    kind = "create" if plan.create else "update"
+    lines = [f"### mirror-infra plan: `{plan.stack_name}` ({kind}, {plan.env}, {plan.region})", ""]
+    if plan.note:
+        lines += [_cell(plan.note), ""]
+    if plan.changes:
+        lines += [
+            "| | Action | Resource | Type | Replacement | Properties | Risk |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for c in plan.changes:
+            risky = c.risk is not Risk.SAFE
+            risk = (
+                f"**{c.risk.value}**" + (f": {c.reason}" if c.reason else "") if risky else "safe"
+            )
+            lines.append(
+                "| "
+                + " | ".join(
+                    _cell(x)
+                    for x in (
+                        ":warning:" if risky else "",
+                        c.action,
+                        f"`{c.qualified_id}`",
+                        c.resource_type,
+                        c.replacement,
+                        ", ".join(c.properties) + (f" (if {c.condition})" if c.condition else ""),
+                        risk,
+                    )
+                )
+                + " |"
+            )
+        counts = {a: sum(c.action == a for c in plan.changes) for a in ("Add", "Modify", "Remove")}
+        destructive = len(plan.destructive())
+        lines += [
+            "",
+            f"**{counts['Add']} to add, {counts['Modify']} to modify, {counts['Remove']} to "
+            f"remove; {destructive} would replace, delete or lose data.**",
+        ]
+        if destructive:
+            lines.append(
+                "Destructive rows are refused unless each is named with `--allow-data-loss`."
+            )
+    elif not outside:
+        lines.append("No changes.")
+    if outside:
+        lines += ["", "Outside CloudFormation, apply will:", *(f"- {item}" for item in outside)]
+    return "\n".join(lines) + "\n"
+
+
 def plan_json(plan) -> dict:
     data = asdict(plan)
     data["destructive"] = [c.qualified_id for c in plan.destructive()]
     return data
+
+
+class StateChanges:
+    """Passes on one event per resource state change: AWS reports a resource's
+    *_IN_PROGRESS twice (requested, then "Resource creation Initiated"), and a nested stack's
+    status both from its parent and from its own events. A status repeats legitimately only
+    in a rollback, which starts a new phase."""
+
+    def __init__(self, sink) -> None:
+        self.sink = sink
+        self.phase = 0
+        self.seen: set[tuple[int, str, str]] = set()
+
+    def __call__(self, event) -> None:
+        status = str(event.status)
+        if event.resource_type == NESTED_STACK and "ROLLBACK_IN_PROGRESS" in status:
+            self.phase += 1
+        key = (self.phase, event.qualified_id, status)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.sink(event)
 
 
 class EventPrinter:
@@ -186,4 +265,25 @@ def root_cause(finished) -> None:
             f" {cause.logical_id} ({cause.resource_type}) {cause.status}: {cause.reason}",
         ),
         highlight=False,
+    )
+
+
+def json_line(kind: str, **data) -> None:
+    """One JSON object on one line of stdout (an event stream for machines)."""
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps({"type": kind, **data}, sort_keys=True, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def event_json(event) -> None:
+    json_line(
+        "event",
+        stack=event.stack,
+        resource=event.qualified_id,
+        resource_type=event.resource_type,
+        status=str(event.status),
+        reason=event.reason,
+        timestamp=event.timestamp.isoformat(),
     )

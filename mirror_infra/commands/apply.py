@@ -17,6 +17,8 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     if args.skip_resource and not args.continue_rollback:
         raise ConfigError("--skip-resource goes with --continue-rollback")
+    if args.json and not (args.yes or args.plan or args.continue_rollback):
+        raise ConfigError("--json asks nothing: add --yes, or apply a saved plan with --plan")
     dep = open_deployment(args)
     allowed = set(args.allow_replace)
     if args.continue_rollback:
@@ -27,6 +29,9 @@ def run(args: argparse.Namespace) -> ExitCode:
     printer = render.EventPrinter(0)
 
     def shown(plan) -> None:
+        if args.json:
+            render.json_line("plan", **render.plan_json(plan))
+            return
         render.plan(plan)
         printer.total = sum(
             c.resource_type != NESTED_STACK and not c.condition for c in plan.changes
@@ -40,11 +45,19 @@ def run(args: argparse.Namespace) -> ExitCode:
         applied = flow.apply(
             dep,
             allowed,
-            hooks(on_event=printer, on_plan=shown, confirm=confirm),
+            hooks(
+                on_event=render.event_json if args.json else printer,
+                on_plan=shown,
+                confirm=confirm,
+            ),
             plan=saved,
         )
     except flow.ApplyFailed as failed:
         render.root_cause(failed.finished)
+        if args.json:
+            render.json_line(
+                "outcome", ok=False, status=str(failed.finished.status), error=str(failed)
+            )
         raise
     if applied.finished is None:
         ui.err.print("No changes to the stacks.")
@@ -52,6 +65,19 @@ def run(args: argparse.Namespace) -> ExitCode:
         finished = applied.finished
         ui.err.print(f"{dep.stack_name}: {finished.status} ({finished.events} events)")
     done = applied.finish
+    if args.json:
+        from mirror_infra.names import SEED_OUTPUTS
+
+        render.json_line(
+            "outcome",
+            ok=True,
+            status=str(applied.finished.status) if applied.finished else "NO_CHANGES",
+            nonce=done.nonce_name,
+            nonce_created=done.nonce_created,
+            termination_protection=done.termination_protection,
+            outputs={seed: done.outputs.get(key, "") for seed, key in SEED_OUTPUTS.items()},
+        )
+        return ExitCode.OK
     kept = "created" if done.nonce_created else "kept (never overwritten)"
     ui.err.print(
         f"nonce {done.nonce_name}: {kept}; "
@@ -69,6 +95,12 @@ def register(sub, common) -> None:
         help="execute a saved plan, or plan and ask first",
     )
     p.add_argument("--plan", metavar="FILE", help="a plan saved by 'plan --out'")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON lines on stdout: the plan, one object per stack event, the outcome "
+        "(asks nothing: needs --yes or --plan)",
+    )
     p.add_argument(
         "--continue-rollback",
         action="store_true",

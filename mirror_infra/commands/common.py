@@ -62,7 +62,9 @@ def hooks(total: int = 0, **overrides):
         "on_interrupt": ask_cancel_or_detach,
         "on_finding": lambda finding: ui.err.print(finding, markup=False),
     }
-    return Hooks(**{**settings, **overrides})
+    merged = {**settings, **overrides}
+    merged["on_event"] = render.StateChanges(merged["on_event"])
+    return Hooks(**merged)
 
 
 def environment(args: argparse.Namespace):

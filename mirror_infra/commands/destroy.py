@@ -7,28 +7,32 @@ import argparse
 
 from mirror_infra import render, ui
 from mirror_infra.commands.common import hooks, open_deployment
-from mirror_infra.errors import Aborted, ExitCode
+from mirror_infra.errors import Aborted, ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.deploy import destroy, flow
 
+    if args.json and not (args.yes or args.confirm_env):
+        raise ConfigError("--json asks nothing: add --yes (production: --confirm-env production)")
+    # with --json, stdout carries only JSON lines: the tables go to stderr
+    console = ui.err if args.json else ui.out
     dep = open_deployment(args)
     teardown = destroy.survey(dep)
     if teardown is None:
         versions = destroy.nonce_versions(dep) if args.delete_nonce else []
         if not versions:
-            ui.out.print(f"{dep.stack_name} does not exist; nothing to destroy")
+            console.print(f"{dep.stack_name} does not exist; nothing to destroy")
             return ExitCode.OK
-        ui.out.print(
+        console.print(
             f"{dep.stack_name} does not exist; --delete-nonce deletes {len(versions)} nonce "
             f"version(s): {', '.join(versions)}"
         )
         _confirm_destroy(dep, args, f"Delete {dep.cfg.name}'s nonce versions?")
         gone = destroy.delete_nonce(dep)
-        ui.out.print(f"deleted {len(gone)} nonce version(s)")
+        console.print(f"deleted {len(gone)} nonce version(s)")
         return ExitCode.OK
-    ui.out.print(
+    console.print(
         ui.table(
             f"Deleted by destroy ({len(teardown.deleted)})",
             ["Resource", "Type", "Physical ID", "Note"],
@@ -41,26 +45,39 @@ def run(args: argparse.Namespace) -> ExitCode:
         for n in teardown.nonce_versions
         if not args.delete_nonce
     ]
-    ui.out.print(
+    console.print(
         ui.table(
             f"Retained ({len(retained)})", ["Resource", "Type", "Physical ID", "Why"], retained
         )
     )
     if args.delete_nonce and teardown.nonce_versions:
-        ui.out.print(
+        console.print(
             f"also deleted: {len(teardown.nonce_versions)} nonce version(s) (--delete-nonce)"
         )
     destroy.check_can_delete(dep, teardown)
     _confirm_destroy(dep, args, f"Destroy {dep.stack_name}?")
     try:
-        flow.destroy(dep, teardown.stack_id, hooks(len(teardown.deleted)))
+        on_event = render.event_json if args.json else render.EventPrinter(len(teardown.deleted))
+        flow.destroy(dep, teardown.stack_id, hooks(on_event=on_event))
     except flow.ApplyFailed as failed:
         render.root_cause(failed.finished)
+        if args.json:
+            status = str(failed.finished.status)
+            render.json_line("outcome", ok=False, status=status, error=str(failed))
         raise
-    ui.out.print(f"{dep.stack_name} deleted; {len(teardown.retained)} resource(s) retained")
-    if args.delete_nonce:
-        gone = destroy.delete_nonce(dep)
-        ui.out.print(f"deleted {len(gone)} nonce version(s)")
+    console.print(f"{dep.stack_name} deleted; {len(teardown.retained)} resource(s) retained")
+    gone = destroy.delete_nonce(dep) if args.delete_nonce else []
+    if gone:
+        console.print(f"deleted {len(gone)} nonce version(s)")
+    if args.json:
+        render.json_line(
+            "outcome",
+            ok=True,
+            status="DELETE_COMPLETE",
+            deleted=[i.qualified_id for i in teardown.deleted],
+            retained=[i.qualified_id for i in teardown.retained],
+            nonce_versions_deleted=gone,
+        )
     return ExitCode.OK
 
 
@@ -85,6 +102,11 @@ def register(sub, common) -> None:
         help="delete the environment (says what is retained)",
     )
     p.add_argument("--delete-nonce", action="store_true", help="also delete every nonce version")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON lines on stdout: one object per stack event, then the outcome (asks nothing)",
+    )
     p.add_argument(
         "--confirm-env",
         metavar="ENV",

@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     outside = applying.pending_finish(dep)
     if args.json:
         ui.print_json({**render.plan_json(plan), "outside_cloudformation": outside})
+    elif args.format == "markdown":
+        ui.out.file.write(render.plan_markdown(plan, outside))
     else:
         render.plan(plan)
         for item in outside:
@@ -76,4 +78,10 @@ def register(sub, common) -> None:
         help="show what apply would change (change set, nested included)",
     )
     p.add_argument("--out", metavar="FILE", help="save the plan for 'apply --plan FILE'")
+    p.add_argument(
+        "--format",
+        choices=["table", "markdown"],
+        default="table",
+        help="markdown: the changes as a GitHub-flavoured table for a pull-request comment",
+    )
     p.set_defaults(handler=run)

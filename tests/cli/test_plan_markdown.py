@@ -1,0 +1,57 @@
+"""plan --format markdown: the change table and its risk summary as GitHub-flavoured markdown,
+checked by parsing it as a table (markdown-it, which rich already brings)."""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+
+def _tables(text: str) -> list[list[list[str]]]:
+    """Every table in `text`, as rows of cell texts (header row first)."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tables, rows, cells, inside = [], [], [], None
+    for token in tokens:
+        if token.type == "table_open":
+            rows = []
+        elif token.type == "tr_open":
+            cells = []
+        elif token.type in ("th_open", "td_open"):
+            inside = ""
+        elif token.type == "inline" and inside is not None:
+            inside = token.content
+        elif token.type in ("th_close", "td_close"):
+            cells.append(inside or "")
+            inside = None
+        elif token.type == "tr_close":
+            rows.append(cells)
+        elif token.type == "table_close":
+            tables.append(rows)
+    return tables
+
+
+def test_the_markdown_plan_is_a_table_with_destructive_rows_marked(deployed, project):
+    params = project / "params" / "staging.yaml"
+    params.write_text(
+        re.sub(r"log_retention_days: \d+", "log_retention_days: 1", params.read_text())
+    )
+    result = deployed("plan", "--format", "markdown", "--allow-data-loss", "AppLogGroup")
+    assert result.code == 2, result.text
+    (table,) = _tables(result.out)
+    assert table[0] == ["", "Action", "Resource", "Type", "Replacement", "Properties", "Risk"]
+    rows = {row[2]: row for row in table[1:]}
+    assert rows["`Monitoring.AppLogGroup`"][0] == ":warning:"
+    assert rows["`Monitoring.AppLogGroup`"][6] == (
+        "**loses data**: log retention cut from 30 to 1 days"
+    )
+    assert rows["`Monitoring`"][0] == "" and rows["`Monitoring`"][6] == "safe"
+    assert "1 would replace, delete or lose data.**" in result.out
+    assert "| safe |" in result.out
+
+
+def test_a_markdown_plan_with_no_changes_says_so(deployed):
+    result = deployed("plan", "--format", "markdown")
+    assert result.code == 0
+    assert _tables(result.out) == []
+    assert result.out.rstrip().endswith("No changes.")
