@@ -52,5 +52,11 @@ def client(service: str, region: str) -> Any:
         config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60),
         **CREDENTIALS,
     )
+    # the fault switch throttles callers, never the local AWS calling itself
+    made.meta.events.register("before-sign", _mark_internal)
     with _lock:
         return _clients.setdefault(key, made)
+
+
+def _mark_internal(request: Any, **_: Any) -> None:
+    request.headers["X-Localaws-Internal"] = "1"

@@ -40,4 +40,23 @@ GAPS: dict[str, tuple[str, ...]] = {
     "UpdateTimeToLive: no attribute switch while on, one change per table per hour": (
         "services/dynamodb.py",
     ),
+    "CloudWatch dashboards are account-global, not per region": ("services/cloudwatch.py",),
+    "SecureString under a disabled or pending-deletion key cannot be decrypted": (
+        "services/ssm.py",
+    ),
+    "pre-deployment validation at CreateChangeSet; DescribeEvents for a change set": (
+        "cfn/validation.py",
+        "cfn/changesets.py",
+    ),
+    # issue 11: AWS's timing and failures, on demand
+    "operations in the background at AWS's pace; CancelUpdateStack; drift in progress": (
+        "pacing.py",
+        "cfn/api.py",
+        "cfn/engine.py",
+        "cfn/drift.py",
+    ),
+    "fault switch: Throttling for a share of calls, provisioning failures by logical id": (
+        "pacing.py",
+        "server.py",
+    ),
 }

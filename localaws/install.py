@@ -20,7 +20,7 @@ def install() -> None:
         from moto.cloudformation.responses import CloudFormationResponse
 
         from localaws.cfn import api
-        from localaws.services import dynamodb, s3, sns
+        from localaws.services import cloudwatch, dynamodb, s3, sns, ssm
 
         for name, handler in api.HANDLERS.items():
             setattr(CloudFormationResponse, name, handler)
@@ -31,6 +31,8 @@ def install() -> None:
             if path.startswith("DescribeStackSet")
         }
         sns.install()
+        cloudwatch.install()
+        ssm.install()
         s3.install()
         dynamodb.install()
         _installed = True

@@ -1,15 +1,76 @@
-"""The local AWS server: moto's WSGI app on loopback, with every correction installed."""
+"""The local AWS server: moto's WSGI app on loopback, with every correction installed.
+
+In front of moto: `GET`/`POST /localaws/settings` (the paced mode and the fault switch, see
+pacing.py, as JSON) and the throttling fault, which answers a call before moto sees it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
+import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-from localaws import endpoint
+from localaws import endpoint, pacing
 from localaws.install import install
 
 HOST = "127.0.0.1"
+SETTINGS_PATH = "/localaws/settings"
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+
+
+class _Front:
+    """The settings endpoint and the throttling fault, in front of moto's WSGI app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == SETTINGS_PATH:
+            return self._settings(environ, start_response)
+        if not environ.get("HTTP_X_LOCALAWS_INTERNAL"):
+            match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            if match and pacing.throttled(match.group(1)):
+                return _throttling(environ, start_response)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _settings(environ: dict, start_response: Any) -> list[bytes]:
+        status = "200 OK"
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b"{}"
+            try:
+                pacing.configure(**json.loads(raw or b"{}"))
+                body = pacing.as_dict()
+            except (ValueError, TypeError) as exc:
+                status, body = "400 Bad Request", {"error": str(exc)}
+        else:
+            body = pacing.as_dict()
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json")])
+        return [data]
+
+
+def _throttling(environ: dict, start_response: Any) -> list[bytes]:
+    """AWS's throttling answer: HTTP 400, code Throttling, "Rate exceeded" (JSON services
+    name it ThrottlingException)."""
+    request_id = str(uuid.uuid4())
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        data = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+        kind = "application/x-amz-json-1.0"
+    else:
+        data = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+            f"<Message>Rate exceeded</Message></Error><RequestId>{request_id}</RequestId>"
+            "</ErrorResponse>"
+        ).encode()
+        kind = "text/xml"
+    start_response("400 Bad Request", [("Content-Type", kind), ("x-amzn-RequestId", request_id)])
+    return [data]
 
 
 @dataclass
@@ -18,6 +79,7 @@ class LocalAws:
 
     host: str = HOST
     port: int = 0  # 0: any free port
+    pace: float = 0.0  # 0: operations end within their call; 0.05: 5 % of AWS's typical times
     _server: object = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -52,7 +114,8 @@ class LocalAws:
 
     @staticmethod
     def reset() -> None:
-        """Forget every resource in every service (moto's /moto-api/reset, in-process)."""
+        """Forget every resource in every service (moto's /moto-api/reset, in-process), stop
+        running operations, and go back to instant mode with no faults."""
         reset()
 
     def _bind(self) -> None:
@@ -64,8 +127,10 @@ class LocalAws:
         from werkzeug.serving import make_server
 
         install()
+        if self.pace:
+            pacing.configure(pace=self.pace)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = DomainDispatcherApplication(create_backend_app)
+        app = _Front(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
@@ -74,6 +139,8 @@ class LocalAws:
 
 
 def reset() -> None:
+    """Instant mode, no faults, no running operations, no resources."""
     from moto.moto_api._internal.models import moto_api_backend
 
+    pacing.reset()
     moto_api_backend.reset()

@@ -3,7 +3,9 @@
 - `local_aws_server` (session): one patched server in a thread of the test process.
 - `local_aws` (function): that server with every service's state reset before the test, and
   MIRROR_INFRA_LOCAL_URL pointing at it for the test's duration. Yields a `LocalAwsHandle`:
-  `.url`, `.region` ("us-east-1"), `.client(service, region=None)`.
+  `.url`, `.region` ("us-east-1"), `.client(service, region=None)`, `.settings(**changes)`
+  (the paced mode and the fault switch, through the server's settings endpoint; the reset
+  before each test puts back instant mode with no faults).
 - `plain_moto` (function): an unpatched `python -m moto.server` in a subprocess (one per
   session, reset before each test) for `@pytest.mark.moto_canary` tests, which fail once moto
   itself closes a gap so that the corresponding unit can be deleted.
@@ -57,6 +59,19 @@ class LocalAwsHandle:
                 **CREDENTIALS,
             )
         return self._clients[key]
+
+    def settings(self, **changes: Any) -> dict:
+        """Switch the running server's paced mode / fault switch (POST /localaws/settings)."""
+        import json
+
+        request = urllib.request.Request(
+            f"{self.url}/localaws/settings",
+            data=json.dumps(changes).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ moto lacks (UpdateTerminationProtection, CancelUpdateStack, the four drift calls
 from __future__ import annotations
 
 import contextlib
+import re
+import threading
 from typing import Any
 
 from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
@@ -12,11 +14,14 @@ from moto.cloudformation.models import Stack
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
 
+from localaws import pacing
+from localaws.cfn import capabilities as capabilities_
 from localaws.cfn import changesets, drift, engine, templates
 from localaws.cfn.intrinsics import parse_template
 
 UPDATABLE = {
     "CREATE_COMPLETE",
+    "UPDATE_FAILED",  # left by an update with DisableRollback: fix forward
     "UPDATE_COMPLETE",
     "UPDATE_ROLLBACK_COMPLETE",
     "IMPORT_COMPLETE",
@@ -24,15 +29,23 @@ UPDATABLE = {
 }
 
 
-class InsufficientCapabilities(ServiceException):
-    code = "InsufficientCapabilitiesException"
-
-
 class InvalidChangeSetStatus(ServiceException):
     code = "InvalidChangeSetStatus"
 
 
+# one ExecuteChangeSet/UpdateStack decides at a time whether it may start (AWS: "one runs, the
+# other InvalidChangeSetStatus")
+_start_lock = threading.Lock()
+
+
 # helpers ----------
+def _operate(stack: Stack, work: Any) -> None:
+    """Run a stack operation: within the call (instant) or in the background (paced), in
+    which case the call returns once the operation's first event is recorded."""
+    before = len(stack.events)
+    pacing.run(work, lambda: len(stack.events) > before)
+
+
 def _backend(self: Any) -> Any:
     return self.cloudformation_backend
 
@@ -40,7 +53,7 @@ def _backend(self: Any) -> Any:
 def _find_stack(backend: Any, name_or_id: str, include_deleted: bool = False) -> Stack:
     if name_or_id in backend.stacks:
         return backend.stacks[name_or_id]
-    for stack in backend.stacks.values():
+    for stack in list(backend.stacks.values()):
         if stack.name == name_or_id:
             return stack
     if include_deleted and name_or_id in backend.deleted_stacks:
@@ -58,6 +71,11 @@ def _body(self: Any, stack: Stack | None = None) -> str:
     if url:
         return templates.fetch(url, self.current_account)
     if body:
+        if len(body.encode("utf-8")) > TEMPLATE_BODY_LIMIT:
+            raise ValidationError(
+                message="1 validation error detected: Value at 'templateBody' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {TEMPLATE_BODY_LIMIT}"
+            )
         return body
     raise ValidationError(message="Either Template URL or Template Body must be specified.")
 
@@ -83,27 +101,20 @@ def _tags(self: Any) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in self._get_param("Tags", []) or []}
 
 
-def required_capability(template: dict) -> str | None:
-    needed = None
-    for spec in (template.get("Resources") or {}).values():
-        kind = spec.get("Type", "")
-        if kind.startswith("AWS::IAM::"):
-            props = spec.get("Properties") or {}
-            named = any(
-                k in props for k in ("RoleName", "UserName", "GroupName", "ManagedPolicyName")
-            )
-            needed = "CAPABILITY_NAMED_IAM" if named else (needed or "CAPABILITY_IAM")
-    return needed
+STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]*")
+TEMPLATE_BODY_LIMIT = 51_200  # bytes (cloudformation-limits.html); larger goes by TemplateURL
 
 
-def _check_capabilities(template: dict, capabilities: list[str]) -> None:
-    needed = required_capability(template)
-    if needed == "CAPABILITY_NAMED_IAM" and needed not in capabilities:
-        raise InsufficientCapabilities(f"Requires capabilities : [{needed}]")
-    if needed == "CAPABILITY_IAM" and not {"CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"} & set(
-        capabilities
-    ):
-        raise InsufficientCapabilities(f"Requires capabilities : [{needed}]")
+def _check_stack_name(name: str) -> None:
+    """API_CreateStack StackName: "A stack name can contain only alphanumeric characters (case
+    sensitive) and hyphens. It must start with an alphabetical character and can't be longer
+    than 128 characters." """
+    if not STACK_NAME.fullmatch(name or "") or len(name) > 128:
+        raise ValidationError(
+            message=f"1 validation error detected: Value '{name}' at 'stackName' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern: "
+            "[a-zA-Z][-a-zA-Z0-9]* and have length less than or equal to 128"
+        )
 
 
 def describe_stack(stack: Stack) -> dict:
@@ -115,7 +126,7 @@ def describe_stack(stack: Stack) -> dict:
         "CreationTime": stack.creation_time,
         "RollbackConfiguration": {},
         "StackStatus": stack.status,
-        "DisableRollback": False,
+        "DisableRollback": st.disable_rollback,
         "NotificationARNs": stack.notification_arns or [],
         "Capabilities": st.capabilities,
         "Tags": [{"Key": k, "Value": v} for k, v in (stack.tags or {}).items()],
@@ -178,11 +189,12 @@ def _resource(stack: Stack, rec: Any, detail: bool = False) -> dict:
 def create_stack(self: Any) -> ActionResult:
     backend = _backend(self)
     name = self._get_param("StackName")
-    if any(s.name == name for s in backend.stacks.values()):
+    _check_stack_name(name)
+    if any(s.name == name for s in list(backend.stacks.values())):
         raise AlreadyExistsException(f"Stack [{name}] already exists")
     body = _body(self)
     capabilities = self._get_param("Capabilities", []) or []
-    _check_capabilities(parse_template(body), capabilities)
+    capabilities_.check(parse_template(body), capabilities)
     stack = engine.new_stack(
         backend,
         name,
@@ -198,28 +210,38 @@ def create_stack(self: Any) -> ActionResult:
     except Exception:
         del backend.stacks[stack.stack_id]
         raise
-    engine.create(stack, body, _given(self, None), capabilities)
+    given = _given(self, None)
+    disable = self._get_bool_param("DisableRollback", False)
+    on_failure = self._get_param("OnFailure") or ("DO_NOTHING" if disable else "ROLLBACK")
+    stack.local.disable_rollback = on_failure == "DO_NOTHING"
+    retain = self._get_bool_param("RetainExceptOnCreate", False)
+    _operate(stack, lambda: engine.create(stack, body, given, capabilities, on_failure, retain))
     return ActionResult({"StackId": stack.stack_id})
 
 
 def update_stack(self: Any) -> ActionResult:
     backend = _backend(self)
     stack = _find_stack(backend, self._get_param("StackName"))
-    if stack.status not in UPDATABLE:
-        raise ValidationError(
-            message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
-        )
     body = _body(self, stack)
     given = _given(self, stack)
     capabilities = self._get_param("Capabilities", []) or []
     template, params, _ = engine.load(stack, body, given)
-    _check_capabilities(template, capabilities)
-    if template == stack.local.template and params == stack.local.parameters:
-        raise ValidationError(message="No updates are to be performed.")
-    if self._get_param("Tags"):
-        stack.tags = _tags(self)
-    stack.local.capabilities = capabilities
-    engine.update(stack, body, given)
+    capabilities_.check(template, capabilities)
+    with _start_lock:
+        if stack.status not in UPDATABLE:
+            raise ValidationError(
+                message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
+            )
+        if template == stack.local.template and params == stack.local.parameters:
+            raise ValidationError(message="No updates are to be performed.")
+        if self._get_param("Tags"):
+            stack.tags = _tags(self)
+        stack.local.capabilities = capabilities
+        # change sets made before this update no longer describe the stack
+        changesets.make_obsolete(backend, stack)
+        stack.status = "UPDATE_IN_PROGRESS"  # claimed: a concurrent start sees it at once
+    disable = self._get_bool_param("DisableRollback", False)
+    _operate(stack, lambda: engine.update(stack, body, given, disable))
     return ActionResult({"StackId": stack.stack_id})
 
 
@@ -233,7 +255,15 @@ def delete_stack(self: Any) -> EmptyResult:
         raise ValidationError(
             message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
         )
-    engine.delete(stack)
+    with _start_lock:
+        if stack.status == "DELETE_IN_PROGRESS":
+            return EmptyResult()  # already going
+        if stack.status.endswith("_IN_PROGRESS") and stack.status != "REVIEW_IN_PROGRESS":
+            raise ValidationError(
+                message=f"Stack [{stack.name}] cannot be deleted while in status {stack.status}"
+            )
+        stack.status = "DELETE_IN_PROGRESS"
+    _operate(stack, lambda: engine.delete(stack))
     return EmptyResult()
 
 
@@ -248,6 +278,7 @@ def create_change_set(self: Any) -> ActionResult:
     with contextlib.suppress(ValidationError):
         existing = _find_stack(backend, name)
     if kind == "CREATE":
+        _check_stack_name(name)
         if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
             raise AlreadyExistsException(
                 f"Stack [{name}] already exists and cannot be created again with the changeSet "
@@ -263,7 +294,7 @@ def create_change_set(self: Any) -> ActionResult:
     body = _body(self, existing if kind == "UPDATE" else None)
     given = _given(self, existing if kind == "UPDATE" else None)
     capabilities = self._get_param("Capabilities", []) or []
-    _check_capabilities(parse_template(body), capabilities)
+    capabilities_.check(parse_template(body), capabilities)
     stack = existing
     if stack is None:
         stack = engine.new_stack(
@@ -286,10 +317,12 @@ def create_change_set(self: Any) -> ActionResult:
         capabilities=capabilities,
         tags=_tags(self),
         include_nested=self._get_bool_param("IncludeNestedStacks", False),
+        on_stack_failure=self._get_param("OnStackFailure"),
     )
     if existing is None:
         engine.event(stack, "REVIEW_IN_PROGRESS", "User Initiated")
     changesets.make(backend, record)
+    changesets.pace(record)
     return ActionResult({"Id": record.change_set_id, "StackId": stack.stack_id})
 
 
@@ -303,7 +336,9 @@ def describe_change_set(self: Any) -> ActionResult:
 def list_change_sets(self: Any) -> ActionResult:
     backend = _backend(self)
     stack = _find_stack(backend, self._get_param("StackName"))
-    summaries = [r.summary() for r in backend.change_sets.values() if r.stack_id == stack.stack_id]
+    summaries = [
+        r.summary() for r in list(backend.change_sets.values()) if r.stack_id == stack.stack_id
+    ]
     return ActionResult({"Summaries": summaries})
 
 
@@ -332,24 +367,69 @@ def execute_change_set(self: Any) -> EmptyResult:
             "Cannot execute a nested change set directly; execute its root change set "
             f"[{record.root_id}]"
         )
-    if record.status != "CREATE_COMPLETE" or record.execution_status != "AVAILABLE":
-        raise InvalidChangeSetStatus(
-            f"ChangeSet [{record.change_set_id}] cannot be executed in its current status of "
-            f"[{record.status}]"
-        )
     stack = record.stack
-    if record.change_set_type == "CREATE":
-        stack.tags = record.tags or stack.tags
-        engine.create(stack, record.template_body, record.parameters, record.capabilities)
-        ok = stack.status == "CREATE_COMPLETE"
-    else:
-        if record.tags:
-            stack.tags = record.tags
-        stack.local.capabilities = record.capabilities
-        engine.update(stack, record.template_body, record.parameters)
-        ok = stack.status == "UPDATE_COMPLETE"
-    changesets.mark_executed(backend, record, ok)
+    with _start_lock:
+        if record.creating():
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{record.change_set_id}] cannot be executed in its current status of "
+                "[CREATE_IN_PROGRESS]"
+            )
+        if record.status != "CREATE_COMPLETE":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{record.change_set_id}] cannot be executed in its current status of "
+                f"[{record.status}]"
+            )
+        if record.execution_status != "AVAILABLE":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{record.change_set_id}] cannot be executed in its current execution "
+                f"status of [{record.execution_status}]"
+            )
+        changesets.start_execution(backend, record)
+        stack.status = (
+            "CREATE_IN_PROGRESS" if record.change_set_type == "CREATE" else ("UPDATE_IN_PROGRESS")
+        )
+
+    disable = self._get_bool_param("DisableRollback", False)
+    retain = self._get_bool_param("RetainExceptOnCreate", False)
+
+    def work() -> None:
+        if record.change_set_type == "CREATE":
+            stack.tags = record.tags or stack.tags
+            on_failure = record.on_stack_failure or ("DO_NOTHING" if disable else "ROLLBACK")
+            stack.local.disable_rollback = on_failure == "DO_NOTHING"
+            engine.create(
+                stack,
+                record.template_body,
+                record.parameters,
+                record.capabilities,
+                on_failure,
+                retain,
+            )
+            ok = stack.status == "CREATE_COMPLETE"
+        else:
+            if record.tags:
+                stack.tags = record.tags
+            stack.local.capabilities = record.capabilities
+            engine.update(stack, record.template_body, record.parameters, disable)
+            ok = stack.status == "UPDATE_COMPLETE"
+        changesets.mark_executed(backend, record, ok)
+
+    _operate(stack, work)
     return EmptyResult()
+
+
+def describe_events(self: Any) -> ActionResult:
+    """The operation events of a change set: its pre-deployment validation results."""
+    name = self._get_param("ChangeSetName")
+    if not name:
+        raise ValidationError(
+            message="DescribeEvents is supported by the local AWS for a ChangeSetName only"
+        )
+    record = changesets.find(_backend(self), name, self._get_param("StackName"))
+    events = [] if record.creating() else changesets.validation_events(record)
+    if (self._get_param("Filters") or {}).get("FailedEvents"):
+        events = [e for e in events if e["ValidationStatus"] == "FAILED"]
+    return ActionResult({"OperationEvents": events})
 
 
 def describe_stacks(self: Any) -> ActionResult:
@@ -386,13 +466,36 @@ def list_stacks(self: Any) -> ActionResult:
     return ActionResult({"StackSummaries": out})
 
 
+EVENTS_PAGE = 100  # AWS answers DescribeStackEvents in pages of at most 100 events
+
+
+def describe_stack_events(self: Any) -> ActionResult:
+    """Newest first, at most EVENTS_PAGE a page; NextToken names the last event returned, so
+    events recorded between two pages never shift the next page."""
+    backend = _backend(self)
+    stack = _find_stack(backend, self._get_param("StackName"), include_deleted=True)
+    events = list(reversed(stack.events))
+    token = self._get_param("NextToken")
+    start = 0
+    if token:
+        ids = [str(e.event_id) for e in events]
+        if token not in ids:
+            raise ValidationError(message="Invalid NextToken")
+        start = ids.index(token) + 1
+    page = events[start : start + EVENTS_PAGE]
+    out: dict[str, Any] = {"StackEvents": page}
+    if start + EVENTS_PAGE < len(events):
+        out["NextToken"] = str(page[-1].event_id)
+    return ActionResult(out)
+
+
 def describe_stack_resources(self: Any) -> ActionResult:
     backend = _backend(self)
     stack = _find_stack(backend, self._get_param("StackName"), include_deleted=True)
     logical = self._get_param("LogicalResourceId")
     rows = [
         _resource(stack, r)
-        for r in stack.local.resources.values()
+        for r in list(stack.local.resources.values())
         if logical is None or r.logical_resource_id == logical
     ]
     return ActionResult({"StackResources": rows})
@@ -414,7 +517,7 @@ def list_stack_resources(self: Any) -> ActionResult:
     backend = _backend(self)
     stack = _find_stack(backend, self._get_param("StackName"), include_deleted=True)
     rows = []
-    for rec in stack.local.resources.values():
+    for rec in list(stack.local.resources.values()):
         row = _resource(stack, rec)
         row["LastUpdatedTimestamp"] = row.pop("Timestamp")
         row.pop("StackName")
@@ -438,10 +541,37 @@ def update_termination_protection(self: Any) -> ActionResult:
 def cancel_update_stack(self: Any) -> EmptyResult:
     backend = _backend(self)
     stack = _find_stack(backend, self._get_param("StackName"))
-    # updates here finish within the request, so there is never one in progress to cancel
-    raise ValidationError(
-        message=f"CancelUpdateStack cannot be called from current stack status {stack.status}."
-    )
+    # AWS: "You can cancel only stacks that are in the UPDATE_IN_PROGRESS state" (in instant
+    # mode an update ends within its own call, so there is never one to cancel)
+    if stack.status != "UPDATE_IN_PROGRESS" or stack.local.parent_id:
+        raise ValidationError(
+            message=f"CancelUpdateStack cannot be called from current stack status {stack.status}."
+        )
+    stack.local.cancel_requested = True
+    return EmptyResult()
+
+
+def continue_update_rollback(self: Any) -> EmptyResult:
+    """API_ContinueUpdateRollback: only from UPDATE_ROLLBACK_FAILED; ResourcesToSkip are left
+    as they are."""
+    backend = _backend(self)
+    stack = _find_stack(backend, self._get_param("StackName"))
+    skip = set(self._get_param("ResourcesToSkip", []) or [])
+    with _start_lock:
+        if stack.status != "UPDATE_ROLLBACK_FAILED" or stack.local.pending_rollback is None:
+            raise ValidationError(
+                message=f"Stack {stack.stack_id} is in {stack.status} state and can not "
+                "continue rolling back."
+            )
+        nested = sorted(name for name in skip if "." in name)
+        if nested:
+            raise ValidationError(
+                message=f"ResourcesToSkip of nested stacks ({', '.join(nested)}) is not "
+                "supported by the local AWS"
+            )
+        stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+    _operate(stack, lambda: engine.continue_rollback(stack, skip))
+    return EmptyResult()
 
 
 def detect_stack_drift(self: Any) -> ActionResult:
@@ -470,7 +600,7 @@ def describe_stack_resource_drifts(self: Any) -> ActionResult:
     wanted = set(self._get_param("StackResourceDriftStatusFilters", []) or [])
     rows = [
         r.drift
-        for r in stack.local.resources.values()
+        for r in list(stack.local.resources.values())
         if r.drift and (not wanted or r.drift["StackResourceDriftStatus"] in wanted)
     ]
     return ActionResult({"StackResourceDrifts": rows})
@@ -497,13 +627,16 @@ HANDLERS = {
         list_change_sets,
         delete_change_set,
         execute_change_set,
+        describe_events,
         describe_stacks,
         list_stacks,
+        describe_stack_events,
         describe_stack_resources,
         describe_stack_resource,
         list_stack_resources,
         update_termination_protection,
         cancel_update_stack,
+        continue_update_rollback,
         detect_stack_drift,
         describe_stack_drift_detection_status,
         describe_stack_resource_drifts,

@@ -9,6 +9,7 @@ createOnlyProperties (`schema.create_only`).
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,8 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 
-from localaws.cfn import engine, schema, templates
+from localaws import pacing
+from localaws.cfn import engine, schema, templates, validation
 from localaws.cfn.intrinsics import (
     Evaluator,
     Unresolvable,
@@ -44,6 +46,7 @@ class ChangeSetRecord:
     capabilities: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     include_nested: bool = False
+    on_stack_failure: str | None = None  # ROLLBACK | DELETE | DO_NOTHING (CREATE change sets)
     parent_id: str | None = None
     root_id: str | None = None
     status: str = "CREATE_COMPLETE"
@@ -52,6 +55,9 @@ class ChangeSetRecord:
     changes: list[dict] = field(default_factory=list)
     nested: list[ChangeSetRecord] = field(default_factory=list)
     creation_time: datetime = field(default_factory=utcnow)
+    operation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    ready_at: float = 0.0  # time.monotonic() at which it shows as made (paced mode)
+    validation: list[dict] = field(default_factory=list)  # DescribeEvents' OperationEvents
 
     @property
     def stack_id(self) -> str:
@@ -60,6 +66,18 @@ class ChangeSetRecord:
     @property
     def stack_name(self) -> str:
         return self.stack.name
+
+    def creating(self) -> bool:
+        """Still being made, as AWS makes change sets asynchronously (paced mode only)."""
+        return time.monotonic() < self.ready_at
+
+    def _shown(self, out: dict) -> dict:
+        if self.creating():
+            out.update(Status="CREATE_IN_PROGRESS", ExecutionStatus="UNAVAILABLE")
+            out.pop("StatusReason", None)
+            if "Changes" in out:
+                out["Changes"] = []
+        return out
 
     def describe(self) -> dict:
         out: dict[str, Any] = {
@@ -88,7 +106,7 @@ class ChangeSetRecord:
             out["ParentChangeSetId"] = self.parent_id
         if self.root_id:
             out["RootChangeSetId"] = self.root_id
-        return out
+        return self._shown(out)
 
     def summary(self) -> dict:
         out = {
@@ -109,7 +127,7 @@ class ChangeSetRecord:
             out["ParentChangeSetId"] = self.parent_id
         if self.root_id:
             out["RootChangeSetId"] = self.root_id
-        return out
+        return self._shown(out)
 
 
 def change_set_arn(backend: Any, name: str) -> str:
@@ -131,10 +149,85 @@ def make(backend: Any, record: ChangeSetRecord) -> None:
         ]
     else:
         record.changes = _update_rows(backend, record)
-        if not record.changes and _same_inputs(record):
+        # a nested change set with nothing to change is an empty, executable part of its root
+        if not record.changes and not record.parent_id and _same_inputs(record):
             record.status, record.execution_status = "FAILED", "UNAVAILABLE"
             record.status_reason = NO_CHANGES
+    if record.status != "FAILED":
+        _validate(record)
     backend.change_sets[record.change_set_id] = record
+
+
+VALIDATION_FAILED = (
+    "The change set failed pre-deployment validation; DescribeEvents for the change set lists "
+    "each failure (ValidationName, ValidationPath)."
+)
+
+
+def _validate(record: ChangeSetRecord) -> None:
+    """Pre-deployment validation (validation.py); a FAIL here or in a nested change set makes
+    the change set FAILED (not executable), a WARN only adds its event."""
+    stack = record.stack
+    template, params, _ = engine.load(stack, record.template_body, record.parameters)
+    known = dict(stack.local.resources) if record.change_set_type == "UPDATE" else {}
+    ev = Evaluator(template, params, engine._pseudo(stack), known)
+    rows = {r["LogicalResourceId"]: r for r in record.changes}
+    findings = []
+    for logical_id in dependency_order(template, ev.included):
+        spec = template["Resources"][logical_id]
+        props, unknown = {}, set()
+        for key, expr in (spec.get("Properties") or {}).items():
+            try:
+                value = ev.resolve(expr)
+            except Exception:  # noqa: BLE001 - known only at execution (a new resource's Ref)
+                unknown.add(key)
+                continue
+            if value is not None:  # AWS::NoValue
+                props[key] = value
+        findings += validation.property_findings(logical_id, spec["Type"], props, unknown)
+        name_property = engine.name_property(spec["Type"])
+        if rows.get(logical_id, {}).get("Action") == "Add" and name_property not in unknown:
+            conflict = validation.name_conflict(
+                engine._ctx(stack, logical_id),
+                engine.provider_for(spec["Type"]),
+                spec["Type"],
+                name_property,
+                props,
+            )
+            findings += [conflict] if conflict else []
+    for row in record.changes:
+        if (
+            row["Action"] == "Remove"
+            and row["ResourceType"] == "AWS::S3::Bucket"
+            and row.get("PolicyAction") == "Delete"
+            and row.get("PhysicalResourceId")
+        ):
+            lid = row["LogicalResourceId"]
+            warning = validation.bucket_not_empty(
+                engine._ctx(stack, lid), lid, row["PhysicalResourceId"]
+            )
+            findings += [warning] if warning else []
+    record.validation = [f.event(stack, record.operation_id) for f in findings]
+    failed = any(f.mode == "FAIL" for f in findings) or any(
+        n.status == "FAILED" and n.status_reason == VALIDATION_FAILED for n in record.nested
+    )
+    if failed:
+        record.status, record.execution_status = "FAILED", "UNAVAILABLE"
+        record.status_reason = VALIDATION_FAILED
+
+
+def pace(record: ChangeSetRecord) -> None:
+    """In paced mode, show the change set (and its nested ones) as being made for as long as
+    AWS typically takes (pacing.CHANGE_SET_SECONDS for each stack it covers)."""
+    tree = _tree(record)
+    ready_at = time.monotonic() + pacing.CHANGE_SET_SECONDS * pacing.current().pace * len(tree)
+    for item in tree:
+        item.ready_at = ready_at
+
+
+def validation_events(record: ChangeSetRecord) -> list[dict]:
+    """The validation events of this change set and of its nested change sets."""
+    return [event for item in _tree(record) for event in item.validation]
 
 
 def _same_inputs(record: ChangeSetRecord) -> bool:
@@ -227,7 +320,9 @@ def _modify_row(
         if new_props.get(k) != old_props.get(k)
     }
     metadata_changed = spec.get("Metadata") != old_spec.get("Metadata")
-    if not static and not dynamic and not metadata_changed:
+    # a nested stack is listed even when nothing of its own changed: AWS cannot know whether
+    # its template did until it updates it (ChangeSource Automatic, API_ResourceChangeDetail)
+    if not static and not dynamic and not metadata_changed and type_name != engine.NESTED_STACK:
         return None
     create_only = schema.create_only(type_name) | _extra(type_name)
     details: list[dict] = []
@@ -378,12 +473,46 @@ def _nested_change_set(
 def find(backend: Any, name_or_id: str, stack_name: str | None = None) -> ChangeSetRecord:
     if name_or_id in backend.change_sets:
         return backend.change_sets[name_or_id]
-    for record in backend.change_sets.values():
+    for record in list(backend.change_sets.values()):
         if record.change_set_name == name_or_id and (
             stack_name is None or stack_name in (record.stack_name, record.stack_id)
         ):
             return record
     raise ValidationError(message=f"ChangeSet [{name_or_id}] does not exist")
+
+
+def _tree(record: ChangeSetRecord) -> list[ChangeSetRecord]:
+    out, todo = [], [record]
+    while todo:
+        item = todo.pop()
+        out.append(item)
+        todo.extend(item.nested)
+    return out
+
+
+def make_obsolete(backend: Any, stack: Stack, keep: set[str] = frozenset()) -> None:
+    """Every other change set of the stack (and of its nested stacks) can no longer be
+    executed: it was computed against a stack that is about to change (ExecutionStatus
+    OBSOLETE)."""
+    ids = {stack.stack_id}
+    for other in list(backend.stacks.values()):
+        if other.local.root_id == stack.stack_id:
+            ids.add(other.stack_id)
+    for record in list(backend.change_sets.values()):
+        if (
+            record.stack_id in ids
+            and record.change_set_id not in keep
+            and record.execution_status in ("AVAILABLE", "UNAVAILABLE")
+        ):
+            record.execution_status = "OBSOLETE"
+
+
+def start_execution(backend: Any, record: ChangeSetRecord) -> None:
+    """This change set (and its nested ones) EXECUTE_IN_PROGRESS; every other one OBSOLETE."""
+    tree = _tree(record)
+    for item in tree:
+        item.execution_status = "EXECUTE_IN_PROGRESS"
+    make_obsolete(backend, record.stack, {item.change_set_id for item in tree})
 
 
 def mark_executed(backend: Any, record: ChangeSetRecord, succeeded: bool) -> None:
@@ -397,7 +526,7 @@ def mark_executed(backend: Any, record: ChangeSetRecord, succeeded: bool) -> Non
         item.execution_status = status
         keep.add(item.change_set_id)
         todo.extend(item.nested)
-    stacks = {r.stack_id for r in backend.change_sets.values() if r.change_set_id in keep}
+    stacks = {r.stack_id for r in list(backend.change_sets.values()) if r.change_set_id in keep}
     for cid, other in list(backend.change_sets.items()):
         if cid not in keep and other.stack_id in stacks:
             del backend.change_sets[cid]

@@ -17,30 +17,42 @@ import json
 import uuid
 from typing import Any
 
+from localaws import pacing
 from localaws.cfn import engine, schema
 from localaws.cfn.state import Resource
 from localaws.resources.base import NotFound, utcnow
 
 
 def detect_stack(stack: Any) -> dict:
-    """Check every resource of the stack; returns the detection record."""
-    drifted = 0
-    for rec in stack.local.resources.values():
-        result = detect_resource(stack, rec)
-        if result["StackResourceDriftStatus"] in ("MODIFIED", "DELETED"):
-            drifted += 1
-    now = utcnow()
-    stack.local.drift_status = "DRIFTED" if drifted else "IN_SYNC"
-    stack.local.drift_checked = now
+    """Start checking every resource of the stack; returns the detection record, which says
+    DETECTION_IN_PROGRESS until the check ends (at once in instant mode)."""
     detection = {
         "StackId": stack.stack_id,
         "StackDriftDetectionId": str(uuid.uuid4()),
-        "StackDriftStatus": stack.local.drift_status,
-        "DetectionStatus": "DETECTION_COMPLETE",
-        "DriftedStackResourceCount": drifted,
-        "Timestamp": now,
+        "DetectionStatus": "DETECTION_IN_PROGRESS",
+        "Timestamp": utcnow(),
     }
     detections(stack.backend)[detection["StackDriftDetectionId"]] = detection
+
+    def check() -> None:
+        resources = list(stack.local.resources.values())
+        pacing.sleep(pacing.DRIFT_PER_RESOURCE * pacing.current().pace * len(resources))
+        drifted = 0
+        for rec in resources:
+            result = detect_resource(stack, rec)
+            if result["StackResourceDriftStatus"] in ("MODIFIED", "DELETED"):
+                drifted += 1
+        now = utcnow()
+        stack.local.drift_status = "DRIFTED" if drifted else "IN_SYNC"
+        stack.local.drift_checked = now
+        detection.update(
+            StackDriftStatus=stack.local.drift_status,
+            DetectionStatus="DETECTION_COMPLETE",
+            DriftedStackResourceCount=drifted,
+            Timestamp=now,
+        )
+
+    pacing.run(check)
     return detection
 
 

@@ -26,11 +26,13 @@ from typing import Any
 from moto.cloudformation.models import Event, Stack
 from moto.cloudformation.utils import generate_stack_id
 
-from localaws.cfn import schema, stack_policy, templates
+from localaws import pacing
+from localaws.cfn import capabilities, schema, stack_policy, templates
 from localaws.cfn.intrinsics import (
     Evaluator,
     TemplateError,
     Unresolvable,
+    dependencies,
     dependency_order,
     parse_template,
     pseudo_parameters,
@@ -47,6 +49,11 @@ from localaws.resources.base import (
 )
 
 NESTED_STACK = "AWS::CloudFormation::Stack"
+# aws-attribute-deletionpolicy.html / aws-attribute-updatereplacepolicy.html
+_POLICIES = {
+    "DeletionPolicy": ("Delete", "Retain", "RetainExceptOnCreate", "Snapshot"),
+    "UpdateReplacePolicy": ("Delete", "Retain", "Snapshot"),
+}
 _PROVIDERS: dict[str, Provider] = {}
 
 
@@ -112,8 +119,47 @@ def load(stack: Stack, body: str | dict, given: dict[str, str]) -> tuple[dict, d
             )
         if spec.get("Condition") and spec["Condition"] not in (template.get("Conditions") or {}):
             raise TemplateError(f"Template format error: Unresolved condition in {name}")
+        for attribute, allowed in _POLICIES.items():
+            if attribute in spec and spec[attribute] not in allowed:
+                raise TemplateError(
+                    f"Template format error: Unrecognized {attribute} {spec[attribute]} for "
+                    f"resource {name}; expected one of {', '.join(allowed)}"
+                )
+    refuse_unsupported(template)
     params, no_echo = resolve_parameters(template, given)
     return template, params, no_echo
+
+
+# features this environment does not use: refused, never answered wrongly (issue 11)
+UNSUPPORTED_FUNCTIONS = ("Fn::ImportValue", "Fn::Cidr", "Fn::GetAZs")
+
+
+def refuse_unsupported(template: dict) -> None:
+    """A ValidationError naming the first feature the local AWS does not model."""
+
+    def refuse(what: str) -> None:
+        raise TemplateError(
+            f"{what} is not supported by the local AWS; deploy this template to AWS instead"
+        )
+
+    for name, spec in (template.get("Parameters") or {}).items():
+        if str(spec.get("Type", "")).startswith("AWS::SSM::Parameter::"):
+            refuse(f"SSM parameter type {spec['Type']} (parameter {name})")
+    for name, spec in (template.get("Outputs") or {}).items():
+        if "Export" in spec:
+            refuse(f"Export (output {name})")
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in UNSUPPORTED_FUNCTIONS:
+                    refuse(key)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: template.get(k) for k in ("Resources", "Outputs", "Conditions")})
 
 
 def event(
@@ -194,7 +240,7 @@ def _finish(stack: Stack, body: str, template: dict) -> None:
 
 
 # resource operations ----------
-def _name_property(type_name: str) -> str | None:
+def name_property(type_name: str) -> str | None:
     """The property that names a resource (custom names cannot be replaced in place)."""
     ids = schema.resource_schema(type_name).get("primaryIdentifier", [])
     create_only = schema.create_only(type_name)
@@ -228,6 +274,10 @@ def _create_resource(stack: Stack, logical_id: str, spec: dict, props: dict) -> 
         update_replace_policy=spec.get("UpdateReplacePolicy", "Delete"),
     )
     event(stack, "CREATE_IN_PROGRESS", resource=rec, properties=props)
+    injected = pacing.injected_failure(logical_id, "create")
+    if injected:
+        pacing.sleep(pacing.duration(spec["Type"], "create"))
+        raise ResourceFailure(injected)
     if spec["Type"] == NESTED_STACK:
         nested = _nested_create(stack, logical_id, props)
         rec.physical_resource_id, rec.stack = nested.stack_id, nested
@@ -235,12 +285,27 @@ def _create_resource(stack: Stack, logical_id: str, spec: dict, props: dict) -> 
         created = provider_for(spec["Type"]).create(_ctx(stack, logical_id), props)
         rec.physical_resource_id, rec.attributes = created.physical_id, created.attributes
     event(stack, "CREATE_IN_PROGRESS", "Resource creation Initiated", resource=rec)
+    pacing.sleep(pacing.duration(spec["Type"], "create"))
     event(stack, "CREATE_COMPLETE", resource=rec)
     return rec
 
 
-def _update_resource(stack: Stack, rec: Resource, props: dict) -> None:
+def _update_resource(stack: Stack, rec: Resource, props: dict, forward: bool = True) -> None:
+    """Update in place; `forward` is False for a rollback (never cancelled or failed on
+    purpose)."""
     event(stack, "UPDATE_IN_PROGRESS", resource=rec, properties=props)
+    if forward:
+        injected = pacing.injected_failure(rec.logical_resource_id, "update")
+        if injected:
+            pacing.sleep(pacing.duration(rec.cf_resource_type, "update"))
+            raise ResourceFailure(injected)
+        # the handler's work is under way when a cancel arrives: AWS fails it and rolls back
+        pacing.sleep(pacing.duration(rec.cf_resource_type, "update"), lambda: cancelled(stack))
+    else:
+        pacing.sleep(pacing.duration(rec.cf_resource_type, "update"))
+        injected = pacing.injected_failure(rec.logical_resource_id, "rollback")
+        if injected:
+            raise ResourceFailure(injected)
     if rec.cf_resource_type == NESTED_STACK:
         _nested_update(stack, rec, props)
     else:
@@ -254,11 +319,12 @@ def _update_resource(stack: Stack, rec: Resource, props: dict) -> None:
 
 def _delete_resource(stack: Stack, rec: Resource, policy: str | None = None) -> None:
     """Delete (or retain) one resource; raises ResourceFailure after a DELETE_FAILED event."""
-    if (policy or rec.deletion_policy) == "Retain":
+    if (policy or rec.deletion_policy) in ("Retain", "RetainExceptOnCreate"):
         event(stack, "DELETE_SKIPPED", resource=rec)
         return
     event(stack, "DELETE_IN_PROGRESS", resource=rec)
     try:
+        pacing.sleep(pacing.duration(rec.cf_resource_type, "delete"))
         if rec.cf_resource_type == NESTED_STACK:
             _nested_delete(rec)
         elif rec.physical_resource_id:
@@ -279,8 +345,19 @@ def _nested_parameters(props: dict) -> dict[str, str]:
     return out
 
 
-def _nested_create(parent: Stack, logical_id: str, props: dict) -> Stack:
+def _nested_template(parent: Stack, props: dict) -> str:
+    """The nested template, refused (as its resource's failure) when it needs capabilities the
+    root stack was not given."""
     body = templates.fetch(props["TemplateURL"], parent.account_id)
+    try:
+        capabilities.check(parse_template(body), parent.local.capabilities)
+    except capabilities.InsufficientCapabilities as exc:
+        raise ResourceFailure(exc.message) from exc
+    return body
+
+
+def _nested_create(parent: Stack, logical_id: str, props: dict) -> Stack:
+    body = _nested_template(parent, props)
     suffix = "".join(random.choices(string.ascii_uppercase + string.digits, k=12))
     nested = new_stack(
         parent.backend,
@@ -306,7 +383,7 @@ def _nested_create(parent: Stack, logical_id: str, props: dict) -> Stack:
 
 def _nested_update(parent: Stack, rec: Resource, props: dict) -> None:
     nested = rec.stack
-    body = templates.fetch(props["TemplateURL"], parent.account_id)
+    body = _nested_template(parent, props)
     update(nested, body, _nested_parameters(props))
     if nested.status != "UPDATE_COMPLETE":
         raise ResourceFailure(
@@ -335,9 +412,16 @@ class _EmbeddedFailure(ResourceFailure):
 
 # create ----------
 def create(
-    stack: Stack, body: str | dict, given: dict[str, str], capabilities: list | None = None
+    stack: Stack,
+    body: str | dict,
+    given: dict[str, str],
+    capabilities: list | None = None,
+    on_failure: str = "ROLLBACK",
+    retain_except_on_create: bool = False,
 ) -> None:
-    """Create every resource of `body`; on a failure, roll back (ROLLBACK_COMPLETE)."""
+    """Create every resource of `body`. On a failure (API_CreateStack OnFailure): ROLLBACK
+    (ROLLBACK_COMPLETE), DELETE (rolled back, then the stack deleted) or DO_NOTHING
+    (CREATE_FAILED, what was created is kept)."""
     template, params, no_echo = load(stack, body, given)
     st = stack.local
     st.template, st.parameters, st.given_parameters, st.no_echo = template, params, given, no_echo
@@ -349,29 +433,121 @@ def create(
     ev = _evaluator(stack, template, params, st.resources)
     failed = None
     try:
-        for logical_id in dependency_order(template, ev.included):
-            spec = template["Resources"][logical_id]
-            try:
-                props = ev.resolve(spec.get("Properties") or {}) or {}
-                rec = _create_resource(stack, logical_id, spec, props)
-            except Exception as exc:  # noqa: BLE001 - reported as AWS reports it, then rolled back
-                failed = logical_id
-                rec = Resource(logical_id, spec["Type"], properties={})
-                nested = getattr(exc, "nested", None)
-                if nested is not None:
-                    rec.physical_resource_id, rec.stack = nested.stack_id, nested
-                    st.resources[logical_id] = rec
-                event(stack, "CREATE_FAILED", handler_message(exc), resource=rec)
-                raise
-            st.resources[logical_id] = rec
+        failed = _create_all(stack, template, ev)
+        if failed is not None:
+            raise ResourceFailure(failed)
     except Exception:  # noqa: BLE001
-        _rollback_create(stack, failed)
+        reason = f"The following resource(s) failed to create: [{failed}]. "
+        if on_failure == "DO_NOTHING":
+            event(stack, "CREATE_FAILED", reason)
+            return
+        _rollback_create(stack, failed, retain_except_on_create)
+        if on_failure == "DELETE" and stack.status == "ROLLBACK_COMPLETE":
+            delete(stack)
         return
     _finish(stack, body, template)
     event(stack, "CREATE_COMPLETE")
 
 
-def _rollback_create(stack: Stack, failed: str | None) -> None:
+def _create_one(stack: Stack, ev: Evaluator, logical_id: str, spec: dict) -> None:
+    """Create one resource and record it; on a failure, its CREATE_FAILED event, then raise."""
+    st = stack.local
+    try:
+        props = ev.resolve(spec.get("Properties") or {}) or {}
+        rec = _create_resource(stack, logical_id, spec, props)
+    except Exception as exc:  # noqa: BLE001 - reported as AWS reports it, then rolled back
+        rec = Resource(logical_id, spec["Type"], properties={})
+        nested = getattr(exc, "nested", None)
+        if nested is not None:
+            rec.physical_resource_id, rec.stack = nested.stack_id, nested
+            st.resources[logical_id] = rec
+        event(stack, "CREATE_FAILED", handler_message(exc), resource=rec)
+        raise
+    st.resources[logical_id] = rec
+
+
+def _create_all(stack: Stack, template: dict, ev: Evaluator) -> str | None:
+    """Create every resource once its dependencies exist; the first that failed, or None."""
+    resources = template["Resources"]
+    return _in_dependency_order(
+        template, ev, lambda lid: _create_one(stack, ev, lid, resources[lid])
+    )
+
+
+def _in_dependency_order(
+    template: dict,
+    ev: Evaluator,
+    work: Any,
+    stop: Any = lambda: False,
+) -> str | None:
+    """Run `work(logical_id)` for every resource once its dependencies are done; returns the
+    first resource whose work raised (nothing new starts after it)."""
+    order = dependency_order(template, ev.included)
+    failed = _in_waves(order, dependencies(template, ev.included), work, stop)
+    return failed[0] if failed else None
+
+
+def _in_waves(
+    order: list[str],
+    needs: dict[str, set[str]],
+    work: Any,
+    stop: Any = lambda: False,
+    keep_going: bool = False,
+) -> list[str]:
+    """Run `work(name)` for each name of `order` once the names it `needs` are done: one at a
+    time in instant mode, independent ones at the same time in paced mode, as AWS provisions
+    them (so a paced operation takes its critical path). Returns the names whose work raised.
+    Unless `keep_going` (deletes go on past a failure, as AWS's do), nothing new starts after a
+    failure or once `stop()`, and what is under way finishes first."""
+    if not pacing.paced():
+        failed = []
+        for name in order:
+            if stop():
+                raise pacing.Cancelled
+            try:
+                work(name)
+            except Exception:  # noqa: BLE001 - its event says why
+                failed.append(name)
+                if not keep_going:
+                    break
+        return failed
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pending, done, failed = list(order), set(), []
+    abandoned = halted = False
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="local-aws-resource") as pool:
+        while True:
+            halted = halted or (not failed and stop())
+            blocked = halted or (failed and not keep_going)
+            ready = [] if blocked else [n for n in pending if needs.get(n, set()) <= done]
+            for name in ready:
+                pending.remove(name)
+                running[pool.submit(pacing.inherit(work), name)] = name
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                error = future.exception()
+                if error is None:
+                    done.add(name)
+                    continue
+                abandoned = abandoned or isinstance(error, pacing.Abandoned)
+                failed.append(name)
+                if keep_going:
+                    done.add(name)  # what depended on it may still go
+    if abandoned:
+        raise pacing.Abandoned
+    if not failed and halted:
+        raise pacing.Cancelled
+    return failed
+
+
+def _rollback_create(stack: Stack, failed: str | None, retain_except_on_create: bool) -> None:
+    """Delete what the failed create made. RetainExceptOnCreate resources go too ("If the stack
+    operation that created the resource is rolled back, CloudFormation deletes the resource"),
+    and so do Retain ones when the operation asked for RetainExceptOnCreate."""
     st = stack.local
     event(
         stack,
@@ -380,9 +556,12 @@ def _rollback_create(stack: Stack, failed: str | None) -> None:
     )
     ok = True
     for rec in reversed(list(st.resources.values())):
+        policy = rec.deletion_policy
+        if policy == "RetainExceptOnCreate" or (retain_except_on_create and policy == "Retain"):
+            policy = "Delete"
         try:
-            _delete_resource(stack, rec)
-            if rec.deletion_policy != "Retain":
+            _delete_resource(stack, rec, policy)
+            if policy != "Retain":
                 del st.resources[rec.logical_resource_id]
         except ResourceFailure:
             ok = False
@@ -393,6 +572,17 @@ def _rollback_create(stack: Stack, failed: str | None) -> None:
 
 
 # update ----------
+def root_of(stack: Stack) -> Stack:
+    root_id = stack.local.root_id
+    return stack.backend.stacks.get(root_id, stack) if root_id else stack
+
+
+def cancelled(stack: Stack) -> bool:
+    """Whether CancelUpdateStack was called on this update (on the root stack)."""
+    root = root_of(stack)
+    return root.local.cancel_requested and root.status == "UPDATE_IN_PROGRESS"
+
+
 @dataclass
 class _Journal:
     created: list[Resource]
@@ -400,32 +590,50 @@ class _Journal:
     replaced: list[tuple[Resource, Resource]]  # new record, old record
 
 
-def update(stack: Stack, body: str | dict, given: dict[str, str]) -> None:
-    """Apply a new template/parameters in place; on a failure, roll back."""
+def update(
+    stack: Stack, body: str | dict, given: dict[str, str], disable_rollback: bool = False
+) -> None:
+    """Apply a new template/parameters in place; on a failure, roll back — or, with
+    `disable_rollback`, stop at UPDATE_FAILED keeping what was done (API_UpdateStack)."""
     template, params, no_echo = load(stack, body, given)
     st = stack.local
+    if not st.parent_id:
+        st.cancel_requested = False
     event(stack, "UPDATE_IN_PROGRESS", "User Initiated")
     journal = _Journal([], [], [])
     current = dict(st.resources)
     ev = _evaluator(stack, template, params, current)
     failed = None
+
+    def step(logical_id: str) -> None:
+        spec = template["Resources"][logical_id]
+        try:
+            _update_step(stack, ev, logical_id, spec, current, journal)
+        except Exception as exc:  # noqa: BLE001
+            rec = current.get(logical_id) or Resource(logical_id, spec["Type"])
+            status = "UPDATE_FAILED" if logical_id in st.resources else "CREATE_FAILED"
+            reason = handler_message(exc)
+            if isinstance(exc, pacing.Cancelled):
+                reason = "Resource update cancelled"
+            event(stack, status, reason, resource=rec)
+            raise
+
     try:
-        for logical_id in dependency_order(template, ev.included):
-            spec = template["Resources"][logical_id]
-            try:
-                _update_step(stack, ev, logical_id, spec, current, journal)
-            except Exception as exc:  # noqa: BLE001
-                failed = logical_id
-                rec = current.get(logical_id) or Resource(logical_id, spec["Type"])
-                status = "UPDATE_FAILED" if logical_id in st.resources else "CREATE_FAILED"
-                event(stack, status, handler_message(exc), resource=rec)
-                raise
+        failed = _in_dependency_order(template, ev, step, lambda: cancelled(stack))
+        if failed is not None:
+            raise ResourceFailure(failed)
         removed = [r for lid, r in st.resources.items() if lid not in _kept(template, ev)]
         for rec in removed:
             stack_policy.check(
                 stack, "Update:Delete", rec.logical_resource_id, rec.cf_resource_type
             )
     except Exception:  # noqa: BLE001
+        if disable_rollback and not cancelled(stack):
+            st.resources = {**st.resources, **current}
+            event(
+                stack, "UPDATE_FAILED", f"The following resource(s) failed to update: [{failed}]. "
+            )
+            return
         _rollback_update(stack, journal, failed, current)
         return
     # cleanup: resources no longer in the template, and the old halves of replacements
@@ -481,7 +689,7 @@ def _update_step(
         journal.modified.append((rec, old_props, old_attrs))
         return
     stack_policy.check(stack, "Update:Replace", logical_id, spec["Type"])
-    name_prop = _name_property(rec.cf_resource_type)
+    name_prop = name_property(rec.cf_resource_type)
     if name_prop and props.get(name_prop) and props.get(name_prop) == rec.properties.get(name_prop):
         raise ResourceFailure(
             "CloudFormation cannot update a stack when a custom-named resource requires "
@@ -503,13 +711,46 @@ def _rollback_update(
 ) -> None:
     st = stack.local
     reason = f"The following resource(s) failed to update: [{failed}]. "
+    if failed is None and root_of(stack).local.cancel_requested:
+        reason = "Stack update cancelled"
     event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", reason)
-    for rec, old_props, old_attrs in reversed(journal.modified):
+    st.pending_rollback = (journal, list(reversed(journal.modified)), reason)
+    _continue_rollback(stack, set())
+
+
+def continue_rollback(stack: Stack, skip: set[str]) -> None:
+    """ContinueUpdateRollback: roll back again what failed to roll back, leaving the resources
+    in `skip` as they are (AWS marks them UPDATE_COMPLETE)."""
+    event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+    _continue_rollback(stack, skip)
+
+
+def _continue_rollback(stack: Stack, skip: set[str]) -> None:
+    st = stack.local
+    journal, todo, reason = st.pending_rollback
+    stuck = []
+    for item in todo:
+        rec, old_props, old_attrs = item
+        if rec.logical_resource_id in skip:
+            event(stack, "UPDATE_COMPLETE", "Resource skipped during rollback", resource=rec)
+            continue
         try:
-            _update_resource(stack, rec, old_props)
+            _update_resource(stack, rec, old_props, forward=False)
             rec.attributes = old_attrs
         except Exception as exc:  # noqa: BLE001
             event(stack, "UPDATE_FAILED", handler_message(exc), resource=rec)
+            stuck.append(item)
+    if stuck:
+        # AWS stops here; ContinueUpdateRollback (with ResourcesToSkip) is the way out
+        st.pending_rollback = (journal, stuck, reason)
+        names = ", ".join(r.logical_resource_id for r, _, _ in stuck)
+        event(
+            stack,
+            "UPDATE_ROLLBACK_FAILED",
+            f"The following resource(s) failed to update: [{names}]. ",
+        )
+        return
+    st.pending_rollback = None
     event(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
     for new, old_rec in reversed(journal.replaced):
         with contextlib.suppress(ResourceFailure):
@@ -528,13 +769,20 @@ def delete(stack: Stack) -> None:
     st = stack.local
     event(stack, "DELETE_IN_PROGRESS", "User Initiated")
     order = _deletion_order(stack)
-    failed = []
-    for rec in order:
-        try:
-            _delete_resource(stack, rec)
-            del st.resources[rec.logical_resource_id]
-        except ResourceFailure:
-            failed.append(rec.logical_resource_id)
+    records = {rec.logical_resource_id: rec for rec in order}
+    body = st.template.get("Resources") or {}
+    try:
+        uses = dependencies(st.template, lambda lid: lid in records and lid in body)
+    except TemplateError:
+        uses = {}
+    # a resource goes once every resource that uses it has gone
+    needs = {lid: {user for user, used in uses.items() if lid in used} for lid in records}
+
+    def remove(logical_id: str) -> None:
+        _delete_resource(stack, records[logical_id])
+        del st.resources[logical_id]
+
+    failed = _in_waves(list(records), needs, remove, keep_going=True)
     if failed:
         event(
             stack,

@@ -358,8 +358,9 @@ def references(value: Any, resources: Iterable[str]) -> set[str]:
     return found
 
 
-def dependency_order(template: dict, include: Callable[[str], bool]) -> list[str]:
-    """Resources in an order that creates every dependency first (Ref, GetAtt, Sub, DependsOn)."""
+def dependencies(template: dict, include: Callable[[str], bool]) -> dict[str, set[str]]:
+    """Each included resource -> the included resources it needs first (Ref, GetAtt, Sub,
+    DependsOn)."""
     body = template.get("Resources") or {}
     wanted = [name for name in body if include(name)]
     deps: dict[str, set[str]] = {}
@@ -369,6 +370,13 @@ def dependency_order(template: dict, include: Callable[[str], bool]) -> list[str
         depends = spec.get("DependsOn", [])
         d |= {depends} if isinstance(depends, str) else set(depends)
         deps[name] = {x for x in d if x in wanted and x != name}
+    return deps
+
+
+def dependency_order(template: dict, include: Callable[[str], bool]) -> list[str]:
+    """Resources in an order that creates every dependency first (Ref, GetAtt, Sub, DependsOn)."""
+    deps = dependencies(template, include)
+    wanted = list(deps)
     ordered: list[str] = []
     done: set[str] = set()
     visiting: set[str] = set()

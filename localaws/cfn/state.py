@@ -64,6 +64,9 @@ class StackState:
     status_reason: str | None = None
     last_updated: datetime | None = None
     deletion_time: datetime | None = None
+    disable_rollback: bool = False  # created with OnFailure DO_NOTHING / DisableRollback
+    cancel_requested: bool = False  # CancelUpdateStack on this (root) stack's update
+    pending_rollback: Any = None  # what an UPDATE_ROLLBACK_FAILED rollback has left to do
 
     def parameter_list(self) -> list[dict[str, str]]:
         out = []

@@ -13,6 +13,7 @@ from localaws.resources.base import (
     Ctx,
     NotFound,
     Provider,
+    ResourceFailure,
     tags_list,
 )
 
@@ -105,9 +106,19 @@ class DashboardProvider(Provider):
 
     def create(self, ctx: Ctx, props: dict) -> Created:
         name = props.get("DashboardName") or ctx.generated_name()
-        ctx.client("cloudwatch").put_dashboard(
-            DashboardName=name, DashboardBody=props["DashboardBody"]
-        )
+        cloudwatch = ctx.client("cloudwatch")
+        try:
+            cloudwatch.get_dashboard(DashboardName=name)
+        except ClientError:
+            pass  # free: create it
+        else:
+            # PutDashboard would overwrite it; CloudFormation's handler refuses instead (and
+            # dashboards are account-global, so another region's stack may own it)
+            raise ResourceFailure(
+                f'Resource handler returned message: "Dashboard {name} already exists" '
+                "(HandlerErrorCode: AlreadyExists)"
+            )
+        cloudwatch.put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
         return Created(name)
 
     def update(self, ctx: Ctx, physical_id: str, old: dict, new: dict) -> Created:

@@ -72,6 +72,7 @@ class TableProvider(Provider):
     def update(self, ctx: Ctx, physical_id: str, old: dict, new: dict) -> Created:
         ddb = ctx.client("dynamodb")
         name = physical_id
+        _refuse_key_changes(name, old, new)
         args: dict = {}
         if old.get("BillingMode", "PROVISIONED") != new.get("BillingMode", "PROVISIONED"):
             args["BillingMode"] = new.get("BillingMode", "PROVISIONED")
@@ -282,3 +283,24 @@ def _attributes(table: dict) -> dict:
 
 
 PROVIDERS = [TableProvider()]
+
+
+def _refuse_key_changes(name: str, old: dict, new: dict) -> None:
+    """UpdateTable cannot change a table's key schema or the type of a key attribute; the
+    update fails rather than being ignored."""
+    if old.get("KeySchema") != new.get("KeySchema"):
+        raise ResourceFailure(
+            f"Cannot update the KeySchema of table {name}: a table's key is fixed at creation"
+        )
+    keys = {k["AttributeName"] for k in new.get("KeySchema") or []}
+    for g in new.get("GlobalSecondaryIndexes") or []:
+        if g["IndexName"] in {i["IndexName"] for i in old.get("GlobalSecondaryIndexes") or []}:
+            keys |= {k["AttributeName"] for k in g.get("KeySchema") or []}
+    before = {a["AttributeName"]: a["AttributeType"] for a in old.get("AttributeDefinitions") or []}
+    after = {a["AttributeName"]: a["AttributeType"] for a in new.get("AttributeDefinitions") or []}
+    for attribute in sorted(keys):
+        if attribute in before and before[attribute] != after.get(attribute, before[attribute]):
+            raise ResourceFailure(
+                f"Cannot change the type of key attribute {attribute} of table {name} "
+                f"({before[attribute]} to {after[attribute]})"
+            )

@@ -13,6 +13,7 @@ from localaws.resources.base import (
     Ctx,
     NotFound,
     Provider,
+    ResourceFailure,
     tag_changes,
     tags_list,
 )
@@ -53,6 +54,15 @@ class KeyProvider(Provider):
         return Created(meta["KeyId"], {"Arn": meta["Arn"], "KeyId": meta["KeyId"]})
 
     def update(self, ctx: Ctx, physical_id: str, old: dict, new: dict) -> Created:
+        # KMS has no call that changes them: "If you change the value of the KeySpec property
+        # on an existing KMS key, the update request fails, regardless of the value of the
+        # UpdateReplacePolicy attribute" (aws-resource-kms-key.html; KeyUsage likewise)
+        for prop, default in (("KeySpec", "SYMMETRIC_DEFAULT"), ("KeyUsage", "ENCRYPT_DECRYPT")):
+            if old.get(prop, default) != new.get(prop, default):
+                raise ResourceFailure(
+                    f'Resource handler returned message: "You cannot change the {prop} of an '
+                    f'existing KMS key ({physical_id})" (HandlerErrorCode: InvalidRequest)'
+                )
         kms = ctx.client("kms")
         if old.get("Description") != new.get("Description"):
             kms.update_key_description(KeyId=physical_id, Description=new.get("Description", ""))

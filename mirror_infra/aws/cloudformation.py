@@ -97,6 +97,7 @@ class ResourceChange:
     properties: tuple[str, ...]  # changed property names
     physical_id: str
     nested_change_set: str  # a nested stack's own change set, or ""
+    automatic: bool = False  # every detail's ChangeSource is Automatic (a nested stack "might")
 
 
 @dataclass(frozen=True)
@@ -393,6 +394,8 @@ def _change(rc: dict) -> ResourceChange:
         properties=properties,
         physical_id=rc.get("PhysicalResourceId", ""),
         nested_change_set=rc.get("ChangeSetId", "") if rc["ResourceType"] == NESTED_STACK else "",
+        automatic=bool(rc.get("Details"))
+        and all(d.get("ChangeSource") == "Automatic" for d in rc["Details"]),
     )
 
 

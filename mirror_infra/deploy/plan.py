@@ -214,6 +214,9 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         if is_no_changes_reason(described.reason):
             return plan
         raise DeployError(f"change set {name} failed: {described.reason}")
+    if not plan.create and only_unchanged_nested_stacks(cfn, described):
+        cfn.discard_change_set(change_set_id)
+        return plan
     plan.change_set_id = change_set_id
     changes = expand_new_stacks(read_changes(cfn, described), build)
     plan.changes = judge_in_place(cfn, changes, build)
@@ -271,6 +274,24 @@ def _replacement_why(change: Change, build: BuildResult) -> Change:
     if change.replacement == Replacement.CONDITIONAL:
         return replace(change, reason=CONDITIONAL_WHY)
     return change
+
+
+def only_unchanged_nested_stacks(cfn: CloudFormation, described: ChangeSet) -> bool:
+    """Whether a change set changes nothing although it has rows: AWS lists every nested stack
+    as a Modify row with ChangeSource Automatic ("the nested stack's template might have
+    changed", API_ResourceChangeDetail) even when nothing did, so the test is that every row is
+    such a row and each one's nested change set is empty in the same way."""
+    for rc in described.changes:
+        if not (
+            rc.action is ChangeAction.MODIFY
+            and rc.resource_type == NESTED_STACK
+            and rc.automatic
+            and rc.nested_change_set
+        ):
+            return False
+        if not only_unchanged_nested_stacks(cfn, cfn.change_set(rc.nested_change_set)):
+            return False
+    return True
 
 
 def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:

@@ -251,3 +251,70 @@ def test_root_cause_is_the_first_real_failure_inside_a_nested_stack(cfn):
     cause = stream.root_cause()
     assert cause.qualified_id == "Dynamodb.ConsentTable"
     assert "Table already exists" in cause.reason
+
+
+def _nested_row(details: list[dict], change_set_id: str | None = NESTED_CS) -> dict:
+    row = {
+        "Action": "Modify",
+        "LogicalResourceId": "Dynamodb",
+        "PhysicalResourceId": NESTED_ID,
+        "ResourceType": "AWS::CloudFormation::Stack",
+        "Replacement": "False",
+        "Scope": [],
+        "Details": details,
+    }
+    if change_set_id:
+        row["ChangeSetId"] = change_set_id
+    return {"Type": "Resource", "ResourceChange": row}
+
+
+AUTOMATIC = {
+    "Target": {"Attribute": "Properties", "RequiresRecreation": "Never"},
+    "Evaluation": "Dynamic",
+    "ChangeSource": "Automatic",
+}
+PARAMETER = {
+    "Target": {"Attribute": "Properties", "Name": "Parameters", "RequiresRecreation": "Never"},
+    "Evaluation": "Static",
+    "ChangeSource": "ParameterReference",
+    "CausingEntity": "AlertEmail",
+}
+TABLE_ROW = {
+    "Type": "Resource",
+    "ResourceChange": {
+        "Action": "Modify",
+        "LogicalResourceId": "Table",
+        "ResourceType": "AWS::DynamoDB::Table",
+        "Replacement": "False",
+        "Scope": ["Properties"],
+        "Details": [],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("root_rows", "nested_rows", "unchanged"),
+    [
+        # API_ResourceChangeDetail: nested stacks are Modify rows with ChangeSource Automatic
+        ([_nested_row([AUTOMATIC])], [], True),
+        ([_nested_row([AUTOMATIC])], [TABLE_ROW], False),  # the nested stack does change
+        ([_nested_row([AUTOMATIC, PARAMETER])], None, False),  # its parameters change
+        ([_nested_row([AUTOMATIC], change_set_id=None)], None, False),  # no nested change set
+        ([_nested_row([AUTOMATIC]), TABLE_ROW], [], False),
+    ],
+)
+def test_only_automatic_rows_of_unchanged_nested_stacks_mean_no_changes(
+    cfn, root_rows, nested_rows, unchanged
+):
+    from mirror_infra.deploy.plan import only_unchanged_nested_stacks
+
+    root = {"ChangeSetId": ROOT_CS, "Changes": root_rows, "Status": "CREATE_COMPLETE"}
+    cfn.stubber.add_response("describe_change_set", root, {"ChangeSetName": ROOT_CS})
+    described = cfn.change_set(ROOT_CS)
+    if nested_rows is not None:
+        cfn.stubber.add_response(
+            "describe_change_set",
+            {"ChangeSetId": NESTED_CS, "Changes": nested_rows, "Status": "CREATE_COMPLETE"},
+            {"ChangeSetName": NESTED_CS},
+        )
+    assert only_unchanged_nested_stacks(cfn, described) is unchanged

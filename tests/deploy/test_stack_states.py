@@ -1,5 +1,8 @@
-"""Stack states the local AWS cannot produce (its operations finish inside the API call), in
-AWS's response shapes through botocore's Stubber: UPDATE_ROLLBACK_FAILED and its way out."""
+"""Stack states and their way out: UPDATE_ROLLBACK_FAILED on the local AWS (its fault switch
+fails a rollback), and, through botocore's Stubber in AWS's response shapes, what the local AWS
+cannot produce: a stack that still shows its old status after ExecuteChangeSet (it marks the
+operation started within the call, even in its paced mode), and a protected failed create
+seen by bootstrap. Waiting, cancel and detach run on the paced local AWS (test_interrupt.py)."""
 
 from __future__ import annotations
 
@@ -42,76 +45,53 @@ def stubbed(project):
         stubber.assert_no_pending_responses()
 
 
-NESTED_IAM = "arn:aws:cloudformation:us-east-1:111122223333:stack/mirror-dissonance-staging-Iam/2"
+@pytest.fixture
+def rollback_failed(project, local_aws):
+    """The environment's stack name left UPDATE_ROLLBACK_FAILED on the local AWS: an update
+    fails on Second, and rolling First back fails too (the fault switch)."""
+    from tests.localaws.test_paced import _two_alarms
+
+    dep = Deployment.open("staging", None, local=True, profile=None)
+    cfn = local_aws.client("cloudformation")
+    cfn.create_stack(StackName=dep.stack_name, TemplateBody=_two_alarms(10, 10))
+    local_aws.settings(fail_update=["Second"], fail_rollback=["First"])
+    cfn.update_stack(StackName=dep.stack_name, TemplateBody=_two_alarms(20, 20))
+    return dep
 
 
-def _summary(logical_id: str, type_: str, status: str, physical: str = "p") -> dict:
-    return {
-        "LogicalResourceId": logical_id,
-        "PhysicalResourceId": physical,
-        "ResourceType": type_,
-        "LastUpdatedTimestamp": NOW,
-        "ResourceStatus": status,
-    }
-
-
-def test_plan_on_update_rollback_failed_names_the_way_out(stubbed):
-    """The way out names the resources stuck in UPDATE_FAILED, qualified as
-    ContinueUpdateRollback's ResourcesToSkip expects (NestedStack.LogicalId)."""
-    dep, stubber = stubbed
-    stubber.add_response(
-        "describe_stacks",
-        _stack("UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Iam]."),
-        {"StackName": "mirror-dissonance-staging"},
-    )
-    root = [
-        _summary("Iam", "AWS::CloudFormation::Stack", "UPDATE_FAILED", NESTED_IAM),
-        _summary("Kms", "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", ""),
-    ]
-    nested = [
-        _summary("AppRole", "AWS::IAM::Role", "UPDATE_FAILED"),
-        _summary("Other", "AWS::IAM::Policy", "UPDATE_COMPLETE"),
-    ]
-    stubber.add_response(
-        "list_stack_resources", {"StackResourceSummaries": root}, {"StackName": STACK_ID}
-    )
-    stubber.add_response(
-        "list_stack_resources", {"StackResourceSummaries": nested}, {"StackName": NESTED_IAM}
-    )
+def test_plan_on_update_rollback_failed_names_the_way_out(rollback_failed):
     with pytest.raises(DeployError) as raised:
-        plan.create_plan(dep, build=_NoBuild(), bucket="b")
+        plan.create_plan(rollback_failed, build=_NoBuild(), bucket="b")
     assert str(raised.value) == (
         "mirror-dissonance-staging is UPDATE_ROLLBACK_FAILED (The following resource(s) failed "
-        "to update: [Iam].); failed to roll back: Iam.AppRole; run 'mirror-infra apply --env "
-        "staging --continue-rollback' (add --skip-resource Iam.AppRole for the resources that "
-        "cannot roll back)"
+        "to update: [First]. ); failed to roll back: First, Second; run 'mirror-infra apply "
+        "--env staging --continue-rollback' (add --skip-resource First --skip-resource Second "
+        "for the resources that cannot roll back)"
     )
 
 
-def test_continue_rollback_skips_exactly_the_named_resources(stubbed):
-    dep, stubber = stubbed
-    stubber.add_response(
-        "describe_stacks",
-        _stack("UPDATE_ROLLBACK_FAILED"),
-        {"StackName": "mirror-dissonance-staging"},
-    )
-    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
-    stubber.add_response(
-        "continue_update_rollback",
-        {},
-        {"StackName": STACK_ID, "ResourcesToSkip": ["Iam.AppRole"], "ClientRequestToken": ANY},
-    )
-    execution = apply.continue_rollback(dep, ["Iam.AppRole"])
-    assert execution.stack_id == STACK_ID
-    assert execution.token.startswith("mirror-infra-")
+def test_continue_rollback_skips_exactly_the_named_resources(rollback_failed, local_aws):
+    execution = apply.continue_rollback(rollback_failed, ["First"])
+    assert execution.token.startswith("mirror-infra-")  # the call is idempotent
+    finished = execution.follow(lambda event: None, timeout=30)
+    assert str(finished.status) == "UPDATE_ROLLBACK_COMPLETE"
+    cfn = local_aws.client("cloudformation")
+    events = cfn.describe_stack_events(StackName=execution.stack_id)
+    skipped = [
+        e["LogicalResourceId"]
+        for e in events["StackEvents"]
+        if e.get("ResourceStatusReason") == "Resource skipped during rollback"
+    ]
+    assert skipped == ["First"]
 
 
-def test_continue_rollback_refuses_a_healthy_stack(stubbed):
-    dep, stubber = stubbed
-    stubber.add_response(
-        "describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": "mirror-dissonance-staging"}
-    )
-    with pytest.raises(DeployError, match="is UPDATE_COMPLETE, not UPDATE_ROLLBACK_FAILED"):
+def test_continue_rollback_refuses_a_healthy_stack(project, local_aws):
+    from tests.localaws.test_paced import _two_alarms
+
+    dep = Deployment.open("staging", None, local=True, profile=None)
+    cfn = local_aws.client("cloudformation")
+    cfn.create_stack(StackName=dep.stack_name, TemplateBody=_two_alarms(10, 10))
+    with pytest.raises(DeployError, match="is CREATE_COMPLETE, not UPDATE_ROLLBACK_FAILED"):
         apply.continue_rollback(dep, [])
 
 
@@ -163,49 +143,75 @@ def test_follow_does_not_mistake_the_status_before_execution_for_its_end(stubbed
     assert [e.status for e in seen] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
 
 
-def test_bootstrap_replaces_a_failed_first_create_despite_its_termination_protection():
+def test_bootstrap_replaces_a_failed_first_create_despite_its_termination_protection(
+    project, local_aws
+):
     """AWS refuses to delete a protected stack even when its create failed; bootstrap turns
-    the protection off first, deletes, and creates the bucket stack again."""
+    the protection off first, deletes, and creates the bucket stack again. The first create
+    fails late on the local AWS (fault switch), after the bucket exists."""
     from mirror_infra.aws.target import Target
     from mirror_infra.deploy.bootstrap import bootstrap
     from templates_src.artifacts import STACK_NAME
 
     target = Target.resolve("us-east-1", local=True, profile=None)
-    cfn = target.session.client("cloudformation", region_name="us-east-1")
-    target._clients["cloudformation"] = cfn
+    local_aws.settings(fail_create=["ArtifactsBucketPolicy"])
+    with pytest.raises(DeployError, match="ROLLBACK_COMPLETE"):
+        bootstrap(target)
+    stack = target.client("cloudformation").describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    assert (stack["StackStatus"], stack["EnableTerminationProtection"]) == (
+        "ROLLBACK_COMPLETE",
+        True,
+    )
+    local_aws.settings(fail_create=[])
+    result = bootstrap(target)
+    assert result.action == "created"
+    assert result.bucket.startswith("mirror-infra-artifacts-")
 
-    def stack(status, outputs=()):
-        body = _stack(status)
-        body["Stacks"][0]["StackName"] = STACK_NAME
-        body["Stacks"][0]["Outputs"] = [{"OutputKey": k, "OutputValue": v} for k, v in outputs]
-        return body
 
-    with Stubber(cfn) as stubber:
-        stubber.add_response(
-            "describe_stacks", stack("ROLLBACK_COMPLETE"), {"StackName": STACK_NAME}
-        )
-        stubber.add_response(
-            "update_termination_protection",
-            {"StackId": STACK_ID},
-            {"StackName": STACK_ID, "EnableTerminationProtection": False},
-        )
-        # the very stack it saw fail, by id
-        stubber.add_response("delete_stack", {}, {"StackName": STACK_ID, "ClientRequestToken": ANY})
-        stubber.add_client_error(
-            "describe_stacks",
-            "ValidationError",
-            f"Stack with id {STACK_NAME} does not exist",
-            expected_params={"StackName": STACK_NAME},
-        )
-        stubber.add_response("create_stack", {"StackId": STACK_ID})
-        stubber.add_response(
-            "describe_stacks",
-            stack("CREATE_COMPLETE", [("BucketName", "mirror-infra-artifacts-1-us-east-1")]),
-            {"StackName": STACK_NAME},
-        )
-        result = bootstrap(target)
-        stubber.assert_no_pending_responses()
-    assert (result.bucket, result.action) == ("mirror-infra-artifacts-1-us-east-1", "created")
+NESTED_IAM = "arn:aws:cloudformation:us-east-1:111122223333:stack/mirror-dissonance-staging-Iam/2"
+
+
+def _summary(logical_id: str, type_: str, status: str, physical: str = "p") -> dict:
+    return {
+        "LogicalResourceId": logical_id,
+        "PhysicalResourceId": physical,
+        "ResourceType": type_,
+        "LastUpdatedTimestamp": NOW,
+        "ResourceStatus": status,
+    }
+
+
+def test_the_way_out_names_nested_resources_as_continue_rollback_expects(stubbed):
+    """The way out names the resources stuck in UPDATE_FAILED, qualified as
+    ContinueUpdateRollback's ResourcesToSkip expects (NestedStack.LogicalId)."""
+    dep, stubber = stubbed
+    stubber.add_response(
+        "describe_stacks",
+        _stack("UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Iam]."),
+        {"StackName": "mirror-dissonance-staging"},
+    )
+    root = [
+        _summary("Iam", "AWS::CloudFormation::Stack", "UPDATE_FAILED", NESTED_IAM),
+        _summary("Kms", "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", ""),
+    ]
+    nested = [
+        _summary("AppRole", "AWS::IAM::Role", "UPDATE_FAILED"),
+        _summary("Other", "AWS::IAM::Policy", "UPDATE_COMPLETE"),
+    ]
+    stubber.add_response(
+        "list_stack_resources", {"StackResourceSummaries": root}, {"StackName": STACK_ID}
+    )
+    stubber.add_response(
+        "list_stack_resources", {"StackResourceSummaries": nested}, {"StackName": NESTED_IAM}
+    )
+    with pytest.raises(DeployError) as raised:
+        plan.create_plan(dep, build=_NoBuild(), bucket="b")
+    assert str(raised.value) == (
+        "mirror-dissonance-staging is UPDATE_ROLLBACK_FAILED (The following resource(s) failed "
+        "to update: [Iam].); failed to roll back: Iam.AppRole; run 'mirror-infra apply --env "
+        "staging --continue-rollback' (add --skip-resource Iam.AppRole for the resources that "
+        "cannot roll back)"
+    )
 
 
 def _event(event_id: str, status: str, token: str, minute: int) -> dict:

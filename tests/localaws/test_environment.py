@@ -153,8 +153,17 @@ def test_update_applies_alarm_threshold_and_new_gsi_in_place(local_aws, build_di
     )
     plan = change_set(local_aws, changed, ENV, "UPDATE", name="v2")
     rows = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in plan["Changes"]}
-    assert set(rows) == {"Monitoring", "Dynamodb"}
+    # every nested stack is listed (ChangeSource Automatic); only the changed ones have
+    # changes of their own in their nested change sets
+    assert set(rows) == {"Kms", "Dynamodb", "Storage", "Monitoring", "Iam"}
     assert all(r["Action"] == "Modify" and r["Replacement"] == "False" for r in rows.values())
+    cfn = local_aws.client("cloudformation")
+    changed = {
+        lid
+        for lid, r in rows.items()
+        if cfn.describe_change_set(ChangeSetName=r["ChangeSetId"])["Changes"]
+    }
+    assert changed == {"Monitoring", "Dynamodb"}
     stack = execute(local_aws, plan)
     assert stack["StackStatus"] == "UPDATE_COMPLETE"
 
@@ -302,10 +311,17 @@ def test_production_delete_retains_stateful_resources(local_aws, build_dirs):
 
 
 @pytest.mark.parametrize("env", ["staging", "production"])
-def test_unchanged_redeploy_is_a_failed_change_set_without_changes(local_aws, build_dirs, env):
+def test_unchanged_redeploy_lists_only_automatic_rows_of_empty_nested_change_sets(
+    local_aws, build_dirs, env
+):
+    """API_ResourceChangeDetail: an unchanged nested stack is still a Modify row, ChangeSource
+    Automatic; with nothing changed, its nested change set is empty."""
     deploy(local_aws, build_dirs[env], env)
     plan = change_set(local_aws, build_dirs[env], env, "UPDATE", name="again")
-    assert plan["Status"] == "FAILED"
-    assert plan["ExecutionStatus"] == "UNAVAILABLE"
-    assert "didn't contain changes" in plan["StatusReason"]
-    assert plan["Changes"] == []
+    assert plan["Status"] == "CREATE_COMPLETE"
+    cfn = local_aws.client("cloudformation")
+    for change in plan["Changes"]:
+        row = change["ResourceChange"]
+        assert (row["Action"], row["ResourceType"]) == ("Modify", "AWS::CloudFormation::Stack")
+        assert {d["ChangeSource"] for d in row["Details"]} == {"Automatic"}
+        assert cfn.describe_change_set(ChangeSetName=row["ChangeSetId"])["Changes"] == []
