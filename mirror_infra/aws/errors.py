@@ -21,6 +21,7 @@ class AwsErrorKind(Enum):
     ALREADY_EXISTS = auto()
     NOT_FOUND = auto()
     IN_PROGRESS = auto()
+    CHANGE_SET_NOT_EXECUTABLE = auto()  # OBSOLETE or already executed: the stack moved on
     TERMINATION_PROTECTED = auto()
     INVALID = auto()
     OTHER = auto()
@@ -41,6 +42,7 @@ _TEXT_RULES = (
 _CODE_RULES = {
     "ChangeSetNotFound": AwsErrorKind.CHANGE_SET_NOT_FOUND,
     "ChangeSetNotFoundException": AwsErrorKind.CHANGE_SET_NOT_FOUND,
+    "InvalidChangeSetStatus": AwsErrorKind.CHANGE_SET_NOT_EXECUTABLE,
     "Throttling": AwsErrorKind.THROTTLED,
     "ThrottlingException": AwsErrorKind.THROTTLED,
     "TooManyRequestsException": AwsErrorKind.THROTTLED,

@@ -18,7 +18,7 @@ from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event, EventStream
 from mirror_infra.deploy.plan import Plan, refuse_destructive
 from mirror_infra.deploy.risk import Risk
-from mirror_infra.errors import DeployError
+from mirror_infra.errors import DeployError, StalePlanError
 
 # the tool's own call budget while following one operation (AWS publishes no per-call limit)
 CALLS_PER_SECOND = 1.0
@@ -131,9 +131,17 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
             protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
         execution = Execution(dep, info.stack_id)
         cfn.execute(plan.change_set_id, execution.token)
-    except BaseException:
+    except BaseException as exc:
         if lifting:  # nothing runs: put the full policies back before anything else
             restore_stack_policies(dep)
+        if isinstance(exc, ClientError) and (
+            classify(exc) is AwsErrorKind.CHANGE_SET_NOT_EXECUTABLE
+        ):
+            raise StalePlanError(
+                f"another apply got there first: {dep.stack_name} changed after this plan was "
+                "made, so its change set can no longer run (nothing of it was applied); run "
+                "'plan' again"
+            ) from None
         raise
     return execution
 

@@ -37,6 +37,13 @@ CASES = [
     ("AccessDenied", "User is not authorized", AwsErrorKind.ACCESS_DENIED),
     ("ParameterAlreadyExists", "The parameter already exists.", AwsErrorKind.ALREADY_EXISTS),
     ("404", "Not Found", AwsErrorKind.NOT_FOUND),
+    # API_ExecuteChangeSet.html: the change set's status is not executable (OBSOLETE, executed)
+    (
+        "InvalidChangeSetStatus",
+        "ChangeSet [arn:aws:cloudformation:us-east-1:1:changeSet/x/y] cannot be executed in its "
+        "current status of [OBSOLETE]",
+        AwsErrorKind.CHANGE_SET_NOT_EXECUTABLE,
+    ),
     # HeadObject of a missing key without s3:ListBucket (API_HeadObject.html): no body, "403"
     ("403", "Forbidden", AwsErrorKind.ACCESS_DENIED),
     ("NotFoundException", "Alias alias/x is not found.", AwsErrorKind.NOT_FOUND),

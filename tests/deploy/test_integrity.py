@@ -75,3 +75,43 @@ def test_build_removes_only_its_own_outputs(project):
     manifest = json.loads((project / "build" / "staging" / "manifest.json").read_text())
     on_disk = {p.name for p in (project / "build" / "staging").glob("*.json")}
     assert on_disk == {*manifest["sha256"], "manifest.json", "staging.plan.json"}
+
+
+def test_when_another_apply_got_there_first_it_says_so(deployed, project, local_aws, monkeypatch):
+    """Two applies planned before either ran: AWS makes the later one's change set OBSOLETE
+    and refuses to execute it (API_ExecuteChangeSet.html, InvalidChangeSetStatus)."""
+    from mirror_infra import ui
+
+    params = project / "params" / "staging.yaml"
+    params.write_text(
+        re.sub(r"log_retention_days: \d+", "log_retention_days: 90", params.read_text())
+    )
+    cfn = local_aws.client("cloudformation")
+
+    def the_other_apply_runs_first(question, expected=None):
+        # another checkout updates the stack while this one waits for its yes
+        kept = ("ArtifactsBucket", "ArtifactsPrefix", "AppRoleTrustedServices")
+        cfn.update_stack(
+            StackName="mirror-dissonance-staging",
+            UsePreviousTemplate=True,
+            Parameters=[
+                *({"ParameterKey": k, "UsePreviousValue": True} for k in kept),
+                {"ParameterKey": "AlertEmail", "ParameterValue": "other@example.com"},
+            ],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        cfn.get_waiter("stack_update_complete").wait(StackName="mirror-dissonance-staging")
+        return True
+
+    monkeypatch.setattr(ui, "confirm", the_other_apply_runs_first)
+    applied = deployed("apply")
+    assert applied.code == 1
+    assert applied.err.strip().splitlines()[-1] == (
+        "error: another apply got there first: mirror-dissonance-staging changed after this plan "
+        "was made, so its change set can no longer run (nothing of it was applied); run 'plan' "
+        "again"
+    )
+    (group,) = local_aws.client("logs").describe_log_groups(
+        logGroupNamePrefix="/mirror-dissonance/staging/app"
+    )["logGroups"]
+    assert group["retentionInDays"] == 30
