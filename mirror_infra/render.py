@@ -19,6 +19,8 @@ def plan(plan) -> None:
 
     if plan.note:
         ui.out.print(plan.note)
+    for finding in plan.validation:
+        ui.out.print(f"pre-deployment validation: {finding}", markup=False)
     if not plan.changes:
         return
     rows = [
@@ -26,7 +28,7 @@ def plan(plan) -> None:
             c.action,
             "  " * c.depth + c.logical_id,
             c.resource_type,
-            c.replacement,
+            c.replacement + (f" ({c.policy_action})" if c.policy_action else ""),
             ", ".join(c.properties) + (f"if {c.condition}" if c.condition else ""),
             c.risk.value
             if c.risk is Risk.SAFE
@@ -66,6 +68,8 @@ def plan_markdown(plan, outside: list[str]) -> str:
     lines = [f"### mirror-infra plan: `{plan.stack_name}` ({kind}, {plan.env}, {plan.region})", ""]
     if plan.note:
         lines += [_cell(plan.note), ""]
+    if plan.validation:
+        lines += ["Pre-deployment validation:", *(f"- {_cell(f)}" for f in plan.validation), ""]
     if plan.changes:
         lines += [
             "| | Action | Resource | Type | Replacement | Properties | Risk |",
@@ -85,7 +89,7 @@ def plan_markdown(plan, outside: list[str]) -> str:
                         c.action,
                         f"`{c.qualified_id}`",
                         c.resource_type,
-                        c.replacement,
+                        c.replacement + (f" ({c.policy_action})" if c.policy_action else ""),
                         ", ".join(c.properties) + (f" (if {c.condition})" if c.condition else ""),
                         risk,
                     )

@@ -98,6 +98,7 @@ class ResourceChange:
     physical_id: str
     nested_change_set: str  # a nested stack's own change set, or ""
     automatic: bool = False  # every detail's ChangeSource is Automatic (a nested stack "might")
+    policy_action: str = ""  # what happens to the old resource: Delete, Retain, Snapshot, ...
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,23 @@ class ChangeSet:
     execution: ExecutionStatus
     reason: str
     changes: list[ResourceChange]
+
+
+@dataclass(frozen=True)
+class ValidationFinding:
+    """One pre-deployment validation result of a change set (DescribeEvents,
+    EventType VALIDATION_ERROR)."""
+
+    name: str  # ValidationName
+    status: str  # ValidationStatus: FAILED, SKIPPED
+    mode: str  # ValidationFailureMode: FAIL (blocks execution) or WARN
+    logical_id: str
+    path: str  # ValidationPath, a JSON pointer into the template
+    reason: str
+
+    @property
+    def blocks(self) -> bool:
+        return self.mode == "FAIL" and self.status == "FAILED"
 
 
 @dataclass(frozen=True)
@@ -321,6 +339,35 @@ class CloudFormation:
             changes=[_change(row["ResourceChange"]) for row in rows if row.get("ResourceChange")],
         )
 
+    def validation(self, change_set_id: str) -> list[ValidationFinding]:
+        """The change set's pre-deployment validation results (validate-stack-deployments);
+        none where the endpoint does not offer DescribeEvents."""
+        found: list[ValidationFinding] = []
+        kwargs = {"ChangeSetName": change_set_id}
+        while True:
+            try:
+                page = self._client.describe_events(**kwargs)
+            except ClientError as exc:
+                if classify(exc) in (AwsErrorKind.INVALID, AwsErrorKind.OTHER):
+                    return found  # an endpoint without pre-deployment validation
+                raise
+            for e in page.get("OperationEvents", []):
+                if e.get("EventType") != "VALIDATION_ERROR":
+                    continue
+                found.append(
+                    ValidationFinding(
+                        name=e.get("ValidationName", ""),
+                        status=e.get("ValidationStatus", ""),
+                        mode=e.get("ValidationFailureMode", ""),
+                        logical_id=e.get("LogicalResourceId", ""),
+                        path=e.get("ValidationPath", ""),
+                        reason=" ".join(str(e.get("ValidationStatusReason", "")).split()),
+                    )
+                )
+            if not page.get("NextToken"):
+                return found
+            kwargs["NextToken"] = page["NextToken"]
+
     def change_set_status(self, change_set_id: str) -> ChangeSetStatus:
         described = self._client.describe_change_set(ChangeSetName=change_set_id)
         return ChangeSetStatus(described["Status"])
@@ -396,6 +443,7 @@ def _change(rc: dict) -> ResourceChange:
         nested_change_set=rc.get("ChangeSetId", "") if rc["ResourceType"] == NESTED_STACK else "",
         automatic=bool(rc.get("Details"))
         and all(d.get("ChangeSource") == "Automatic" for d in rc["Details"]),
+        policy_action=rc.get("PolicyAction", ""),
     )
 
 

@@ -54,6 +54,7 @@ class Change:
     risk: Risk
     condition: str = ""  # a template Condition the resource is created under, if any
     reason: str = ""  # why the risk, when the row alone does not say (an in-place loss)
+    policy_action: str = ""  # AWS's PolicyAction: what happens to the old resource
 
     @property
     def path(self) -> ResourcePath:
@@ -85,6 +86,8 @@ class Plan:
     allowed: list[str] = field(default_factory=list)
     note: str = ""
     stack_id: str = ""  # for a create: the stack its change set made
+    # pre-deployment validation warnings (a FAIL never makes a plan: it is an error)
+    validation: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -209,11 +212,21 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
             f"change set {name} was not ready within {timeout:.0f}s; see the CloudFormation console"
         ) from None
     described = cfn.change_set(change_set_id)
+    findings = cfn.validation(change_set_id)
     if described.status is ChangeSetStatus.FAILED:
         cfn.discard_change_set(change_set_id)
         if is_no_changes_reason(described.reason):
             return plan
+        discard(dep, plan)  # the empty stack of a first create too
+        blocking = [f for f in findings if f.blocks]
+        if blocking:
+            raise DeployError(
+                f"change set {name} failed pre-deployment validation: "
+                + "; ".join(_shown(f) for f in blocking)
+                + ("; " + NAME_CONFLICT_HINT if any("Conflict" in f.name for f in blocking) else "")
+            )
         raise DeployError(f"change set {name} failed: {described.reason}")
+    plan.validation = [_shown(f) for f in findings]
     if not plan.create and only_unchanged_nested_stacks(cfn, described):
         cfn.discard_change_set(change_set_id)
         return plan
@@ -260,6 +273,17 @@ def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResul
                 ),
             )
     return judged
+
+
+NAME_CONFLICT_HINT = (
+    "a resource of that name already exists outside this stack: remove or rename it, or bring "
+    "it under the stack by CloudFormation's import (never by deleting its data)"
+)
+
+
+def _shown(finding) -> str:
+    where = f" at {finding.path}" if finding.path else ""
+    return f"{finding.logical_id} {finding.name} ({finding.mode}){where}: {finding.reason}"
 
 
 def _replacement_why(change: Change, build: BuildResult) -> Change:
@@ -358,7 +382,10 @@ def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> 
                 replacement=replacement,
                 properties=rc.properties,
                 physical_id=rc.physical_id,
-                risk=classify_change(rc.action, rc.resource_type, replacement, rc.properties),
+                risk=classify_change(
+                    rc.action, rc.resource_type, replacement, rc.properties, rc.policy_action
+                ),
+                policy_action=rc.policy_action,
             )
         )
         if rc.nested_change_set:

@@ -69,14 +69,23 @@ def loses_data_in_place(resource_type: str, properties: tuple[str, ...]) -> bool
     return not LOSES_DATA_IN_PLACE.get(resource_type, frozenset()).isdisjoint(properties)
 
 
+# ResourceChange.PolicyAction values after which the old resource's data still exists
+KEEPS_DATA = frozenset({"Retain", "Snapshot"})
+
+
 def classify_change(
-    action: ChangeAction, resource_type: str, replacement: str, properties: tuple[str, ...] = ()
+    action: ChangeAction,
+    resource_type: str,
+    replacement: str,
+    properties: tuple[str, ...] = (),
+    policy_action: str = "",
 ) -> Risk:
-    """The risk of one change row, judged on the resource itself."""
+    """The risk of one change row, judged on the resource itself (and, for a removal, on what
+    AWS says it does with the old one: PolicyAction)."""
     if resource_type not in STATEFUL_TYPES:
         return Risk.SAFE
     if action is ChangeAction.REMOVE:
-        return Risk.DELETES_DATA
+        return Risk.SAFE if policy_action in KEEPS_DATA else Risk.DELETES_DATA
     if resource_type == NESTED_STACK:
         # AWS never replaces a nested stack on update; its resources are judged by their own
         # nested change set's rows (cloudformation-coverage-roadmap issue 759)

@@ -121,3 +121,37 @@ def test_a_deletion_policy_that_no_longer_keeps_the_data_is_refused(cli, project
         assert row["risk"] == "loses data"
         assert row["reason"] == "DeletionPolicy Retain -> Delete: the data would no longer be kept"
     assert "refusing to change data" in plan.err
+
+
+def test_a_name_conflict_fails_the_plan_before_anything_runs(
+    deployed, local_aws, monkeypatch, project
+):
+    """Pre-deployment validation (validate-stack-deployments.html): a new resource whose name
+    already exists fails the change set in FAIL mode; plan shows which, and why, and runs
+    nothing."""
+    from templates_src import monitoring
+
+    existing = "mirror-dissonance-staging-extra"
+    local_aws.client("cloudwatch").put_metric_alarm(
+        AlarmName=existing,
+        MetricName="Other",
+        Namespace="Other",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    extra = monitoring.AlarmSpec(
+        "ExtraAlarm", "extra", "app", "CircuitBreakerTriggered", 1, "GreaterThanThreshold", "x"
+    )
+    monkeypatch.setattr("templates_src.monitoring.ALARMS", (*monitoring.ALARMS, extra))
+    shutil.rmtree(project / "build" / "staging", ignore_errors=True)
+    plan = deployed("plan")
+    assert plan.code == 1, plan.text
+    last = plan.err.strip().splitlines()[-1]
+    assert "failed pre-deployment validation: ExtraAlarm " in last
+    assert "(FAIL)" in last and "already exists outside this stack" in last
+    cfn = local_aws.client("cloudformation")
+    waiting = cfn.list_change_sets(StackName="mirror-dissonance-staging")["Summaries"]
+    assert [c for c in waiting if c["ExecutionStatus"] != "EXECUTE_COMPLETE"] == []

@@ -36,6 +36,15 @@ def cfn():
         stubber.assert_no_pending_responses()
 
 
+def test_a_removal_whose_data_aws_keeps_is_safe():
+    """ResourceChange.PolicyAction (API_ResourceChange.html): Retain and Snapshot keep the old
+    resource's data; Delete does not."""
+    remove = ChangeAction.REMOVE
+    assert classify_change(remove, "AWS::DynamoDB::Table", "", (), "Retain") is Risk.SAFE
+    assert classify_change(remove, "AWS::DynamoDB::Table", "", (), "Snapshot") is Risk.SAFE
+    assert classify_change(remove, "AWS::DynamoDB::Table", "", (), "Delete") is Risk.DELETES_DATA
+
+
 @pytest.mark.parametrize(
     ("action", "type_", "replacement", "risk"),
     [
