@@ -317,8 +317,13 @@ def _update_resource(stack: Stack, rec: Resource, props: dict, forward: bool = T
     event(stack, "UPDATE_COMPLETE", resource=rec)
 
 
-def _delete_resource(stack: Stack, rec: Resource, policy: str | None = None) -> None:
-    """Delete (or retain) one resource; raises ResourceFailure after a DELETE_FAILED event."""
+def _delete_resource(
+    stack: Stack, rec: Resource, policy: str | None = None, undo_create: str = ""
+) -> None:
+    """Delete (or retain) one resource; raises ResourceFailure after a DELETE_FAILED event.
+    `undo_create` is set when a failed create is rolled back: "retain-except-on-create" when
+    the operation asked for RetainExceptOnCreate (its Retain resources go too), else "plain";
+    a nested stack made by that create is undone the same way."""
     if (policy or rec.deletion_policy) in ("Retain", "RetainExceptOnCreate"):
         event(stack, "DELETE_SKIPPED", resource=rec)
         return
@@ -326,7 +331,7 @@ def _delete_resource(stack: Stack, rec: Resource, policy: str | None = None) -> 
     try:
         pacing.sleep(pacing.duration(rec.cf_resource_type, "delete"))
         if rec.cf_resource_type == NESTED_STACK:
-            _nested_delete(rec)
+            _nested_delete(rec, undo_create)
         elif rec.physical_resource_id:
             provider_for(rec.cf_resource_type).delete(
                 _ctx(stack, rec.logical_resource_id), rec.physical_resource_id, rec.properties
@@ -392,11 +397,11 @@ def _nested_update(parent: Stack, rec: Resource, props: dict) -> None:
         )
 
 
-def _nested_delete(rec: Resource) -> None:
+def _nested_delete(rec: Resource, undo_create: str = "") -> None:
     nested = rec.stack
     if nested is None or nested.status == "DELETE_COMPLETE":
         return
-    delete(nested)
+    delete(nested, undo_create)
     if nested.status != "DELETE_COMPLETE":
         raise ResourceFailure(
             f"Embedded stack {nested.stack_id} was not successfully deleted: "
@@ -555,12 +560,11 @@ def _rollback_create(stack: Stack, failed: str | None, retain_except_on_create: 
         f"The following resource(s) failed to create: [{failed}]. Rollback requested by user.",
     )
     ok = True
+    undo = "retain-except-on-create" if retain_except_on_create else "plain"
     for rec in reversed(list(st.resources.values())):
-        policy = rec.deletion_policy
-        if policy == "RetainExceptOnCreate" or (retain_except_on_create and policy == "Retain"):
-            policy = "Delete"
+        policy = _undo_policy(rec, undo) or rec.deletion_policy
         try:
-            _delete_resource(stack, rec, policy)
+            _delete_resource(stack, rec, policy, undo)
             if policy != "Retain":
                 del st.resources[rec.logical_resource_id]
         except ResourceFailure:
@@ -764,8 +768,22 @@ def _continue_rollback(stack: Stack, skip: set[str]) -> None:
 
 
 # delete ----------
-def delete(stack: Stack) -> None:
-    """Delete every resource (Retain ones are skipped); DELETE_FAILED if one cannot go."""
+def _undo_policy(rec: Resource, undo_create: str) -> str | None:
+    """The DeletionPolicy that applies when a failed create is undone: RetainExceptOnCreate
+    resources go ("If the stack operation that created the resource is rolled back,
+    CloudFormation deletes the resource"), Retain ones too when the operation asked for
+    RetainExceptOnCreate (API_ExecuteChangeSet.html)."""
+    policy = rec.deletion_policy
+    if undo_create and policy == "RetainExceptOnCreate":
+        return "Delete"
+    if undo_create == "retain-except-on-create" and policy == "Retain":
+        return "Delete"
+    return None
+
+
+def delete(stack: Stack, undo_create: str = "") -> None:
+    """Delete every resource (Retain ones are skipped, unless a failed create is undone, see
+    `_undo_policy`); DELETE_FAILED if one cannot go."""
     st = stack.local
     event(stack, "DELETE_IN_PROGRESS", "User Initiated")
     order = _deletion_order(stack)
@@ -779,7 +797,8 @@ def delete(stack: Stack) -> None:
     needs = {lid: {user for user, used in uses.items() if lid in used} for lid in records}
 
     def remove(logical_id: str) -> None:
-        _delete_resource(stack, records[logical_id])
+        rec = records[logical_id]
+        _delete_resource(stack, rec, _undo_policy(rec, undo_create), undo_create)
         del st.resources[logical_id]
 
     failed = _in_waves(list(records), needs, remove, keep_going=True)

@@ -98,3 +98,33 @@ def test_protection_is_set_before_the_nonce(cli, local_aws, monkeypatch):
     ]
     assert root["EnableTerminationProtection"] is True
     assert _denied(local_aws, "Dynamodb") == FULL
+
+
+def test_a_failed_retained_create_leaves_nothing_so_a_retry_works(cli, local_aws, project):
+    """Resources created by a failed operation are kept on rollback when their DeletionPolicy
+    is Retain (production's), so the fixed-name tables would block every retry; apply passes
+    RetainExceptOnCreate (API_ExecuteChangeSet.html), which reaches the nested stacks the
+    create made. The failure comes late, after the tables exist, where pre-deployment
+    validation cannot foresee it (the local AWS's fault switch). Table deletion protection is
+    off here: with it on, DynamoDB refuses the delete and the rollback fails, on AWS too (see
+    the README's 'On a real account')."""
+    params = project / "params" / "production.yaml"
+    params.write_text(
+        params.read_text().replace(
+            "table_deletion_protection: true", "table_deletion_protection: false"
+        )
+    )
+    assert cli("bootstrap", "--env", "production").code == 0
+    local_aws.settings(fail_create=["AppRole"])
+    failed = cli("apply", "--env", "production", "--yes")
+    assert failed.code == 1
+    assert "AppRole" in failed.err
+    tables = local_aws.client("dynamodb").list_tables()["TableNames"]
+    assert not [t for t in tables if t.startswith("mirror-dissonance-production-")]
+
+    local_aws.settings(fail_create=[])  # the cause is removed
+    retried = cli("apply", "--env", "production", "--yes")
+    assert retried.code == 0, retried.text
+    assert "deleting it before creating again" in retried.err
+    tables = local_aws.client("dynamodb").list_tables()["TableNames"]
+    assert set(PROD.tables) <= set(tables)
