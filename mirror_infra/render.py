@@ -60,7 +60,7 @@ def _cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
-def plan_markdown(plan, outside: list[str]) -> str:
+def plan_markdown(plan, outside: list[str], notices: list[str] = ()) -> str:
     """The change table and its risk summary as GitHub-flavoured markdown (a PR comment)."""
     from mirror_infra.deploy.risk import Risk
 
@@ -111,6 +111,8 @@ def plan_markdown(plan, outside: list[str]) -> str:
         lines.append("No changes.")
     if outside:
         lines += ["", "Outside CloudFormation, apply will:", *(f"- {item}" for item in outside)]
+    if notices:
+        lines += ["", "Notice:", *(f"- {_cell(n)}" for n in notices)]
     return "\n".join(lines) + "\n"
 
 

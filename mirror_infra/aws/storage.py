@@ -54,6 +54,32 @@ class S3:
             raise
         return bool(listed.get("Versions") or listed.get("DeleteMarkers"))
 
+    def versions(self, bucket: str) -> list[dict[str, str]]:
+        """Every object version and delete marker: [{"Key", "VersionId"}]."""
+        found: list[dict[str, str]] = []
+        pages = self._client.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, **self._owner
+        )
+        for page in pages:
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                found.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
+        return found
+
+    def delete_versions(self, bucket: str, versions: list[dict[str, str]]) -> None:
+        """Delete exactly these object versions and delete markers (1,000 a call)."""
+        for start in range(0, len(versions), 1000):
+            answer = self._client.delete_objects(
+                Bucket=bucket,
+                Delete={"Objects": versions[start : start + 1000], "Quiet": True},
+                **self._owner,
+            )
+            if answer.get("Errors"):
+                first = answer["Errors"][0]
+                raise ClientError(
+                    {"Error": {"Code": first.get("Code", ""), "Message": first.get("Message", "")}},
+                    "DeleteObjects",
+                )
+
     def template_url(self, bucket: str, key: str) -> str:
         """The virtual-host style URL CloudFormation reads a template from, in the client's
         partition."""

@@ -54,8 +54,16 @@ def run(args: argparse.Namespace) -> ExitCode:
         console.print(
             f"also deleted: {len(teardown.nonce_versions)} nonce version(s) (--delete-nonce)"
         )
-    destroy.check_can_delete(dep, teardown)
+    emptied = sum(len(v) for v in teardown.full_buckets.values()) if args.empty_buckets else 0
+    if emptied:
+        console.print(
+            f"--empty-buckets deletes {emptied} object version(s) and delete marker(s) from "
+            f"{', '.join(teardown.full_buckets)} first"
+        )
+    destroy.check_can_delete(dep, teardown, emptying=args.empty_buckets)
     _confirm_destroy(dep, args, f"Destroy {dep.stack_name}?")
+    if emptied:
+        destroy.empty_buckets(dep, teardown)
     try:
         on_event = render.event_json if args.json else render.EventPrinter(len(teardown.deleted))
         flow.destroy(dep, teardown.stack_id, hooks(on_event=on_event))
@@ -102,6 +110,12 @@ def register(sub, common) -> None:
         help="delete the environment (says what is retained)",
     )
     p.add_argument("--delete-nonce", action="store_true", help="also delete every nonce version")
+    p.add_argument(
+        "--empty-buckets",
+        action="store_true",
+        help="delete every object version of the buckets destroy deletes (never of a retained "
+        "one), after the same confirmation",
+    )
     p.add_argument(
         "--json",
         action="store_true",

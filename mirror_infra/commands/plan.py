@@ -23,14 +23,19 @@ def run(args: argparse.Namespace) -> ExitCode:
     dep = open_deployment(args)
     plan = flow.make_plan(dep, set(args.allow_replace), hooks())
     outside = applying.pending_finish(dep)
+    notices = planning.notices(dep, plan)
     if args.json:
-        ui.print_json({**render.plan_json(plan), "outside_cloudformation": outside})
+        ui.print_json(
+            {**render.plan_json(plan), "outside_cloudformation": outside, "notices": notices}
+        )
     elif args.format == "markdown":
-        ui.out.file.write(render.plan_markdown(plan, outside))
+        ui.out.file.write(render.plan_markdown(plan, outside, notices))
     else:
         render.plan(plan)
         for item in outside:
             ui.out.print(f"outside CloudFormation, apply will {item}")
+        for notice in notices:
+            ui.out.print(f"notice: {notice}", markup=False)
     if not plan.has_changes and not plan.note and not outside:
         ui.err.print("No changes.")
         return ExitCode.OK

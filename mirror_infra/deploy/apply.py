@@ -241,9 +241,12 @@ def pending_finish(dep: Deployment) -> list[str]:
         todo.append(f"create the redaction nonce {dep.names.nonce_parameter(1)} (SecureString)")
     safety = dep.cfg.data_safety
     if info.termination_protection != safety.termination_protection:
-        todo.append(
-            f"turn termination protection {'on' if safety.termination_protection else 'off'}"
-        )
+        wanted = "on" if safety.termination_protection else "off"
+        now = "on" if info.termination_protection else "off"
+        todo.append(f"turn termination protection {wanted} (it is {now} now)")
     if safety.stack_policy and not protection.stack_policies_in_place(dep.cfn, info.stack_id):
-        todo.append("set the stack policies that deny replacing or deleting stateful resources")
+        todo.append(
+            "set the stack policies that deny replacing or deleting stateful resources (they "
+            "are lifted or changed now)"
+        )
     return todo

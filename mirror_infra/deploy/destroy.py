@@ -28,6 +28,8 @@ class Teardown:
     blockers: list[str] = field(default_factory=list)
     nonce_versions: list[str] = field(default_factory=list)
     termination_protection: bool = False
+    # buckets destroy would delete that still hold objects: bucket -> its versions and markers
+    full_buckets: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
 def _policies(cfn: CloudFormation, stack_id: str) -> dict[str, str]:
@@ -63,6 +65,13 @@ def survey(dep: Deployment) -> Teardown | None:
                 else ""
             )
             teardown.deleted.append(Item(qualified, r.resource_type, r.physical_id, note))
+            if r.resource_type == "AWS::S3::Bucket" and r.physical_id:
+                versions = (
+                    dep.s3.versions(r.physical_id) if dep.s3.has_objects(r.physical_id) else []
+                )
+                if versions:
+                    teardown.full_buckets[r.physical_id] = versions
+                continue
             blocker = _blocker(dep, r)
             if blocker:
                 teardown.blockers.append(f"{qualified}: {blocker}")
@@ -78,20 +87,37 @@ def _blocker(dep: Deployment, r: StackResource) -> str:
         r.physical_id
     ):
         return "deletion protection is on; turn it off in params and apply first"
-    if r.resource_type == "AWS::S3::Bucket" and dep.s3.has_objects(r.physical_id):
-        return "the bucket is not empty (CloudFormation deletes only empty buckets)"
     return ""
 
 
-def check_can_delete(dep: Deployment, teardown: Teardown) -> None:
+def empty_buckets(dep: Deployment, teardown: Teardown) -> int:
+    """Delete every object version and delete marker of the buckets destroy deletes (never of
+    a retained one: those are not in `full_buckets`); how many went."""
+    gone = 0
+    for bucket, versions in teardown.full_buckets.items():
+        dep.s3.delete_versions(bucket, versions)
+        gone += len(versions)
+    return gone
+
+
+def check_can_delete(dep: Deployment, teardown: Teardown, emptying: bool = False) -> None:
+    """Refuse what CloudFormation would fail on: termination protection, deletion protection,
+    buckets with objects (unless they are to be emptied first)."""
+    blockers = list(teardown.blockers)
+    if not emptying:
+        blockers += [
+            f"{bucket}: the bucket is not empty ({len(versions)} object version(s); "
+            "CloudFormation deletes only empty buckets; --empty-buckets deletes them first)"
+            for bucket, versions in teardown.full_buckets.items()
+        ]
     if teardown.termination_protection:
         raise DeployError(
             f"{dep.stack_name} has termination protection on; to destroy it, first run "
             f"'aws cloudformation update-termination-protection --no-enable-termination-protection "
             f"--stack-name {dep.stack_name} --region {dep.target.region}'"
         )
-    if teardown.blockers:
-        raise DeployError("cannot destroy: " + "; ".join(teardown.blockers))
+    if blockers:
+        raise DeployError("cannot destroy: " + "; ".join(blockers))
 
 
 def nonce_versions(dep: Deployment) -> list[str]:

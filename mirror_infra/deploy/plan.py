@@ -490,6 +490,21 @@ def _rows(changes: list[Change]) -> list[tuple]:
     return [(c.qualified_id, c.action, c.resource_type, c.replacement, c.risk) for c in changes]
 
 
+def notices(dep: Deployment, plan: Plan) -> list[str]:
+    """What a person will notice when the plan is applied, beyond the stacks."""
+    found = []
+    for c in plan.changes:
+        if c.resource_type == "AWS::SNS::Subscription" and c.action in (
+            ChangeAction.ADD,
+            ChangeAction.MODIFY,
+        ):
+            found.append(
+                f"{dep.cfg.alert_email or 'the alert email'} will get an email asking to "
+                "confirm the ops-alerts subscription; alerts reach it only once confirmed"
+            )
+    return found
+
+
 def check_named(allowed: set[str], build: BuildResult) -> None:
     """Every --allow-data-loss names a resource of the templates (plain or Stack.LogicalId)."""
     known: set[str] = set()

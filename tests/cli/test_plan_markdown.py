@@ -55,3 +55,16 @@ def test_a_markdown_plan_with_no_changes_says_so(deployed):
     assert result.code == 0
     assert _tables(result.out) == []
     assert result.out.rstrip().endswith("No changes.")
+
+
+def test_plan_says_who_will_get_a_confirmation_email(deployed, project):
+    params = project / "params" / "staging.yaml"
+    params.write_text(params.read_text().replace('alert_email: ""', "alert_email: ops@example.com"))
+    result = deployed("plan")
+    assert result.code == 2, result.text
+    assert (
+        "notice: ops@example.com will get an email asking to confirm the ops-alerts "
+        "subscription; alerts reach it only once confirmed" in result.out
+    )
+    markdown = deployed("plan", "--format", "markdown")
+    assert "- ops@example.com will get an email asking to confirm" in markdown.out
