@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from mirror_infra import render, ui
-from mirror_infra.commands.common import allow_parser, hooks, open_deployment
+from mirror_infra.commands.common import allow_parser, hooks, live_view, open_deployment
 from mirror_infra.errors import ConfigError, ExitCode
 
 
@@ -27,15 +27,18 @@ def run(args: argparse.Namespace) -> ExitCode:
         return ExitCode.OK if finished.status.rolled_back else ExitCode.ERROR
 
     printer = render.EventPrinter(0)
+    live = live_view() if not args.json else None
 
     def shown(plan) -> None:
         if args.json:
             render.json_line("plan", **render.plan_json(plan))
             return
         render.plan(plan)
-        printer.total = sum(
-            c.resource_type != NESTED_STACK and not c.condition for c in plan.changes
-        )
+        counted = [c for c in plan.changes if c.resource_type != NESTED_STACK and not c.condition]
+        printer.total = len(counted)
+        if live is not None:
+            for c in counted:
+                live.totals[c.stack] = live.totals.get(c.stack, 0) + 1
 
     def confirm(plan) -> bool:
         return args.yes or ui.confirm(f"Apply these changes to {dep.stack_name}?")
@@ -46,19 +49,23 @@ def run(args: argparse.Namespace) -> ExitCode:
             dep,
             allowed,
             hooks(
-                on_event=render.event_json if args.json else printer,
+                on_event=render.event_json if args.json else (live or printer),
                 on_plan=shown,
                 confirm=confirm,
             ),
             plan=saved,
         )
     except flow.ApplyFailed as failed:
+        if live is not None:
+            live.close()
         render.root_cause(failed.finished)
         if args.json:
             render.json_line(
                 "outcome", ok=False, status=str(failed.finished.status), error=str(failed)
             )
         raise
+    if live is not None:
+        live.close()
     if applied.finished is None:
         ui.err.print("No changes to the stacks.")
     else:

@@ -83,3 +83,33 @@ def junit_parser() -> argparse.ArgumentParser:
         help="also write the results as JUnit XML (one test case per row) for CI test reporters",
     )
     return report
+
+
+class _LazyLive:
+    """The live view, started by the first event (after any question has been answered), on a
+    terminal only; `totals` (resources per stack) can be filled before."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, int] = {}
+        self.view = None
+
+    def __call__(self, event) -> None:
+        if self.view is None:
+            from mirror_infra.live import LiveView
+
+            self.view = LiveView(self.totals)
+        self.view(event)
+
+    def close(self) -> None:
+        if self.view is not None:
+            self.view.close()
+            self.view = None
+
+
+def live_view() -> _LazyLive | None:
+    """A live view when stderr is a terminal (MIRROR_INFRA_PLAIN=1 asks for plain lines)."""
+    import os
+
+    if not sys.stderr.isatty() or os.environ.get("MIRROR_INFRA_PLAIN"):
+        return None
+    return _LazyLive()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from mirror_infra import render, ui
-from mirror_infra.commands.common import hooks, open_deployment
+from mirror_infra.commands.common import hooks, live_view, open_deployment
 from mirror_infra.errors import Aborted, ConfigError, ExitCode
 
 
@@ -64,15 +64,25 @@ def run(args: argparse.Namespace) -> ExitCode:
     _confirm_destroy(dep, args, f"Destroy {dep.stack_name}?")
     if emptied:
         destroy.empty_buckets(dep, teardown)
+    live = None if args.json else live_view()
+    if live is not None:
+        for item in teardown.deleted:
+            stack = item.qualified_id.rpartition(".")[0]
+            live.totals[stack] = live.totals.get(stack, 0) + 1
+    printer = render.EventPrinter(len(teardown.deleted))
     try:
-        on_event = render.event_json if args.json else render.EventPrinter(len(teardown.deleted))
+        on_event = render.event_json if args.json else (live or printer)
         flow.destroy(dep, teardown.stack_id, hooks(on_event=on_event))
     except flow.ApplyFailed as failed:
+        if live is not None:
+            live.close()
         render.root_cause(failed.finished)
         if args.json:
             status = str(failed.finished.status)
             render.json_line("outcome", ok=False, status=status, error=str(failed))
         raise
+    if live is not None:
+        live.close()
     console.print(f"{dep.stack_name} deleted; {len(teardown.retained)} resource(s) retained")
     gone = destroy.delete_nonce(dep) if args.delete_nonce else []
     if gone:
