@@ -12,8 +12,8 @@ from mirror_infra.errors import ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.aws.cloudformation import NESTED_STACK
     from mirror_infra.deploy import flow
-    from mirror_infra.deploy.plan import NESTED_STACK
 
     if args.skip_resource and not args.continue_rollback:
         raise ConfigError("--skip-resource goes with --continue-rollback")

@@ -5,31 +5,34 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from mirror_infra.aws.cloudformation import NESTED_STACK, ChangeSet, CloudFormation, StackInfo
+from mirror_infra.aws.cloudformation import ChangeSet, StackInfo
 from mirror_infra.aws.errors import AwsErrorKind, classify, is_no_changes_reason
 from mirror_infra.aws.path import ResourcePath
 from mirror_infra.aws.status import (
     ChangeAction,
     ChangeSetStatus,
     ExecutionStatus,
-    Replacement,
     StackStatus,
 )
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.build import BuildResult
+from mirror_infra.deploy.changes import (
+    Change,
+    expand_new_stacks,
+    judge_in_place,
+    only_unchanged_nested_stacks,
+    read_changes,
+    row_keys,
+)
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.risk import (
-    CONDITIONAL_WHY,
     IMPOSSIBLE_WHY,
     Risk,
-    classify_change,
-    custom_named,
-    in_place_losses,
 )
 from mirror_infra.errors import (
     ConfigError,
@@ -40,36 +43,6 @@ from mirror_infra.errors import (
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 PLAN_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class Change:
-    stack: str  # "" for the root stack, else the nested stack's path ("Dynamodb")
-    action: ChangeAction
-    logical_id: str
-    resource_type: str
-    replacement: Replacement | str  # "" when not applicable (anything but Modify)
-    properties: tuple[str, ...]
-    physical_id: str
-    risk: Risk
-    condition: str = ""  # a template Condition the resource is created under, if any
-    reason: str = ""  # why the risk, when the row alone does not say (an in-place loss)
-    policy_action: str = ""  # AWS's PolicyAction: what happens to the old resource
-
-    @property
-    def path(self) -> ResourcePath:
-        return ResourcePath(self.stack, self.logical_id)
-
-    @property
-    def qualified_id(self) -> str:
-        return str(self.path)
-
-    @property
-    def depth(self) -> int:
-        return self.path.depth
-
-    def allowed_by(self, names: set[str]) -> bool:
-        return self.path.named_by(names)
 
 
 @dataclass
@@ -155,6 +128,17 @@ def root_parameters(dep: Deployment, bucket: str, build: BuildResult) -> dict[st
     return {key: value for key, value in values.items() if key in declared}
 
 
+NAME_CONFLICT_HINT = (
+    "a resource of that name already exists outside this stack: remove or rename it, or bring "
+    "it under the stack by CloudFormation's import (never by deleting its data)"
+)
+
+
+def _shown(finding) -> str:
+    where = f" at {finding.path}" if finding.path else ""
+    return f"{finding.logical_id} {finding.name} ({finding.mode}){where}: {finding.reason}"
+
+
 def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float = 600) -> Plan:
     """Create the change set and read it back; an empty change set is deleted at once."""
     cfn = dep.cfn
@@ -236,121 +220,6 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
     return plan
 
 
-def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResult) -> list[Change]:
-    """Mark the in-place changes that lose data, by comparing each updated nested stack's
-    deployed template with the new one (a change set names properties, not values). A loss
-    with no row of its own (a DeletionPolicy that no longer keeps the data) gets one, after
-    its stack's rows."""
-    judged = [_replacement_why(c, build) for c in changes]
-    for stack in [c for c in changes if c.resource_type == NESTED_STACK and not c.stack]:
-        if stack.action is not ChangeAction.MODIFY or stack.logical_id not in build.nested:
-            continue
-        deployed = cfn.template(stack.physical_id)
-        new = json.loads(build.nested[stack.logical_id].read_text(encoding="utf-8"))
-        for logical_id, reasons in in_place_losses(deployed, new).items():
-            path = ResourcePath(stack.logical_id, logical_id)
-            rows = [i for i, c in enumerate(judged) if c.path == path]
-            if rows:
-                row = judged[rows[0]]
-                risk = Risk.LOSES_DATA if row.risk is Risk.SAFE else row.risk
-                judged[rows[0]] = replace(row, risk=risk, reason="; ".join(reasons))
-                continue
-            after = max(
-                i for i, c in enumerate(judged) if c.stack == stack.logical_id or c == stack
-            )
-            judged.insert(
-                after + 1,
-                Change(
-                    stack=stack.logical_id,
-                    action=ChangeAction.MODIFY,
-                    logical_id=logical_id,
-                    resource_type=new["Resources"][logical_id]["Type"],
-                    replacement=Replacement.FALSE,
-                    properties=("DeletionPolicy",),
-                    physical_id="",
-                    risk=Risk.LOSES_DATA,
-                    reason="; ".join(reasons),
-                ),
-            )
-    return judged
-
-
-NAME_CONFLICT_HINT = (
-    "a resource of that name already exists outside this stack: remove or rename it, or bring "
-    "it under the stack by CloudFormation's import (never by deleting its data)"
-)
-
-
-def _shown(finding) -> str:
-    where = f" at {finding.path}" if finding.path else ""
-    return f"{finding.logical_id} {finding.name} ({finding.mode}){where}: {finding.reason}"
-
-
-def _replacement_why(change: Change, build: BuildResult) -> Change:
-    """A replacement of a custom-named resource cannot happen on AWS; a Conditional one says
-    why it is still counted destructive."""
-    if change.risk is not Risk.REPLACES_DATA or change.stack not in build.nested:
-        return change
-    template = json.loads(build.nested[change.stack].read_text(encoding="utf-8"))
-    resource = (template.get("Resources") or {}).get(change.logical_id) or {}
-    if change.replacement == Replacement.TRUE and custom_named(resource):
-        return replace(change, risk=Risk.IMPOSSIBLE, reason=IMPOSSIBLE_WHY)
-    if change.replacement == Replacement.CONDITIONAL:
-        return replace(change, reason=CONDITIONAL_WHY)
-    return change
-
-
-def only_unchanged_nested_stacks(cfn: CloudFormation, described: ChangeSet) -> bool:
-    """Whether a change set changes nothing although it has rows: AWS lists every nested stack
-    as a Modify row with ChangeSource Automatic ("the nested stack's template might have
-    changed", API_ResourceChangeDetail) even when nothing did, so the test is that every row is
-    such a row and each one's nested change set is empty in the same way."""
-    for rc in described.changes:
-        if not (
-            rc.action is ChangeAction.MODIFY
-            and rc.resource_type == NESTED_STACK
-            and rc.automatic
-            and rc.nested_change_set
-        ):
-            return False
-        if not only_unchanged_nested_stacks(cfn, cfn.change_set(rc.nested_change_set)):
-            return False
-    return True
-
-
-def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:
-    """AWS makes no nested change set for a stack it creates; list what its template adds."""
-    expanded: list[Change] = []
-    read_from_aws = {c.stack for c in changes}
-    for change in changes:
-        expanded.append(change)
-        path = change.qualified_id
-        if (
-            change.action is ChangeAction.ADD
-            and change.resource_type == NESTED_STACK
-            and not change.stack
-            and path in build.nested
-            and path not in read_from_aws  # AWS did make a nested change set for it
-        ):
-            template = json.loads(build.nested[path].read_text(encoding="utf-8"))
-            for logical_id, resource in sorted(template.get("Resources", {}).items()):
-                expanded.append(
-                    Change(
-                        stack=path,
-                        action=ChangeAction.ADD,
-                        logical_id=logical_id,
-                        resource_type=resource["Type"],
-                        replacement="",
-                        properties=(),
-                        physical_id="",
-                        risk=Risk.SAFE,
-                        # shown so a reader knows it may not be created at all
-                        condition=resource.get("Condition", ""),
-                    )
-                )
-    return expanded
-
-
 TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts inline; larger goes through S3
 
 
@@ -365,33 +234,6 @@ def _root_template(dep: Deployment, build: BuildResult, bucket: str, digest: str
     key = f"{dep.artifacts_prefix}root-{digest[:16]}.json"
     put_if_absent(s3, bucket, key, body)
     return {"TemplateURL": s3.template_url(bucket, key)}
-
-
-def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> list[Change]:
-    """The change set's rows, each nested stack's rows right after its own row."""
-    changes: list[Change] = []
-    for rc in described.changes:
-        replacement = rc.replacement or ""
-        path = ResourcePath(stack, rc.logical_id)
-        changes.append(
-            Change(
-                stack=stack,
-                action=rc.action,
-                logical_id=rc.logical_id,
-                resource_type=rc.resource_type,
-                replacement=replacement,
-                properties=rc.properties,
-                physical_id=rc.physical_id,
-                risk=classify_change(
-                    rc.action, rc.resource_type, replacement, rc.properties, rc.policy_action
-                ),
-                policy_action=rc.policy_action,
-            )
-        )
-        if rc.nested_change_set:
-            nested = cfn.change_set(rc.nested_change_set)
-            changes += read_changes(cfn, nested, path.nested_stack)
-    return changes
 
 
 def template_hashes(build: BuildResult) -> dict[str, str]:
@@ -478,16 +320,12 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
     fresh = judge_in_place(
         dep.cfn, expand_new_stacks(read_changes(dep.cfn, described), build), build
     )
-    if _rows(fresh) != _rows(plan.changes):
+    if row_keys(fresh) != row_keys(plan.changes):
         raise StalePlanError(
             f"the plan's rows differ from its change set {described.change_set_id} (the file "
             "was edited); run 'plan' again"
         )
     return described
-
-
-def _rows(changes: list[Change]) -> list[tuple]:
-    return [(c.qualified_id, c.action, c.resource_type, c.replacement, c.risk) for c in changes]
 
 
 def notices(dep: Deployment, plan: Plan) -> list[str]:

@@ -34,8 +34,9 @@ from mirror_infra.build import MANIFEST, BuildResult, load_result, nested_file_n
 from mirror_infra.config import EnvConfig
 from mirror_infra.deploy import apply as applying
 from mirror_infra.deploy import flow
+from mirror_infra.deploy.changes import Change
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.plan import Change, Plan, discard
+from mirror_infra.deploy.plan import Plan, discard
 from mirror_infra.errors import ConfigError, DeployError, MirrorInfraError
 from mirror_infra.multiregion import outputs as expected_outputs
 

@@ -11,8 +11,8 @@ from botocore.stub import Stubber
 
 from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.status import ChangeAction
+from mirror_infra.deploy.changes import read_changes
 from mirror_infra.deploy.events import EventStream
-from mirror_infra.deploy.plan import read_changes
 from mirror_infra.deploy.risk import Risk, classify_change
 
 ROOT_CS = "arn:aws:cloudformation:us-east-1:111122223333:changeSet/cs/aaaa"
@@ -315,7 +315,7 @@ TABLE_ROW = {
 def test_only_automatic_rows_of_unchanged_nested_stacks_mean_no_changes(
     cfn, root_rows, nested_rows, unchanged
 ):
-    from mirror_infra.deploy.plan import only_unchanged_nested_stacks
+    from mirror_infra.deploy.changes import only_unchanged_nested_stacks
 
     root = {"ChangeSetId": ROOT_CS, "Changes": root_rows, "Status": "CREATE_COMPLETE"}
     cfn.stubber.add_response("describe_change_set", root, {"ChangeSetName": ROOT_CS})

@@ -1,0 +1,186 @@
+"""A change set's rows, read back as one list of changes (each nested stack's rows after its
+own row), each judged for what it risks: replacement, deletion, data lost in place, or a
+replacement AWS cannot do. The plan (plan.py) is made of these."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from mirror_infra.aws.cloudformation import NESTED_STACK, ChangeSet, CloudFormation
+from mirror_infra.aws.path import ResourcePath
+from mirror_infra.aws.status import ChangeAction, Replacement
+from mirror_infra.build import BuildResult
+from mirror_infra.deploy.risk import (
+    CONDITIONAL_WHY,
+    IMPOSSIBLE_WHY,
+    Risk,
+    classify_change,
+    custom_named,
+    in_place_losses,
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    stack: str  # "" for the root stack, else the nested stack's path ("Dynamodb")
+    action: ChangeAction
+    logical_id: str
+    resource_type: str
+    replacement: Replacement | str  # "" when not applicable (anything but Modify)
+    properties: tuple[str, ...]
+    physical_id: str
+    risk: Risk
+    condition: str = ""  # a template Condition the resource is created under, if any
+    reason: str = ""  # why the risk, when the row alone does not say (an in-place loss)
+    policy_action: str = ""  # AWS's PolicyAction: what happens to the old resource
+
+    @property
+    def path(self) -> ResourcePath:
+        return ResourcePath(self.stack, self.logical_id)
+
+    @property
+    def qualified_id(self) -> str:
+        return str(self.path)
+
+    @property
+    def depth(self) -> int:
+        return self.path.depth
+
+    def allowed_by(self, names: set[str]) -> bool:
+        return self.path.named_by(names)
+
+
+def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> list[Change]:
+    """The change set's rows, each nested stack's rows right after its own row."""
+    changes: list[Change] = []
+    for rc in described.changes:
+        replacement = rc.replacement or ""
+        path = ResourcePath(stack, rc.logical_id)
+        changes.append(
+            Change(
+                stack=stack,
+                action=rc.action,
+                logical_id=rc.logical_id,
+                resource_type=rc.resource_type,
+                replacement=replacement,
+                properties=rc.properties,
+                physical_id=rc.physical_id,
+                risk=classify_change(
+                    rc.action, rc.resource_type, replacement, rc.properties, rc.policy_action
+                ),
+                policy_action=rc.policy_action,
+            )
+        )
+        if rc.nested_change_set:
+            nested = cfn.change_set(rc.nested_change_set)
+            changes += read_changes(cfn, nested, path.nested_stack)
+    return changes
+
+
+def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResult) -> list[Change]:
+    """Mark the in-place changes that lose data, by comparing each updated nested stack's
+    deployed template with the new one (a change set names properties, not values). A loss
+    with no row of its own (a DeletionPolicy that no longer keeps the data) gets one, after
+    its stack's rows."""
+    judged = [_replacement_why(c, build) for c in changes]
+    for stack in [c for c in changes if c.resource_type == NESTED_STACK and not c.stack]:
+        if stack.action is not ChangeAction.MODIFY or stack.logical_id not in build.nested:
+            continue
+        deployed = cfn.template(stack.physical_id)
+        new = json.loads(build.nested[stack.logical_id].read_text(encoding="utf-8"))
+        for logical_id, reasons in in_place_losses(deployed, new).items():
+            path = ResourcePath(stack.logical_id, logical_id)
+            rows = [i for i, c in enumerate(judged) if c.path == path]
+            if rows:
+                row = judged[rows[0]]
+                risk = Risk.LOSES_DATA if row.risk is Risk.SAFE else row.risk
+                judged[rows[0]] = replace(row, risk=risk, reason="; ".join(reasons))
+                continue
+            after = max(
+                i for i, c in enumerate(judged) if c.stack == stack.logical_id or c == stack
+            )
+            judged.insert(
+                after + 1,
+                Change(
+                    stack=stack.logical_id,
+                    action=ChangeAction.MODIFY,
+                    logical_id=logical_id,
+                    resource_type=new["Resources"][logical_id]["Type"],
+                    replacement=Replacement.FALSE,
+                    properties=("DeletionPolicy",),
+                    physical_id="",
+                    risk=Risk.LOSES_DATA,
+                    reason="; ".join(reasons),
+                ),
+            )
+    return judged
+
+
+def _replacement_why(change: Change, build: BuildResult) -> Change:
+    """A replacement of a custom-named resource cannot happen on AWS; a Conditional one says
+    why it is still counted destructive."""
+    if change.risk is not Risk.REPLACES_DATA or change.stack not in build.nested:
+        return change
+    template = json.loads(build.nested[change.stack].read_text(encoding="utf-8"))
+    resource = (template.get("Resources") or {}).get(change.logical_id) or {}
+    if change.replacement == Replacement.TRUE and custom_named(resource):
+        return replace(change, risk=Risk.IMPOSSIBLE, reason=IMPOSSIBLE_WHY)
+    if change.replacement == Replacement.CONDITIONAL:
+        return replace(change, reason=CONDITIONAL_WHY)
+    return change
+
+
+def only_unchanged_nested_stacks(cfn: CloudFormation, described: ChangeSet) -> bool:
+    """Whether a change set changes nothing although it has rows: AWS lists every nested stack
+    as a Modify row with ChangeSource Automatic ("the nested stack's template might have
+    changed", API_ResourceChangeDetail) even when nothing did, so the test is that every row is
+    such a row and each one's nested change set is empty in the same way."""
+    for rc in described.changes:
+        if not (
+            rc.action is ChangeAction.MODIFY
+            and rc.resource_type == NESTED_STACK
+            and rc.automatic
+            and rc.nested_change_set
+        ):
+            return False
+        if not only_unchanged_nested_stacks(cfn, cfn.change_set(rc.nested_change_set)):
+            return False
+    return True
+
+
+def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:
+    """AWS makes no nested change set for a stack it creates; list what its template adds."""
+    expanded: list[Change] = []
+    read_from_aws = {c.stack for c in changes}
+    for change in changes:
+        expanded.append(change)
+        path = change.qualified_id
+        if (
+            change.action is ChangeAction.ADD
+            and change.resource_type == NESTED_STACK
+            and not change.stack
+            and path in build.nested
+            and path not in read_from_aws  # AWS did make a nested change set for it
+        ):
+            template = json.loads(build.nested[path].read_text(encoding="utf-8"))
+            for logical_id, resource in sorted(template.get("Resources", {}).items()):
+                expanded.append(
+                    Change(
+                        stack=path,
+                        action=ChangeAction.ADD,
+                        logical_id=logical_id,
+                        resource_type=resource["Type"],
+                        replacement="",
+                        properties=(),
+                        physical_id="",
+                        risk=Risk.SAFE,
+                        # shown so a reader knows it may not be created at all
+                        condition=resource.get("Condition", ""),
+                    )
+                )
+    return expanded
+
+
+def row_keys(changes: list[Change]) -> list[tuple]:
+    return [(c.qualified_id, c.action, c.resource_type, c.replacement, c.risk) for c in changes]
