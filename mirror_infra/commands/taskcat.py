@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from mirror_infra import junit, ui
-from mirror_infra.commands.common import junit_parser
+from mirror_infra.commands.common import allow_parser, junit_parser
 from mirror_infra.errors import ExitCode, MirrorInfraError
 
 
@@ -286,7 +286,7 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
 def register(sub, common) -> None:
     p = sub.add_parser(
         "taskcat",
-        parents=[common(read_state=True), junit_parser()],
+        parents=[common(read_state=True), junit_parser(), allow_parser()],
         help="run the taskcat multi-region tests (taskcat.yml); --upgrade-from tests upgrades",
         description=(
             "Runs taskcat.yml's tests of --env with the real taskcat (in .venv-taskcat), every "
@@ -312,14 +312,5 @@ def register(sub, common) -> None:
     )
     p.add_argument(
         "--git-repo", default=".", help="upgrade test: the repository of the ref (default: .)"
-    )
-    p.add_argument(
-        "--allow-data-loss",
-        "--allow-replace",  # the old spelling, still accepted
-        dest="allow_replace",
-        action="append",
-        default=[],
-        metavar="LOGICAL_ID",
-        help="upgrade test: a destructive change that is intended (repeatable)",
     )
     p.set_defaults(handler=run_taskcat)

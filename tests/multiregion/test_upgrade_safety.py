@@ -100,6 +100,20 @@ def real_envs(project, local_aws, capsys) -> dict[str, dict]:
     return states
 
 
+def _upgrade(capsys, env: str, previous: Path) -> tuple[int, str, str]:
+    return _cli(
+        capsys,
+        "taskcat",
+        "--env",
+        env,
+        "--json",
+        "--upgrade-from",
+        str(previous),
+        "--regions",
+        REGION,
+    )
+
+
 def _unchanged(local_aws, before: dict[str, dict]) -> None:
     for env in ENVS:
         assert _state(local_aws, env) == before[env], env
@@ -109,18 +123,8 @@ def _unchanged(local_aws, before: dict[str, dict]) -> None:
 def test_a_passing_upgrade_test_leaves_the_real_environments_alone(
     real_envs, local_aws, tmp_path, capsys, env
 ):
-    previous = _saved_build(Path.cwd(), tmp_path, "log_retention_days:", "log_retention_days:")
-    code, out, err = _cli(
-        capsys,
-        "taskcat",
-        "--env",
-        env,
-        "--json",
-        "--upgrade-from",
-        str(previous / env),
-        "--regions",
-        REGION,
-    )
+    previous = _saved_build(Path.cwd(), tmp_path)
+    code, out, err = _upgrade(capsys, env, previous / env)
     assert code == 0, err
     data = json.loads(out)
     assert ThrowawayEnv.of(data["environment"]) is ThrowawayEnv.UPGRADE
@@ -133,20 +137,10 @@ def test_a_passing_upgrade_test_leaves_the_real_environments_alone(
 def test_a_failing_upgrade_test_leaves_the_real_environments_alone(
     real_envs, local_aws, tmp_path, capsys, env
 ):
-    previous = _saved_build(Path.cwd(), tmp_path, "log_retention_days:", "log_retention_days:")
+    previous = _saved_build(Path.cwd(), tmp_path)
     # the previous version keyed the counter table differently: the current one would replace it
     _edit_nested(previous / env, "dynamodb", '"bucketKey"', '"counterKey"')
-    code, out, err = _cli(
-        capsys,
-        "taskcat",
-        "--env",
-        env,
-        "--json",
-        "--upgrade-from",
-        str(previous / env),
-        "--regions",
-        REGION,
-    )
+    code, out, err = _upgrade(capsys, env, previous / env)
     assert code == 1
     (region,) = json.loads(out)["regions"]
     assert region["status"] == "REFUSED" and region["cleaned"] == "DELETE_COMPLETE"
@@ -165,7 +159,7 @@ def test_an_upgrade_test_whose_stack_exists_deletes_nothing(
     other = cfn.create_stack(
         StackName=f"mirror-dissonance-{taken}", TemplateBody=json.dumps(template)
     )["StackId"]
-    previous = _saved_build(Path.cwd(), tmp_path, "log_retention_days:", "log_retention_days:")
+    previous = _saved_build(Path.cwd(), tmp_path)
     code, out, err = _cli(
         capsys,
         "taskcat",
