@@ -64,13 +64,17 @@ def template(cfg: EnvConfig, files: Mapping[str, str]) -> Template:
     )
     key_arn = _out("Kms", "KeyArn")
     tables = [spec.logical_id for spec in dynamodb.TABLES]
+    # SPEC §2 fixes the table names: handed over as names, not as Dynamodb's outputs, so that
+    # Monitoring need not wait for Dynamodb and AWS's nested change sets need not guess
+    # (cloudformation-coverage-roadmap issue 759); ARNs stay GetAtt
+    table_names = {spec.logical_id: spec.name(cfg) for spec in dynamodb.TABLES}
     parameters: dict[str, dict[str, object]] = {
         "Kms": {},
         "Dynamodb": {"KmsKeyArn": key_arn},
         "Monitoring": {
             "KmsKeyArn": key_arn,
             "AlertEmail": Ref(email),
-            **{f"{table}Name": _out("Dynamodb", f"{table}Name") for table in tables},
+            **{f"{table}Name": table_names[table] for table in tables},
         },
         "Storage": {"KmsKeyArn": key_arn},
         "Iam": {

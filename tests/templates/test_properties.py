@@ -303,3 +303,17 @@ def test_root_exposes_the_seed_outputs(built, env):
 def test_arns_use_the_partition(built, env):
     text = json.dumps(built[env])
     assert "arn:aws:" not in text
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_fixed_names_reach_nested_stacks_as_names_not_outputs(built, env):
+    """A value SPEC §2 fixes (a name) is handed to a nested stack as that name: a cross-stack
+    GetAtt would make the stack wait for another and AWS's nested change sets guess
+    (cloudformation-coverage-roadmap issue 759). ARNs stay GetAtt."""
+    through_outputs = [
+        f"{name}.{key}"
+        for name, stack in resources(built[env]["Root"], "AWS::CloudFormation::Stack").items()
+        for key, value in (stack["Properties"].get("Parameters") or {}).items()
+        if key.endswith("Name") and isinstance(value, dict) and "Fn::GetAtt" in value
+    ]
+    assert through_outputs == []
