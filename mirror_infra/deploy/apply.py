@@ -43,6 +43,7 @@ class Execution:
     def __init__(self, dep: Deployment, stack_id: str) -> None:
         self.dep = dep
         self.stack_id = stack_id
+        self.lifted: set[str] = set()  # stack-policy protections lifted for this operation
         self.token = request_token()  # what this operation's call and events carry
         # the newest existing event marks "now" on the server's clock, so old events of nested
         # stacks discovered later are skipped without trusting this machine's clock
@@ -131,6 +132,7 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
             protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
         execution = Execution(dep, info.stack_id)
         cfn.execute(plan.change_set_id, execution.token)
+        execution.lifted = lifted if lifting else set()
     except BaseException as exc:
         if lifting:  # nothing runs: put the full policies back before anything else
             restore_stack_policies(dep)

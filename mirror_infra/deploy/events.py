@@ -44,6 +44,7 @@ class EventStream:
         self._settled: set[str] = set()  # nested stacks read for the last time
         self._last_read: set[str] = set()  # nested stacks that have ended: read once more
         self.calls = 0  # DescribeStackEvents calls made
+        self._unreported: list[Event] = []  # read, then a later call of the same poll failed
         self._root = root_stack_id
         self._stacks: dict[str, str] = {root_stack_id: ""}  # stack id -> path
         self._seen: dict[str, set[str]] = {root_stack_id: set()}
@@ -54,12 +55,17 @@ class EventStream:
 
     def poll(self) -> list[Event]:
         """New events of every known stack, and of stacks discovered on the way, by time."""
-        new: list[Event] = []
+        new, self._unreported = self._unreported, []
         polled: set[str] = set()
-        while pending := [s for s in self._stacks if s not in polled | self._settled]:
-            for stack_id in pending:
-                polled.add(stack_id)
-                new += self._poll_stack(stack_id, self._stacks[stack_id])
+        try:
+            while pending := [s for s in self._stacks if s not in polled | self._settled]:
+                for stack_id in pending:
+                    polled.add(stack_id)
+                    new += self._poll_stack(stack_id, self._stacks[stack_id])
+        except Exception:
+            # a call failed (throttling) after others had read events: keep them for next time
+            self._unreported = new
+            raise
         # a nested stack that has ended is read once more (its last events), then no longer,
         # until its parent reports it in progress again (a rollback)
         self._settled |= self._last_read & polled
@@ -86,7 +92,9 @@ class EventStream:
         for raw in self._cfn.events(stack_id):  # newest first, page by page
             if raw.event_id in seen or (self._since and raw.timestamp < self._since):
                 break
-            if self._token and raw.token and raw.token != self._token:
+            # only the root's events are known to carry the operation's token (API_StackEvent);
+            # a nested stack's own operation may carry another
+            if stack_id == self._root and self._token and raw.token and raw.token != self._token:
                 continue
             stack, logical_id = path, raw.logical_id
             if path and raw.physical_id == stack_id:

@@ -167,10 +167,10 @@ def _execute(
     try:
         finished = follow(dep, execution, hooks)
     finally:
-        if plan.destructive() and not applying.restore_stack_policies(dep):
+        if execution.lifted and not applying.restore_stack_policies(dep):
             hooks.say(
                 f"WARNING: the stack policies of {dep.stack_name} are still lifted for "
-                f"{', '.join(c.qualified_id for c in plan.destructive())} while the operation "
+                f"{', '.join(sorted(execution.lifted))} while the operation "
                 f"runs; 'mirror-infra apply --env {dep.cfg.name}' restores them once it has "
                 "settled ('plan' and 'status' show it)"
             )

@@ -327,3 +327,38 @@ def test_only_automatic_rows_of_unchanged_nested_stacks_mean_no_changes(
             {"ChangeSetName": NESTED_CS},
         )
     assert only_unchanged_nested_stacks(cfn, described) is unchanged
+
+
+def test_events_read_before_a_throttled_call_are_not_lost():
+    """A poll reads the root's events, then a nested stack's call is throttled: the root's
+    events come with the next poll instead of vanishing."""
+    from botocore.exceptions import ClientError
+
+    from mirror_infra.aws.cloudformation import RawEvent
+
+    t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+    def raw(event_id, logical, status, physical="", minutes=1):
+        type_ = "AWS::CloudFormation::Stack" if physical else "AWS::DynamoDB::Table"
+        return RawEvent(
+            event_id, t0 + timedelta(minutes=minutes), logical, type_, status, "", physical
+        )
+
+    class Gateway:
+        throttle = True
+
+        def events(self, stack_id):
+            if stack_id == ROOT_ID:
+                yield raw("r1", "Dynamodb", "CREATE_IN_PROGRESS", NESTED_ID)
+            elif self.throttle:
+                self.throttle = False
+                raise ClientError(
+                    {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "x"
+                )
+            else:
+                yield raw("n1", "ConsentTable", "CREATE_IN_PROGRESS", minutes=2)
+
+    stream = EventStream(Gateway(), ROOT_ID, t0)
+    with pytest.raises(ClientError):
+        stream.poll()
+    assert [e.event_id for e in stream.poll()] == ["r1", "n1"]

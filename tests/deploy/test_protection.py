@@ -128,3 +128,19 @@ def test_a_failed_retained_create_leaves_nothing_so_a_retry_works(cli, local_aws
     assert "deleting it before creating again" in retried.err
     tables = local_aws.client("dynamodb").list_tables()["TableNames"]
     assert set(PROD.tables) <= set(tables)
+
+
+def test_a_named_replacement_that_fails_while_running_puts_the_policy_back(
+    production, local_aws, monkeypatch, project
+):
+    """The operation started and rolled back (the table's update fails, the local AWS's fault
+    switch): no finish runs after a failure, so the restore after following it is what puts
+    the full policy back."""
+    monkeypatch.setattr("mirror_infra.deploy.risk.NAME_PROPERTY", {})  # see the test above
+    _counter_keyed_by(monkeypatch, project, "counterKey")
+    local_aws.settings(fail_update=["BlockCounterTable"], fail_create=["BlockCounterTable"])
+    applied = production(
+        "apply", "--env", "production", "--yes", "--allow-replace", "BlockCounterTable"
+    )
+    assert applied.code == 1
+    assert _denied(local_aws, "Dynamodb") == FULL
