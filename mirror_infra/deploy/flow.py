@@ -8,17 +8,24 @@ Ctrl-C) comes in through `Hooks`; this module prints nothing.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import BuildResult
 from mirror_infra.deploy import apply as applying
+from mirror_infra.deploy import first_create
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event
+from mirror_infra.deploy.package import upload_nested
 from mirror_infra.errors import Aborted, DeployError, LintError
+
+# a change set on a stack in these states (or none) creates the environment
+CREATES = (StackStatus.REVIEW_IN_PROGRESS, StackStatus.ROLLBACK_COMPLETE)
 
 
 class OnInterrupt(StrEnum):
@@ -73,7 +80,6 @@ def prepare(dep: Deployment, hooks: Hooks, built: BuildResult | None = None) -> 
     """Build (unless `built` is given), lint, upload: all a change set needs, no stack touched."""
     from mirror_infra.build import build
     from mirror_infra.deploy.bootstrap import artifacts_bucket
-    from mirror_infra.deploy.package import upload_nested
     from mirror_infra.lint import Linter, ignored_rules, lint_files
 
     result = built or build(dep.cfg.name)
@@ -99,10 +105,21 @@ def make_plan(
     """Wait out a running operation, prepare, and create the change set."""
     from mirror_infra.build import build
 
-    applying.wait_if_busy(dep)
-    planning.check_named(allowed, built or build(dep.cfg.name))
+    info = applying.wait_if_busy(dep)
+    built = built or build(dep.cfg.name)
+    planning.check_named(allowed, built)
     prepared = prepare(dep, hooks, built)
-    plan = planning.create_plan(dep, prepared.build, prepared.bucket)
+    creating = info is None or info.status in CREATES
+    with tempfile.TemporaryDirectory(prefix="mirror-infra-") as scratch:
+        variant = first_create.unprotected(built, Path(scratch)) if creating else None
+        if variant is None:
+            plan = planning.create_plan(dep, built, prepared.bucket)
+        else:
+            upload_nested(dep.s3, prepared.bucket, dep.artifacts_prefix, variant.build)
+            plan = planning.create_plan(dep, variant.build, prepared.bucket)
+            plan.template_hashes = planning.template_hashes(built)  # what 'apply' checks
+            plan.protect_after = variant.tables
+            plan.note = "; ".join(filter(None, [plan.note, first_create.note(variant.tables)]))
     plan.allowed = sorted(allowed)
     return plan
 
@@ -154,6 +171,8 @@ def apply(
         if plan.create:
             applied.created_stack_id = plan.stack_id
         applied.finished = _execute(dep, plan, allowed, hooks)
+        if plan.create and plan.protect_after:
+            _protect_tables(dep, plan, hooks, built)
     applied.finish = applying.finish(dep)
     if applied.finish.nonce_created:
         applied.nonce_created.append(applied.finish.nonce_name)
@@ -177,6 +196,28 @@ def _execute(
     if not finished.ok:
         raise ApplyFailed(failure_line(dep, finished), finished, plan)
     return finished
+
+
+def _protect_tables(
+    dep: Deployment, created: planning.Plan, hooks: Hooks, built: BuildResult | None
+) -> None:
+    """The update after a first create made on unprotected tables (`first_create`): the built
+    templates, which turn deletion protection on. Should it fail, the environment is still
+    finished (stack policies, termination protection), and the error says to apply again."""
+    hooks.say(f"protecting {', '.join(created.protect_after)} against deletion")
+    try:
+        plan = make_plan(dep, set(), hooks, built)
+        hooks.on_plan(plan)
+        if plan.has_changes:
+            planning.refuse_destructive(plan, set())
+            _execute(dep, plan, set(), hooks)
+    except DeployError as exc:
+        applying.finish(dep)
+        raise DeployError(
+            f"{dep.stack_name} was created, but deletion protection is not on yet for "
+            f"{', '.join(created.protect_after)}: {exc}; run 'mirror-infra apply --env "
+            f"{dep.cfg.name}' again to turn it on"
+        ) from None
 
 
 def follow(dep: Deployment, execution: applying.Execution, hooks: Hooks) -> applying.Finished:

@@ -61,6 +61,8 @@ class Plan:
     stack_id: str = ""  # for a create: the stack its change set made
     # pre-deployment validation warnings (a FAIL never makes a plan: it is an error)
     validation: list[str] = field(default_factory=list)
+    # a create on unprotected tables (deploy/first_create.py): these get protected right after
+    protect_after: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:

@@ -315,14 +315,17 @@ def test_production_is_guarded(cli, local_aws):
     assert cli("apply", "--env", "production", "--yes").code == 0
     assert cli("plan", "--env", "production").code == 0
 
+    before = cfn.describe_stacks(StackName=prod.root_stack)["Stacks"][0]
     refused = cli("destroy", "--env", "production", "--yes")
     assert refused.code == 1
     assert (
         "termination protection on; to destroy it, first run 'aws cloudformation "
         "update-termination-protection --no-enable-termination-protection" in refused.err
     )
-    assert cfn.describe_stacks(StackName=prod.root_stack)["Stacks"][0]["StackStatus"] == (
-        "CREATE_COMPLETE"
+    after = cfn.describe_stacks(StackName=prod.root_stack)["Stacks"][0]
+    assert (after["StackStatus"], after["LastUpdatedTime"]) == (
+        before["StackStatus"],
+        before["LastUpdatedTime"],
     )
 
     cfn.update_termination_protection(StackName=prod.root_stack, EnableTerminationProtection=False)

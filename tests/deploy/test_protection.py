@@ -105,20 +105,21 @@ def test_a_failed_retained_create_leaves_nothing_so_a_retry_works(cli, local_aws
     is Retain (production's), so the fixed-name tables would block every retry; apply passes
     RetainExceptOnCreate (API_ExecuteChangeSet.html), which reaches the nested stacks the
     create made. The failure comes late, after the tables exist, where pre-deployment
-    validation cannot foresee it (the local AWS's fault switch). Table deletion protection is
-    off here: with it on, DynamoDB refuses the delete and the rollback fails, on AWS too (see
-    the README's 'On a real account')."""
-    params = project / "params" / "production.yaml"
-    params.write_text(
-        params.read_text().replace(
-            "table_deletion_protection: true", "table_deletion_protection: false"
-        )
-    )
+    validation cannot foresee it (the local AWS's fault switch). Production's tables carry
+    deletion protection, which makes DynamoDB refuse the rollback's delete
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection):
+    so the create runs with it off, and the same apply turns it on once the create succeeded."""
     assert cli("bootstrap", "--env", "production").code == 0
     local_aws.settings(fail_create=["AppRole"])
     failed = cli("apply", "--env", "production", "--yes")
     assert failed.code == 1
     assert "AppRole" in failed.err
+    assert "ROLLBACK_COMPLETE" in failed.err, failed.err  # not ROLLBACK_FAILED
+    # the tables existed when the create failed
+    assert any(
+        "Dynamodb.BlockCounterTable" in line and "CREATE_COMPLETE" in line
+        for line in failed.text.splitlines()
+    ), failed.text
     tables = local_aws.client("dynamodb").list_tables()["TableNames"]
     assert not [t for t in tables if t.startswith("mirror-dissonance-production-")]
 
@@ -126,8 +127,13 @@ def test_a_failed_retained_create_leaves_nothing_so_a_retry_works(cli, local_aws
     retried = cli("apply", "--env", "production", "--yes")
     assert retried.code == 0, retried.text
     assert "deleting it before creating again" in retried.err
-    tables = local_aws.client("dynamodb").list_tables()["TableNames"]
-    assert set(PROD.tables) <= set(tables)
+    assert "created without deletion protection" in retried.text
+    dynamodb = local_aws.client("dynamodb")
+    assert set(PROD.tables) <= set(dynamodb.list_tables()["TableNames"])
+    for table in PROD.tables:
+        described = dynamodb.describe_table(TableName=table)["Table"]
+        assert described["DeletionProtectionEnabled"] is True, table
+    assert cli("plan", "--env", "production").code == 0  # nothing left to change
 
 
 def test_a_named_replacement_that_fails_while_running_puts_the_policy_back(
