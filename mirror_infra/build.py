@@ -24,7 +24,7 @@ MANIFEST = "manifest.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _TEMPLATES_DIR = _PACKAGE_DIR.parent / "templates_src"
 # the code whose bytes decide the templates' bytes
-_SOURCES = ("config.py", "names.py", "build.py")
+_SOURCES = ("config.py", "names.py", "contract.py", "build.py")
 
 
 @dataclass(frozen=True)

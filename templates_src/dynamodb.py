@@ -2,57 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from troposphere import GetAtt, Ref, Template
 from troposphere import dynamodb as ddb
 
+from mirror_infra import contract
 from mirror_infra.config import EnvConfig
+from mirror_infra.contract import TableSpec
 from templates_src.common import key_arn_parameter, new_template, output, protect, tags
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str
-    hash_key: str
-    range_key: str
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One table's shape: logical id, name suffix, keys (all strings), indexes, and the
-    attribute DynamoDB's TTL expires items by (None: no TTL)."""
-
-    logical_id: str
-    suffix: str
-    hash_key: str
-    range_key: str | None = None
-    indexes: tuple[Index, ...] = field(default_factory=tuple)
-    ttl_attribute: str | None = None
-
-    def name(self, cfg: EnvConfig) -> str:
-        return f"{cfg.names.prefix}-{self.suffix}"
-
-
-# Names, keys and TTL attributes are the application's: its AWS adapters (SPEC §2) write them.
-TABLES = (
-    # pk = rule#{ruleId}, sk = event#{timestamp}#{eventId}; gsi1pk = finding#{findingId};
-    # the adapter writes expiresAt as epoch seconds, 90 days ahead
-    TableSpec(
-        "FpEventsTable",
-        "fp-events",
-        "pk",
-        "sk",
-        (Index("FindingIndex", "gsi1pk", "gsi1sk"),),
-        ttl_attribute="expiresAt",
-    ),
-    # pk = org#{sha256(orgId)}, sk = consent#{scope}#...; no TTL: the adapter's expiresAt is an
-    # ISO-8601 string, which DynamoDB's TTL ignores, and the application checks expiry itself
-    TableSpec("ConsentTable", "consent", "pk", "sk"),
-    # bucketKey = {ruleId}:{orgId}:{hour}; count updated with ADD; the adapter writes ttl as
-    # epoch seconds, 24 hours ahead
-    TableSpec("BlockCounterTable", "block-counter", "bucketKey", ttl_attribute="ttl"),
-)
 
 
 def _key_schema(hash_key: str, range_key: str | None) -> list[ddb.KeySchema]:
@@ -113,7 +69,7 @@ def table(cfg: EnvConfig, spec: TableSpec, key_arn: object) -> ddb.Table:
 def template(cfg: EnvConfig) -> Template:
     t = new_template(cfg, "DynamoDB tables")
     key_arn = key_arn_parameter(t)
-    for spec in TABLES:
+    for spec in contract.TABLES:
         resource = t.add_resource(table(cfg, spec, Ref(key_arn)))
         stem = spec.logical_id.removesuffix("Table")
         output(t, f"{stem}TableName", Ref(resource), f"Name of the {spec.suffix} table")

@@ -19,6 +19,7 @@ from awacs.aws import (
 )
 from troposphere import GetAtt, Parameter, Ref, Sub, Template, iam
 
+from mirror_infra import contract
 from mirror_infra.config import EnvConfig
 from mirror_infra.names import REGION_VAR
 from templates_src.common import (
@@ -29,7 +30,6 @@ from templates_src.common import (
     string_parameter,
     tags,
 )
-from templates_src.dynamodb import TABLES
 
 # Every grant below answers a call the application's AWS adapters make (SPEC §2: they are the
 # contract); tests/contract/test_app_role.py lists those calls and checks the role both ways.
@@ -195,9 +195,9 @@ def template(cfg: EnvConfig) -> Template:
         spec.logical_id: Ref(
             string_parameter(t, f"{spec.logical_id}Arn", f"ARN of the {spec.suffix} table")
         )
-        for spec in TABLES
+        for spec in contract.TABLES
     }
-    fp_events = next(spec for spec in TABLES if spec.logical_id == "FpEventsTable")
+    fp_events = next(spec for spec in contract.TABLES if spec.logical_id == "FpEventsTable")
     bucket_arn = Ref(string_parameter(t, "BucketArn", "ARN of the baselines bucket"))
     log_group_arn = Ref(string_parameter(t, "LogGroupArn", "ARN of the application log group"))
     services = t.add_parameter(

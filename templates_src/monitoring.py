@@ -4,7 +4,6 @@ the dashboard."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from awacs import sns as asns
 from awacs.aws import (
@@ -22,7 +21,9 @@ from troposphere import Equals, GetAtt, If, Not, NoValue, Ref, Sub, Template, lo
 from troposphere import cloudwatch as cw
 from troposphere import sns as tsns
 
+from mirror_infra import contract
 from mirror_infra.config import EnvConfig
+from mirror_infra.contract import APP_METRICS, CIRCUIT_BREAKER, PERIOD, SSM_FAILURES
 from mirror_infra.names import REGION_VAR
 from templates_src.common import (
     key_arn_parameter,
@@ -31,82 +32,6 @@ from templates_src.common import (
     protect,
     string_parameter,
     tags,
-)
-from templates_src.dynamodb import TABLES
-
-PERIOD = 300  # five minutes
-
-
-@dataclass(frozen=True)
-class AppMetric:
-    """A metric the application logs as a JSON event; a metric filter counts it."""
-
-    logical_id: str
-    metric_name: str
-    event: str
-
-
-SSM_FAILURES = AppMetric(
-    "SsmParameterFailuresFilter", "SsmParameterFailures", "ssm_parameter_failure"
-)
-CIRCUIT_BREAKER = AppMetric(
-    "CircuitBreakerTriggeredFilter", "CircuitBreakerTriggered", "circuit_breaker_triggered"
-)
-APP_METRICS = (SSM_FAILURES, CIRCUIT_BREAKER)
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    logical_id: str
-    suffix: str
-    namespace: str  # "app" for the environment's own namespace
-    metric: str
-    threshold: float
-    operator: str
-    description: str
-    table_logical_id: str | None = None
-
-
-def _throttle_alarms() -> list[AlarmSpec]:
-    specs = []
-    for table in TABLES:
-        stem = table.logical_id.removesuffix("Table")
-        for kind in ("Read", "Write"):
-            specs.append(
-                AlarmSpec(
-                    f"{stem}{kind}ThrottleAlarm",
-                    f"{table.suffix}-{kind.lower()}-throttle",
-                    "AWS/DynamoDB",
-                    f"{kind}ThrottleEvents",
-                    10,
-                    "GreaterThanThreshold",
-                    f"{table.suffix}: more than 10 throttled {kind.lower()}s in 5 minutes",
-                    table.logical_id,
-                )
-            )
-    return specs
-
-
-ALARMS = (
-    *_throttle_alarms(),
-    AlarmSpec(
-        "SsmParameterFailuresAlarm",
-        "ssm-parameter-failures",
-        "app",
-        SSM_FAILURES.metric_name,
-        5,
-        "GreaterThanThreshold",
-        "More than 5 SSM parameter access failures in 5 minutes",
-    ),
-    AlarmSpec(
-        "CircuitBreakerTriggeredAlarm",
-        "circuit-breaker-triggered",
-        "app",
-        CIRCUIT_BREAKER.metric_name,
-        1,
-        "GreaterThanOrEqualToThreshold",
-        "The circuit breaker was triggered",
-    ),
 )
 
 
@@ -170,7 +95,7 @@ def dashboard_body(cfg: EnvConfig) -> str:
         }
 
     # resolved by Fn::Sub from the stack's table-name parameters
-    tables = [f"${{{spec.logical_id}Name}}" for spec in TABLES]
+    tables = [f"${{{spec.logical_id}Name}}" for spec in contract.TABLES]
     capacity = [
         ["AWS/DynamoDB", metric, "TableName", table]
         for table in tables
@@ -214,7 +139,7 @@ def template(cfg: EnvConfig) -> Template:
         spec.logical_id: string_parameter(
             t, f"{spec.logical_id}Name", f"Name of the {spec.suffix} table"
         )
-        for spec in TABLES
+        for spec in contract.TABLES
     }
     t.add_condition("HasAlertEmail", Not(Equals(Ref(email), "")))
 
@@ -271,7 +196,7 @@ def template(cfg: EnvConfig) -> Template:
         )
     )
 
-    for spec in ALARMS:
+    for spec in contract.ALARMS:
         app = spec.namespace == "app"
         t.add_resource(
             cw.Alarm(

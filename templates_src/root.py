@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from troposphere import GetAtt, Join, Parameter, Ref, Sub, Template
 from troposphere.cloudformation import Stack
 
+from mirror_infra import contract
 from mirror_infra.config import EnvConfig
 from templates_src import dynamodb, iam, kms, monitoring, ssm, storage
 from templates_src.common import new_template, output
@@ -63,11 +64,11 @@ def template(cfg: EnvConfig, files: Mapping[str, str]) -> Template:
         )
     )
     key_arn = _out("Kms", "KeyArn")
-    tables = [spec.logical_id for spec in dynamodb.TABLES]
+    tables = [spec.logical_id for spec in contract.TABLES]
     # SPEC §2 fixes the table names: handed over as names, not as Dynamodb's outputs, so that
     # Monitoring need not wait for Dynamodb and AWS's nested change sets need not guess
     # (cloudformation-coverage-roadmap issue 759); ARNs stay GetAtt
-    table_names = {spec.logical_id: spec.name(cfg) for spec in dynamodb.TABLES}
+    table_names = {spec.logical_id: spec.name(cfg) for spec in contract.TABLES}
     parameters: dict[str, dict[str, object]] = {
         "Kms": {},
         "Dynamodb": {"KmsKeyArn": key_arn},
@@ -100,7 +101,7 @@ def template(cfg: EnvConfig, files: Mapping[str, str]) -> Template:
 
     output(t, "KmsKeyArn", key_arn, "KMS key ARN for encryption")
     output(t, "KmsKeyAlias", _out("Kms", "KeyAlias"), "KMS key alias")
-    for spec in dynamodb.TABLES:
+    for spec in contract.TABLES:
         stem = spec.logical_id.removesuffix("Table")
         output(
             t, f"{stem}TableName", _out("Dynamodb", f"{stem}TableName"), f"The {spec.suffix} table"

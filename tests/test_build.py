@@ -82,3 +82,20 @@ def test_build_folder_is_not_committed():
         ["git", "check-ignore", "-q", "build/staging/root.json"], cwd=REPO, check=False
     )
     assert ignored.returncode == 0
+
+
+def test_the_contract_module_is_an_input_of_the_build(project, monkeypatch):
+    """Table and alarm specs live in mirror_infra/contract.py: editing it must rebuild."""
+    from mirror_infra import build as building
+
+    assert not build("staging").skipped
+    assert build("staging").skipped
+    real = building._PACKAGE_DIR
+    copy = project / "package-copy"
+    copy.mkdir()
+    for name in building._SOURCES:
+        (copy / name).write_bytes((real / name).read_bytes())
+    monkeypatch.setattr(building, "_PACKAGE_DIR", copy)
+    assert build("staging").skipped  # the same sources, read from the copy
+    (copy / "contract.py").write_text((copy / "contract.py").read_text() + "\n# edited\n")
+    assert not build("staging").skipped

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from mirror_infra import contract
 from mirror_infra.checks.base import Check, Environment, guarded
 from mirror_infra.checks.rows import (
     alarms,
@@ -25,7 +26,6 @@ from mirror_infra.checks.rows import (
     tables,
     topic,
 )
-from templates_src.dynamodb import TABLES
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _one(name: Callable[[Environment], str], run: Callable[[Environment], Check]
 def _tables(env: Environment) -> list[Check]:
     return [
         guarded(f"table {spec.suffix}", lambda spec=spec: tables.table_row(env, spec))
-        for spec in TABLES
+        for spec in contract.TABLES
     ]
 
 

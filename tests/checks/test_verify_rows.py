@@ -9,7 +9,7 @@ from mirror_infra.checks.base import guarded
 from mirror_infra.checks.policies import denies_insecure_transport
 from mirror_infra.checks.rows.subscriptions import subscriptions_row
 from mirror_infra.checks.rows.tables import table_row
-from templates_src.dynamodb import TABLES
+from mirror_infra.contract import TABLES
 from tests.checks.stubbed import NOW, TOPIC_ARN, stubbed_environment
 
 BUCKET = "arn:aws:s3:::mirror-staging-baselines-123456789012-us-east-1"

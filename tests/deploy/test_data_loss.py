@@ -129,7 +129,7 @@ def test_a_name_conflict_fails_the_plan_before_anything_runs(
     """Pre-deployment validation (validate-stack-deployments.html): a new resource whose name
     already exists fails the change set in FAIL mode; plan shows which, and why, and runs
     nothing."""
-    from templates_src import monitoring
+    from mirror_infra import contract
 
     existing = "mirror-dissonance-staging-extra"
     local_aws.client("cloudwatch").put_metric_alarm(
@@ -142,10 +142,10 @@ def test_a_name_conflict_fails_the_plan_before_anything_runs(
         Threshold=1,
         ComparisonOperator="GreaterThanThreshold",
     )
-    extra = monitoring.AlarmSpec(
+    extra = contract.AlarmSpec(
         "ExtraAlarm", "extra", "app", "CircuitBreakerTriggered", 1, "GreaterThanThreshold", "x"
     )
-    monkeypatch.setattr("templates_src.monitoring.ALARMS", (*monitoring.ALARMS, extra))
+    monkeypatch.setattr("mirror_infra.contract.ALARMS", (*contract.ALARMS, extra))
     shutil.rmtree(project / "build" / "staging", ignore_errors=True)
     plan = deployed("plan")
     assert plan.code == 1, plan.text

@@ -62,15 +62,15 @@ def test_alarm_threshold_update_is_in_place_and_keeps_items(
     ddb.put_item(TableName=NAMES.fp_events_table, Item=item)
     ddb.put_item(TableName=NAMES.block_counter_table, Item={"bucketKey": {"S": "b"}})
 
-    from templates_src import monitoring
+    from mirror_infra import contract
 
     alarms = tuple(
         a.__class__(**{**a.__dict__, "threshold": 25})
         if a.suffix == "fp-events-read-throttle"
         else a
-        for a in monitoring.ALARMS
+        for a in contract.ALARMS
     )
-    _rebuild_with(monkeypatch, project, **{"templates_src.monitoring.ALARMS": alarms})
+    _rebuild_with(monkeypatch, project, **{"mirror_infra.contract.ALARMS": alarms})
     plan = deployed("plan", "--json")
     assert plan.code == 2, plan.text
     changes = json.loads(plan.out)["changes"]
@@ -108,15 +108,15 @@ def test_replacing_a_named_table_is_impossible_even_when_named(
 ):
     """AWS: "you can't perform an update that causes a custom-named resource to be replaced"
     (AWS CloudFormation User Guide, Name type): every stateful resource here has a fixed name."""
-    from templates_src import dynamodb
+    from mirror_infra import contract
 
     specs = tuple(
         s.__class__(**{**s.__dict__, "hash_key": "counterKey"})
         if s.suffix == "block-counter"
         else s
-        for s in dynamodb.TABLES
+        for s in contract.TABLES
     )
-    _rebuild_with(monkeypatch, project, **{"templates_src.dynamodb.TABLES": specs})
+    _rebuild_with(monkeypatch, project, **{"mirror_infra.contract.TABLES": specs})
     plan = deployed("plan")
     assert plan.code == 1
     assert re.search(r"BlockCounterTable.*impossible: AWS cannot replace", plan.out)

@@ -41,13 +41,13 @@ def _denied(local_aws, nested: str) -> set[str]:
 
 
 def _counter_keyed_by(monkeypatch, project, key: str) -> None:
-    from templates_src import dynamodb
+    from mirror_infra import contract
 
     specs = tuple(
         s.__class__(**{**s.__dict__, "hash_key": key}) if s.suffix == "block-counter" else s
-        for s in dynamodb.TABLES
+        for s in contract.TABLES
     )
-    monkeypatch.setattr("templates_src.dynamodb.TABLES", specs)
+    monkeypatch.setattr("mirror_infra.contract.TABLES", specs)
     shutil.rmtree(project / "build" / "production", ignore_errors=True)
 
 

@@ -50,11 +50,11 @@ def hours(monkeypatch) -> list[float]:
 def previous(cli, local_aws, monkeypatch, project, hours):
     """Staging as deployed before (TTL on expiresAt on every table), holding a counter and a
     consent record; the current templates' tables, to go back to."""
-    from templates_src import dynamodb
+    from mirror_infra import contract
 
-    current = dynamodb.TABLES
-    older = tuple(replace(spec, ttl_attribute="expiresAt") for spec in dynamodb.TABLES)
-    _rebuild_with(monkeypatch, project, **{"templates_src.dynamodb.TABLES": older})
+    current = contract.TABLES
+    older = tuple(replace(spec, ttl_attribute="expiresAt") for spec in contract.TABLES)
+    _rebuild_with(monkeypatch, project, **{"mirror_infra.contract.TABLES": older})
     assert cli("bootstrap").code == 0
     assert cli("apply", "--yes").code == 0, cli.transcript
     ddb = local_aws.client("dynamodb")
@@ -88,7 +88,7 @@ def test_existing_environment_moves_to_the_adapters_ttl_in_place(
     params = project / "params" / "staging.yaml"
     plain = params.read_text()
     params.write_text(plain + "ttl_off:\n  block-counter: expiresAt\n  consent: expiresAt\n")
-    _rebuild_with(monkeypatch, project, **{"templates_src.dynamodb.TABLES": current})
+    _rebuild_with(monkeypatch, project, **{"mirror_infra.contract.TABLES": current})
     code, risks, err = _plan_risks(cli)
     assert code == 1
     assert risks == {"BlockCounterTable": "loses data", "ConsentTable": "loses data"}
@@ -141,7 +141,7 @@ def test_switching_in_one_deploy_is_refused_by_aws_and_loses_nothing(
 ):
     current = previous
     ddb = local_aws.client("dynamodb")
-    _rebuild_with(monkeypatch, project, **{"templates_src.dynamodb.TABLES": current})
+    _rebuild_with(monkeypatch, project, **{"mirror_infra.contract.TABLES": current})
     named = ("--allow-replace", "BlockCounterTable", "--allow-replace", "ConsentTable")
     applied = cli("apply", "--yes", *named)
     assert applied.code == 1

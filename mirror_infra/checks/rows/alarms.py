@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from mirror_infra import contract
 from mirror_infra.checks.base import Check, Environment, Evidence, failed
-from templates_src.dynamodb import TABLES
-from templates_src.monitoring import ALARMS, PERIOD, AlarmSpec
+from mirror_infra.contract import PERIOD, AlarmSpec
 
 ID = "alarms"
 DESCRIPTION = "Each alarm as declared, acting on the topic"
@@ -21,13 +21,13 @@ _OPERATORS = {
 
 def alarm_rows(env: Environment) -> list[Check]:
     """Each alarm of SPEC §2 (one describe call for all), as the template declares it."""
-    names = [env.dep.names.alarm(spec.suffix) for spec in ALARMS]
+    names = [env.dep.names.alarm(spec.suffix) for spec in contract.ALARMS]
     try:
         pages = env.client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNames=names)
         found = {a["AlarmName"]: a for page in pages for a in page["MetricAlarms"]}
     except ClientError as exc:
-        return [failed(f"alarm {spec.suffix}", exc) for spec in ALARMS]
-    return [_alarm_row(env, spec, found) for spec in ALARMS]
+        return [failed(f"alarm {spec.suffix}", exc) for spec in contract.ALARMS]
+    return [_alarm_row(env, spec, found) for spec in contract.ALARMS]
 
 
 def _alarm_row(env: Environment, spec: AlarmSpec, found: dict[str, dict]) -> Check:
@@ -48,7 +48,7 @@ def _alarm_row(env: Environment, spec: AlarmSpec, found: dict[str, dict]) -> Che
         shown == wanted and alarm.get("Namespace") == namespace, shown, f"{wanted} in {namespace}"
     )
     if spec.table_logical_id:
-        table = next(t for t in TABLES if t.logical_id == spec.table_logical_id)
+        table = next(t for t in contract.TABLES if t.logical_id == spec.table_logical_id)
         dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
         table_name = f"{env.dep.names.prefix}-{table.suffix}"
         ev.expect(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mirror_infra.checks.base import Check, Environment, Evidence
-from templates_src.dynamodb import TableSpec
+from mirror_infra.contract import TableSpec
 
 ID = "tables"
 DESCRIPTION = "Each table ACTIVE, keyed, on-demand, PITR, SSE with the key, TTL, GSI"

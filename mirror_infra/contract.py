@@ -1,0 +1,136 @@
+"""The application's contract with its environment, read by the templates, the deploy and the
+checks alike: each table's name suffix, keys, indexes and TTL attribute (the application's AWS
+adapters write them, SPEC §2), the metrics the application logs, and the alarms on them.
+Names and outputs live in `names.py`.
+
+Read these as `contract.TABLES`/`contract.ALARMS` (module attributes), not by `from ... import`,
+so that one value reaches every reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mirror_infra.config import EnvConfig
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table's shape: logical id, name suffix, keys (all strings), indexes, and the
+    attribute DynamoDB's TTL expires items by (None: no TTL)."""
+
+    logical_id: str
+    suffix: str
+    hash_key: str
+    range_key: str | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+
+    def name(self, cfg: EnvConfig) -> str:
+        return f"{cfg.names.prefix}-{self.suffix}"
+
+
+# Names, keys and TTL attributes are the application's: its AWS adapters (SPEC §2) write them.
+TABLES = (
+    # pk = rule#{ruleId}, sk = event#{timestamp}#{eventId}; gsi1pk = finding#{findingId};
+    # the adapter writes expiresAt as epoch seconds, 90 days ahead
+    TableSpec(
+        "FpEventsTable",
+        "fp-events",
+        "pk",
+        "sk",
+        (Index("FindingIndex", "gsi1pk", "gsi1sk"),),
+        ttl_attribute="expiresAt",
+    ),
+    # pk = org#{sha256(orgId)}, sk = consent#{scope}#...; no TTL: the adapter's expiresAt is an
+    # ISO-8601 string, which DynamoDB's TTL ignores, and the application checks expiry itself
+    TableSpec("ConsentTable", "consent", "pk", "sk"),
+    # bucketKey = {ruleId}:{orgId}:{hour}; count updated with ADD; the adapter writes ttl as
+    # epoch seconds, 24 hours ahead
+    TableSpec("BlockCounterTable", "block-counter", "bucketKey", ttl_attribute="ttl"),
+)
+
+
+PERIOD = 300  # five minutes
+
+
+@dataclass(frozen=True)
+class AppMetric:
+    """A metric the application logs as a JSON event; a metric filter counts it."""
+
+    logical_id: str
+    metric_name: str
+    event: str
+
+
+SSM_FAILURES = AppMetric(
+    "SsmParameterFailuresFilter", "SsmParameterFailures", "ssm_parameter_failure"
+)
+CIRCUIT_BREAKER = AppMetric(
+    "CircuitBreakerTriggeredFilter", "CircuitBreakerTriggered", "circuit_breaker_triggered"
+)
+APP_METRICS = (SSM_FAILURES, CIRCUIT_BREAKER)
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    logical_id: str
+    suffix: str
+    namespace: str  # "app" for the environment's own namespace
+    metric: str
+    threshold: float
+    operator: str
+    description: str
+    table_logical_id: str | None = None
+
+
+def _throttle_alarms() -> list[AlarmSpec]:
+    specs = []
+    for table in TABLES:
+        stem = table.logical_id.removesuffix("Table")
+        for kind in ("Read", "Write"):
+            specs.append(
+                AlarmSpec(
+                    f"{stem}{kind}ThrottleAlarm",
+                    f"{table.suffix}-{kind.lower()}-throttle",
+                    "AWS/DynamoDB",
+                    f"{kind}ThrottleEvents",
+                    10,
+                    "GreaterThanThreshold",
+                    f"{table.suffix}: more than 10 throttled {kind.lower()}s in 5 minutes",
+                    table.logical_id,
+                )
+            )
+    return specs
+
+
+ALARMS = (
+    *_throttle_alarms(),
+    AlarmSpec(
+        "SsmParameterFailuresAlarm",
+        "ssm-parameter-failures",
+        "app",
+        SSM_FAILURES.metric_name,
+        5,
+        "GreaterThanThreshold",
+        "More than 5 SSM parameter access failures in 5 minutes",
+    ),
+    AlarmSpec(
+        "CircuitBreakerTriggeredAlarm",
+        "circuit-breaker-triggered",
+        "app",
+        CIRCUIT_BREAKER.metric_name,
+        1,
+        "GreaterThanOrEqualToThreshold",
+        "The circuit breaker was triggered",
+    ),
+)
