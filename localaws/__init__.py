@@ -14,8 +14,8 @@ It imports nothing from the tool, and the tool never imports it: the tool reache
 through its endpoint URL. It is installed with the `local` extra (moto's server).
 
 Where each gap of SPEC §4 is closed is listed in `gaps.GAPS`. moto's CloudFormation engine is
-replaced (cfn/engine.py), resource types are created through their service APIs
-(resources/), and moto's service behaviour is corrected where AWS differs (services/).
+replaced (cfn/), resource types are created through their service APIs (resources/), and
+moto's service behaviour is corrected where AWS differs (services/).
 """
 
 from __future__ import annotations

@@ -1,1 +1,3 @@
-"""The local AWS's CloudFormation: a stack engine in place of moto's (see `engine`)."""
+"""The local AWS's CloudFormation, in place of moto's: the API (`api/`), template loading
+(`loading`), the stack operations (`creation`, `updating`, `deletion`, over `handlers`, `nested`
+and `waves`), change sets (`changesets`, `change_rows`) and drift detection (`drift`)."""

@@ -18,7 +18,9 @@ import uuid
 from typing import Any
 
 from localaws import pacing
-from localaws.cfn import engine, schema
+from localaws.cfn import schema
+from localaws.cfn.loading import provider_for
+from localaws.cfn.stacks import ctx
 from localaws.cfn.state import Resource
 from localaws.resources.base import NotFound, utcnow
 
@@ -71,7 +73,7 @@ def detect_resource(stack: Any, rec: Resource) -> dict:
         "ResourceType": rec.cf_resource_type,
         "Timestamp": utcnow(),
     }
-    provider = engine.provider_for(rec.cf_resource_type)
+    provider = provider_for(rec.cf_resource_type)
     if provider is None or not provider.drift_supported:
         rec.drift = {**base, "StackResourceDriftStatus": "NOT_CHECKED"}
         return rec.drift
@@ -80,7 +82,7 @@ def detect_resource(stack: Any, rec: Resource) -> dict:
     }
     try:
         live = provider.read(
-            engine._ctx(stack, rec.logical_resource_id), rec.physical_resource_id, rec.properties
+            ctx(stack, rec.logical_resource_id), rec.physical_resource_id, rec.properties
         )
     except NotFound:
         rec.drift = {

@@ -102,7 +102,7 @@ def test_an_unknown_deletion_policy_is_refused(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_accepts_any_deletion_policy(plain_moto):
-    """Closed by cfn/engine.py (load, _POLICIES)."""
+    """Closed by cfn/loading.py (load, _POLICIES)."""
     assert not unknown_deletion_policy_refused(plain_moto)
 
 
@@ -151,7 +151,7 @@ def test_stack_events_come_in_pages_and_the_paginator_reads_them_all(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_answers_all_events_in_one_page(plain_moto):
-    """Closed by cfn/api.py (describe_stack_events)."""
+    """Closed by cfn/api/resources.py (describe_stack_events)."""
     first = first_events_page(plain_moto)
     assert "NextToken" not in first
 
@@ -217,7 +217,7 @@ def test_stack_names_and_template_size_are_checked(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_accepts_any_stack_name(plain_moto):
-    """Closed by cfn/api.py (_check_stack_name)."""
+    """Closed by cfn/api/common.py (check_stack_name)."""
     assert not bad_stack_name_refused(plain_moto)
 
 

@@ -120,7 +120,7 @@ def test_nested_outputs_resolve_through_a_change_set(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_drops_nested_outputs(plain_moto):
-    """Closed by localaws/cfn/engine.py (nested stacks, _finish/outputs)."""
+    """Closed by localaws/cfn/nested.py and cfn/stacks.py (finish/outputs)."""
     assert not nested_outputs_work(plain_moto)
 
 
@@ -163,7 +163,7 @@ def test_nested_stack_update_is_in_place(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_recreates_nested_stacks(plain_moto):
-    """Closed by cfn/engine.py (_nested_update) and resources/dynamodb.py (in-place update)."""
+    """Closed by cfn/nested.py (update) and resources/dynamodb.py (in-place update)."""
     assert not nested_update_keeps_data(plain_moto)
 
 
@@ -428,7 +428,7 @@ def protected_delete_fails_like_aws(aws) -> bool:
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_cannot_fail_a_delete(plain_moto):
-    """Closed by cfn/engine.py (delete: DELETE_FAILED with the handler's reason).
+    """Closed by cfn/deletion.py (delete: DELETE_FAILED with the handler's reason).
 
     (SPEC §4 also says IAM roles survive deletion; with moto 5.2.5 and these small stacks,
     plain moto deletes them, so there is no canary for that part.)"""

@@ -1,0 +1,194 @@
+"""Change set actions: CreateChangeSet, DescribeChangeSet, ListChangeSets, DeleteChangeSet,
+ExecuteChangeSet, and DescribeEvents for a change set (its pre-deployment validation)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
+from moto.core.responses import ActionResult, EmptyResult
+
+from localaws.cfn import capabilities as capabilities_
+from localaws.cfn import changesets, creation, updating
+from localaws.cfn.api.common import (
+    UPDATABLE,
+    InvalidChangeSetStatus,
+    backend_of,
+    check_stack_name,
+    find_stack,
+    given_parameters,
+    operate,
+    start_lock,
+    tags,
+    template_body,
+)
+from localaws.cfn.change_set_record import ChangeSetRecord, change_set_arn
+from localaws.cfn.intrinsics import parse_template
+from localaws.cfn.loading import load
+from localaws.cfn.stacks import event, new_stack
+
+
+def create_change_set(self: Any) -> ActionResult:
+    backend = backend_of(self)
+    name = self._get_param("StackName")
+    cs_name = self._get_param("ChangeSetName")
+    kind = self._get_param("ChangeSetType", "UPDATE")
+    if not cs_name or not cs_name[0].isalpha():
+        raise ValidationError(message=f"Invalid change set name: {cs_name}")
+    existing = None
+    with contextlib.suppress(ValidationError):
+        existing = find_stack(backend, name)
+    if kind == "CREATE":
+        check_stack_name(name)
+        if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
+            raise AlreadyExistsException(
+                f"Stack [{name}] already exists and cannot be created again with the changeSet "
+                f"[{cs_name}]."
+            )
+    elif existing is None:
+        raise ValidationError(message=f"Stack [{name}] does not exist")
+    elif existing.status == "REVIEW_IN_PROGRESS" or existing.status not in UPDATABLE:
+        raise ValidationError(
+            message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be "
+            "updated."
+        )
+    body = template_body(self, existing if kind == "UPDATE" else None)
+    given = given_parameters(self, existing if kind == "UPDATE" else None)
+    capabilities = self._get_param("Capabilities", []) or []
+    capabilities_.check(parse_template(body), capabilities)
+    stack = existing
+    if stack is None:
+        stack = new_stack(
+            backend,
+            name,
+            tags=tags(self),
+            notification_arns=self._get_param("NotificationARNs", []),
+            role_arn=self._get_param("RoleARN"),
+            status="REVIEW_IN_PROGRESS",
+        )
+    load(stack, body, given)  # a template or parameter error fails the call, as on AWS
+    record = ChangeSetRecord(
+        change_set_id=change_set_arn(backend, cs_name),
+        change_set_name=cs_name,
+        stack=stack,
+        change_set_type=kind,
+        template_body=body,
+        parameters=given,
+        description=self._get_param("Description"),
+        capabilities=capabilities,
+        tags=tags(self),
+        include_nested=self._get_bool_param("IncludeNestedStacks", False),
+        on_stack_failure=self._get_param("OnStackFailure"),
+    )
+    if existing is None:
+        event(stack, "REVIEW_IN_PROGRESS", "User Initiated")
+    changesets.make(backend, record)
+    changesets.pace(record)
+    return ActionResult({"Id": record.change_set_id, "StackId": stack.stack_id})
+
+
+def describe_change_set(self: Any) -> ActionResult:
+    record = changesets.find(
+        backend_of(self), self._get_param("ChangeSetName"), self._get_param("StackName")
+    )
+    return ActionResult(record.describe())
+
+
+def list_change_sets(self: Any) -> ActionResult:
+    backend = backend_of(self)
+    stack = find_stack(backend, self._get_param("StackName"))
+    summaries = [
+        r.summary() for r in list(backend.change_sets.values()) if r.stack_id == stack.stack_id
+    ]
+    return ActionResult({"Summaries": summaries})
+
+
+def delete_change_set(self: Any) -> EmptyResult:
+    backend = backend_of(self)
+    record = changesets.find(
+        backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+    )
+    if record.parent_id:
+        raise ValidationError(message="Cannot delete a nested change set; delete its root")
+    todo = [record]
+    while todo:
+        item = todo.pop()
+        backend.change_sets.pop(item.change_set_id, None)
+        todo.extend(item.nested)
+    return EmptyResult()
+
+
+def execute_change_set(self: Any) -> EmptyResult:
+    backend = backend_of(self)
+    record = changesets.find(
+        backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+    )
+    if record.parent_id:
+        raise InvalidChangeSetStatus(
+            "Cannot execute a nested change set directly; execute its root change set "
+            f"[{record.root_id}]"
+        )
+    stack = record.stack
+    with start_lock:
+        if record.creating():
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{record.change_set_id}] cannot be executed in its current status of "
+                "[CREATE_IN_PROGRESS]"
+            )
+        if record.status != "CREATE_COMPLETE":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{record.change_set_id}] cannot be executed in its current status of "
+                f"[{record.status}]"
+            )
+        if record.execution_status != "AVAILABLE":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{record.change_set_id}] cannot be executed in its current execution "
+                f"status of [{record.execution_status}]"
+            )
+        changesets.start_execution(backend, record)
+        stack.status = (
+            "CREATE_IN_PROGRESS" if record.change_set_type == "CREATE" else ("UPDATE_IN_PROGRESS")
+        )
+
+    disable = self._get_bool_param("DisableRollback", False)
+    retain = self._get_bool_param("RetainExceptOnCreate", False)
+
+    def work() -> None:
+        if record.change_set_type == "CREATE":
+            stack.tags = record.tags or stack.tags
+            on_failure = record.on_stack_failure or ("DO_NOTHING" if disable else "ROLLBACK")
+            stack.local.disable_rollback = on_failure == "DO_NOTHING"
+            creation.create(
+                stack,
+                record.template_body,
+                record.parameters,
+                record.capabilities,
+                on_failure,
+                retain,
+            )
+            ok = stack.status == "CREATE_COMPLETE"
+        else:
+            if record.tags:
+                stack.tags = record.tags
+            stack.local.capabilities = record.capabilities
+            updating.update(stack, record.template_body, record.parameters, disable)
+            ok = stack.status == "UPDATE_COMPLETE"
+        changesets.mark_executed(backend, record, ok)
+
+    operate(stack, work)
+    return EmptyResult()
+
+
+def describe_events(self: Any) -> ActionResult:
+    """The operation events of a change set: its pre-deployment validation results."""
+    name = self._get_param("ChangeSetName")
+    if not name:
+        raise ValidationError(
+            message="DescribeEvents is supported by the local AWS for a ChangeSetName only"
+        )
+    record = changesets.find(backend_of(self), name, self._get_param("StackName"))
+    events = [] if record.creating() else changesets.validation_events(record)
+    if (self._get_param("Filters") or {}).get("FailedEvents"):
+        events = [e for e in events if e["ValidationStatus"] == "FAILED"]
+    return ActionResult({"OperationEvents": events})

@@ -1,0 +1,247 @@
+"""The rows of a change set (ResourceChange: Action, Replacement, Scope, Details with
+ChangeSource/CausingEntity/Evaluation), and the nested change sets of an IncludeNestedStacks
+change set. Replacement follows the resource schemas' createOnlyProperties
+(`schema.create_only`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from localaws.cfn import changesets, nested, schema, templates
+from localaws.cfn.change_set_record import ChangeSetRecord, change_set_arn
+from localaws.cfn.intrinsics import Evaluator, Unresolvable, dependency_order, references
+from localaws.cfn.loading import NESTED_STACK, load, provider_for
+from localaws.cfn.stacks import pseudo
+
+
+def add_row(logical_id: str, spec: dict) -> dict:
+    return {
+        "Action": "Add",
+        "LogicalResourceId": logical_id,
+        "ResourceType": spec["Type"],
+        "Scope": [],
+        "Details": [],
+    }
+
+
+def update_rows(backend: Any, record: ChangeSetRecord) -> list[dict]:
+    stack = record.stack
+    st = stack.local
+    template, params, _ = load(stack, record.template_body, record.parameters)
+    changed_params = {
+        k for k in set(params) | set(st.parameters) if params.get(k) != st.parameters.get(k)
+    }
+    known = dict(st.resources)  # resources whose Ref/GetAtt values are known in advance
+    ev = Evaluator(template, params, pseudo(stack), known)
+    old_body = st.template.get("Resources") or {}
+    new_body = template["Resources"]
+    rows: list[dict] = []
+    kept = set()
+    for logical_id in dependency_order(template, ev.included):
+        spec = new_body[logical_id]
+        kept.add(logical_id)
+        rec = st.resources.get(logical_id)
+        if rec is None:
+            rows.append(add_row(logical_id, spec))
+            known.pop(logical_id, None)
+            continue
+        row = _modify_row(
+            backend, record, ev, rec, spec, old_body.get(logical_id, {}), changed_params, known
+        )
+        if row is not None:
+            rows.append(row)
+            if row.get("Replacement") in ("True", "Conditional"):
+                known.pop(logical_id, None)  # its Ref/GetAtt values are not known yet
+    for logical_id, rec in st.resources.items():
+        if logical_id not in kept:
+            rows.append(
+                {
+                    "Action": "Remove",
+                    "LogicalResourceId": logical_id,
+                    "PhysicalResourceId": rec.physical_resource_id,
+                    "ResourceType": rec.cf_resource_type,
+                    "PolicyAction": "Retain" if rec.deletion_policy == "Retain" else "Delete",
+                    "Scope": [],
+                    "Details": [],
+                }
+            )
+    return rows
+
+
+def _modify_row(
+    backend: Any,
+    record: ChangeSetRecord,
+    ev: Evaluator,
+    rec: Any,
+    spec: dict,
+    old_spec: dict,
+    changed_params: set[str],
+    known: dict,
+) -> dict | None:
+    type_name = rec.cf_resource_type
+    raw_new = spec.get("Properties") or {}
+    raw_old = old_spec.get("Properties") or {}
+    new_props: dict = {}
+    dynamic: dict[str, set[str]] = {}
+    for key, expr in raw_new.items():
+        try:
+            value = ev.resolve(expr)
+        except Unresolvable:
+            dynamic[key] = references(expr, ev.template["Resources"]) - set(known)
+            continue
+        if value is not None:
+            new_props[key] = value
+    old_props = rec.properties
+    static = {
+        k
+        for k in (set(new_props) | set(old_props)) - set(dynamic)
+        if new_props.get(k) != old_props.get(k)
+    }
+    metadata_changed = spec.get("Metadata") != old_spec.get("Metadata")
+    # a nested stack is listed even when nothing of its own changed: AWS cannot know whether
+    # its template did until it updates it (ChangeSource Automatic, API_ResourceChangeDetail)
+    if not static and not dynamic and not metadata_changed and type_name != NESTED_STACK:
+        return None
+    create_only = schema.create_only(type_name) | _extra(type_name)
+    details: list[dict] = []
+    scope: list[str] = []
+    for key in sorted(static):
+        recreation = "Always" if key in create_only else "Never"
+        if key == "Tags":
+            target = {"Attribute": "Tags", "RequiresRecreation": "Never"}
+            scope.append("Tags")
+        else:
+            target = {"Attribute": "Properties", "Name": key, "RequiresRecreation": recreation}
+            scope.append("Properties")
+        details.append(
+            {
+                "Target": target,
+                "Evaluation": "Static",
+                **_source(key, raw_old, raw_new, changed_params, ev),
+            }
+        )
+    for key in sorted(dynamic):
+        recreation = "Always" if key in create_only else "Never"
+        scope.append("Tags" if key == "Tags" else "Properties")
+        for entity in sorted(dynamic[key]) or [""]:
+            target = (
+                {"Attribute": "Tags", "RequiresRecreation": "Never"}
+                if key == "Tags"
+                else {"Attribute": "Properties", "Name": key, "RequiresRecreation": recreation}
+            )
+            detail = {
+                "Target": target,
+                "Evaluation": "Dynamic",
+                "ChangeSource": "ResourceReference",
+            }
+            if entity:
+                detail["CausingEntity"] = entity
+            details.append(detail)
+    if metadata_changed:
+        scope.append("Metadata")
+        details.append(
+            {
+                "Target": {"Attribute": "Metadata", "RequiresRecreation": "Never"},
+                "Evaluation": "Static",
+                "ChangeSource": "DirectModification",
+            }
+        )
+    replacement = "False"
+    if any(
+        d["Target"].get("RequiresRecreation") == "Always" and d["Evaluation"] == "Static"
+        for d in details
+    ):
+        replacement = "True"
+    elif any(d["Target"].get("RequiresRecreation") in ("Always", "Conditionally") for d in details):
+        replacement = "Conditional"
+    row = {
+        "Action": "Modify",
+        "LogicalResourceId": rec.logical_resource_id,
+        "PhysicalResourceId": rec.physical_resource_id,
+        "ResourceType": type_name,
+        "Replacement": replacement,
+        "Scope": sorted(set(scope)),
+        "Details": details,
+    }
+    if replacement == "True":
+        row["PolicyAction"] = (
+            "ReplaceAndRetain"
+            if spec.get("UpdateReplacePolicy") == "Retain"
+            else "ReplaceAndDelete"
+        )
+    if type_name == NESTED_STACK:
+        details.append(
+            {
+                "Target": {"Attribute": "Properties", "RequiresRecreation": "Never"},
+                "Evaluation": "Dynamic",
+                "ChangeSource": "Automatic",
+            }
+        )
+        if record.include_nested and not dynamic:
+            nested = _nested_change_set(backend, record, rec, new_props)
+            row["ChangeSetId"] = nested.change_set_id
+    return row
+
+
+def _extra(type_name: str) -> frozenset[str]:
+    provider = provider_for(type_name)
+    return provider.extra_replacement if provider else frozenset()
+
+
+def _source(
+    key: str, raw_old: dict, raw_new: dict, changed_params: set[str], ev: Evaluator
+) -> dict:
+    """Why a property changed: the template text, a parameter, or a resource it refers to."""
+    if raw_old.get(key) != raw_new.get(key):
+        return {"ChangeSource": "DirectModification"}
+    refs = _parameter_refs(raw_new.get(key))
+    causing = sorted(refs & changed_params)
+    if causing:
+        return {"ChangeSource": "ParameterReference", "CausingEntity": causing[0]}
+    resources = sorted(references(raw_new.get(key), ev.template["Resources"]))
+    if resources:
+        return {"ChangeSource": "ResourceAttribute", "CausingEntity": resources[0]}
+    return {"ChangeSource": "DirectModification"}
+
+
+def _parameter_refs(expr: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(expr, dict):
+        for k, v in expr.items():
+            if k == "Ref" and isinstance(v, str):
+                found.add(v)
+            elif k == "Fn::Sub":
+                text = v[0] if isinstance(v, list) else v
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]*)\}", text)}
+                if isinstance(v, list):
+                    found |= _parameter_refs(v[1])
+            else:
+                found |= _parameter_refs(v)
+    elif isinstance(expr, list):
+        for item in expr:
+            found |= _parameter_refs(item)
+    return found
+
+
+def _nested_change_set(
+    backend: Any, parent: ChangeSetRecord, rec: Any, props: dict
+) -> ChangeSetRecord:
+    body = templates.fetch(props["TemplateURL"], backend.account_id)
+    nested_stack = rec.stack
+    name = f"{parent.change_set_name}-{rec.logical_resource_id}"[:120]
+    child = ChangeSetRecord(
+        change_set_id=change_set_arn(backend, name),
+        change_set_name=name,
+        stack=nested_stack,
+        change_set_type="UPDATE",
+        template_body=body,
+        parameters=nested.parameters(props),
+        capabilities=parent.capabilities,
+        include_nested=True,
+        parent_id=parent.change_set_id,
+        root_id=parent.root_id or parent.change_set_id,
+    )
+    changesets.make(backend, child)
+    parent.nested.append(child)
+    return child
