@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from localaws.cfn import changesets, nested, schema, templates
+from localaws.cfn import changesets, drift_aware, imports, nested, schema, templates
 from localaws.cfn.change_set_record import ChangeSetRecord, change_set_arn
 from localaws.cfn.intrinsics import Evaluator, Unresolvable, dependency_order, references
 from localaws.cfn.loading import NESTED_STACK, load, provider_for
@@ -23,6 +23,56 @@ def add_row(logical_id: str, spec: dict) -> dict:
         "Scope": [],
         "Details": [],
     }
+
+
+def add_or_import_row(record: ChangeSetRecord, ev: Evaluator, logical_id: str, spec: dict) -> dict:
+    """An Add row, or with ImportExistingResources an Import row for a resource that exists
+    and may be auto-imported; one that exists but lacks DeletionPolicy Retain or
+    RetainExceptOnCreate is noted in `record.import_refusals` (the change set fails)."""
+    row = add_row(logical_id, spec)
+    if not record.import_existing or imports.static_name(spec) is None:
+        return row
+    try:
+        props = ev.resolve(spec.get("Properties") or {}) or {}
+    except Unresolvable:
+        return row
+    target = imports.auto_import_target(record.stack, logical_id, spec, props)
+    if target is not None:
+        row.update(Action="Import", PhysicalResourceId=target)
+        return row
+    refusal = imports.needs_retain(record.stack, logical_id, spec, props)
+    if refusal:
+        record.import_refusals.append(refusal)
+    return row
+
+
+def import_rows(record: ChangeSetRecord) -> list[dict]:
+    """The rows of an IMPORT change set; a resource that does not exist or belongs to a stack
+    is noted in `record.import_refusals` (the change set fails)."""
+    stack = record.stack
+    template, params, _ = load(stack, record.template_body, record.parameters)
+    ev = Evaluator(template, params, pseudo(stack), dict(stack.local.resources))
+    rows = []
+    for logical_id, physical in record.to_import.items():
+        spec = template["Resources"][logical_id]
+        try:
+            props = ev.resolve(spec.get("Properties") or {}) or {}
+        except Unresolvable:
+            props = {}
+        refusal = imports.missing_or_owned(stack, logical_id, spec["Type"], physical, props)
+        if refusal:
+            record.import_refusals.append(refusal)
+        rows.append(
+            {
+                "Action": "Import",
+                "LogicalResourceId": logical_id,
+                "PhysicalResourceId": physical,
+                "ResourceType": spec["Type"],
+                "Scope": [],
+                "Details": [],
+            }
+        )
+    return rows
 
 
 def update_rows(backend: Any, record: ChangeSetRecord) -> list[dict]:
@@ -43,12 +93,14 @@ def update_rows(backend: Any, record: ChangeSetRecord) -> list[dict]:
         kept.add(logical_id)
         rec = st.resources.get(logical_id)
         if rec is None:
-            rows.append(add_row(logical_id, spec))
+            rows.append(add_or_import_row(record, ev, logical_id, spec))
             known.pop(logical_id, None)
             continue
-        row = _modify_row(
-            backend, record, ev, rec, spec, old_body.get(logical_id, {}), changed_params, known
-        )
+        row = _drift_aware_row(record, ev, rec, spec)
+        if row is _NOT_DRIFT_AWARE:
+            row = _modify_row(
+                backend, record, ev, rec, spec, old_body.get(logical_id, {}), changed_params, known
+            )
         if row is not None:
             rows.append(row)
             if row.get("Replacement") in ("True", "Conditional"):
@@ -67,6 +119,24 @@ def update_rows(backend: Any, record: ChangeSetRecord) -> list[dict]:
                 }
             )
     return rows
+
+
+_NOT_DRIFT_AWARE: Any = object()
+
+
+def _drift_aware_row(record: ChangeSetRecord, ev: Evaluator, rec: Any, spec: dict) -> Any:
+    """In a drift-aware change set, the row of a resource whose properties all resolve before
+    execution (drift_aware.py); `_NOT_DRIFT_AWARE` otherwise (a nested stack, a value known
+    only at execution): then the row is a plain one."""
+    if not record.deployment_mode or rec.cf_resource_type == NESTED_STACK:
+        return _NOT_DRIFT_AWARE
+    try:
+        props = ev.resolve(spec.get("Properties") or {}) or {}
+    except Unresolvable:
+        return _NOT_DRIFT_AWARE
+    props = {k: v for k, v in props.items() if v is not None}
+    create_only = schema.create_only(rec.cf_resource_type) | _extra(rec.cf_resource_type)
+    return drift_aware.row(record.stack, rec, props, create_only)
 
 
 def _modify_row(
@@ -238,6 +308,7 @@ def _nested_change_set(
         template_body=body,
         parameters=nested.parameters(props),
         capabilities=parent.capabilities,
+        import_existing=parent.import_existing,
         include_nested=True,
         parent_id=parent.change_set_id,
         root_id=parent.root_id or parent.change_set_id,

@@ -11,6 +11,7 @@ from typing import Any
 
 from moto.cloudformation.models import Stack
 
+from localaws.cfn import drift_aware
 from localaws.resources.base import utcnow
 
 
@@ -38,6 +39,10 @@ class ChangeSetRecord:
     operation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     ready_at: float = 0.0  # time.monotonic() at which it shows as made (paced mode)
     validation: list[dict] = field(default_factory=list)  # DescribeEvents' OperationEvents
+    import_existing: bool = False  # ImportExistingResources
+    deployment_mode: str | None = None  # REVERT_DRIFT: a drift-aware change set
+    to_import: dict[str, str] = field(default_factory=dict)  # IMPORT: logical -> physical id
+    import_refusals: list[str] = field(default_factory=list)  # why an import cannot happen
 
     @property
     def stack_id(self) -> str:
@@ -59,7 +64,7 @@ class ChangeSetRecord:
                 out["Changes"] = []
         return out
 
-    def describe(self) -> dict:
+    def describe(self, include_values: bool = False) -> dict:
         out: dict[str, Any] = {
             "ChangeSetName": self.change_set_name,
             "ChangeSetId": self.change_set_id,
@@ -75,9 +80,18 @@ class ChangeSetRecord:
             "RollbackConfiguration": {},
             "Capabilities": self.capabilities,
             "Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()],
-            "Changes": [{"Type": "Resource", "ResourceChange": c} for c in self.changes],
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": c if include_values else drift_aware.without_values(c),
+                }
+                for c in self.changes
+            ],
             "IncludeNestedStacks": self.include_nested,
+            "ImportExistingResources": self.import_existing,
         }
+        if self.deployment_mode:
+            out["DeploymentMode"] = self.deployment_mode
         if self.description:
             out["Description"] = self.description
         if self.status_reason:
@@ -98,6 +112,7 @@ class ChangeSetRecord:
             "Status": self.status,
             "CreationTime": self.creation_time,
             "IncludeNestedStacks": self.include_nested,
+            "ImportExistingResources": self.import_existing,
         }
         if self.status_reason:
             out["StatusReason"] = self.status_reason

@@ -16,7 +16,7 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 
 from localaws import pacing
-from localaws.cfn import change_rows, handlers, validation
+from localaws.cfn import change_rows, handlers, imports, validation
 from localaws.cfn.change_set_record import ChangeSetRecord
 from localaws.cfn.intrinsics import Evaluator, dependency_order
 from localaws.cfn.loading import load, provider_for
@@ -31,11 +31,13 @@ NO_CHANGES = (
 def make(backend: Any, record: ChangeSetRecord) -> None:
     """Compute the change set's rows (and nested change sets), and register it."""
     stack = record.stack
-    if record.change_set_type == "CREATE":
+    if record.change_set_type == "IMPORT":
+        record.changes = change_rows.import_rows(record)
+    elif record.change_set_type == "CREATE":
         template, params, _ = load(stack, record.template_body, record.parameters)
         ev = Evaluator(template, params, pseudo(stack), {})
         record.changes = [
-            change_rows.add_row(lid, template["Resources"][lid])
+            change_rows.add_or_import_row(record, ev, lid, template["Resources"][lid])
             for lid in dependency_order(template, ev.included)
         ]
     else:
@@ -44,7 +46,15 @@ def make(backend: Any, record: ChangeSetRecord) -> None:
         if not record.changes and not record.parent_id and _same_inputs(record):
             record.status, record.execution_status = "FAILED", "UNAVAILABLE"
             record.status_reason = NO_CHANGES
-    if record.status != "FAILED":
+    refusals = [reason for item in _tree(record) for reason in item.import_refusals]
+    if refusals:
+        record.status, record.execution_status = "FAILED", "UNAVAILABLE"
+        record.status_reason = (
+            " ".join(refusals)
+            if record.change_set_type == "IMPORT"
+            else imports.AUTO_IMPORT_NEEDS_RETAIN.format(", ".join(refusals))
+        )
+    elif record.status != "FAILED" and record.change_set_type != "IMPORT":
         _validate(record)
     backend.change_sets[record.change_set_id] = record
 

@@ -7,7 +7,7 @@ import json
 
 from moto.cloudformation.models import Stack
 
-from localaws.cfn import deletion, handlers
+from localaws.cfn import deletion, handlers, imports
 from localaws.cfn.intrinsics import Evaluator
 from localaws.cfn.loading import load
 from localaws.cfn.stacks import evaluator, event, finish
@@ -58,16 +58,24 @@ def create(
 def _create_one(stack: Stack, ev: Evaluator, logical_id: str, spec: dict) -> None:
     """Create one resource and record it; on a failure, its CREATE_FAILED event, then raise."""
     st = stack.local
+    failed_status = "CREATE_FAILED"
     try:
         props = ev.resolve(spec.get("Properties") or {}) or {}
-        rec = handlers.create_resource(stack, logical_id, spec, props)
+        target = None
+        if st.import_existing:
+            target = imports.auto_import_target(stack, logical_id, spec, props)
+        if target is not None:
+            failed_status = "IMPORT_FAILED"
+            rec = handlers.import_resource(stack, logical_id, spec, props, target)
+        else:
+            rec = handlers.create_resource(stack, logical_id, spec, props)
     except Exception as exc:  # noqa: BLE001 - reported as AWS reports it, then rolled back
         rec = Resource(logical_id, spec["Type"], properties={})
         nested = getattr(exc, "nested", None)
         if nested is not None:
             rec.physical_resource_id, rec.stack = nested.stack_id, nested
             st.resources[logical_id] = rec
-        event(stack, "CREATE_FAILED", handler_message(exc), resource=rec)
+        event(stack, failed_status, handler_message(exc), resource=rec)
         raise
     st.resources[logical_id] = rec
 

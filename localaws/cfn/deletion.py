@@ -20,6 +20,8 @@ def undo_policy(rec: Resource, undo_create: str) -> str | None:
     CloudFormation deletes the resource"), Retain ones too when the operation asked for
     RetainExceptOnCreate (API_ExecuteChangeSet.html)."""
     policy = rec.deletion_policy
+    if undo_create and rec.imported:
+        return "Retain"  # the operation did not create it: undoing it forgets, never deletes
     if undo_create and policy == "RetainExceptOnCreate":
         return "Delete"
     if undo_create == "retain-except-on-create" and policy == "Retain":

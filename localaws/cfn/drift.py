@@ -93,7 +93,7 @@ def detect_resource(stack: Any, rec: Resource) -> dict:
         }
         return rec.drift
     unordered = schema.unordered_lists(rec.cf_resource_type)
-    actual = _project(expected, live, unordered)
+    actual = project(expected, live, unordered)
     differences = compare(expected, live, unordered)
     rec.drift = {
         **base,
@@ -115,7 +115,7 @@ def _scalar_equal(a: Any, b: Any) -> bool:
         return str(a) == str(b)
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     if isinstance(value, bool):
@@ -202,16 +202,16 @@ def _diff_set(exp: list, act: list, path: str, out: list[dict]) -> None:
 
 def _difference(path: str, expected: Any, actual: Any, kind: str) -> dict:
     out = {"PropertyPath": path, "DifferenceType": kind}
-    out["ExpectedValue"] = _text(expected) if expected is not None else ""
-    out["ActualValue"] = _text(actual) if actual is not None else ""
+    out["ExpectedValue"] = as_text(expected) if expected is not None else ""
+    out["ActualValue"] = as_text(actual) if actual is not None else ""
     return out
 
 
-def _project(expected: Any, actual: Any, unordered: frozenset[str], top: bool = True) -> Any:
+def project(expected: Any, actual: Any, unordered: frozenset[str], top: bool = True) -> Any:
     """The live value trimmed to the keys the template declares (what AWS shows as Actual)."""
     if isinstance(expected, dict) and isinstance(actual, dict):
         return {
-            k: _project(v, actual[k], unordered, False)
+            k: project(v, actual[k], unordered, False)
             for k, v in expected.items()
             if k in actual and actual[k] is not None
         }
@@ -219,8 +219,7 @@ def _project(expected: Any, actual: Any, unordered: frozenset[str], top: bool = 
         if expected and all(isinstance(e, dict) for e in expected):
             template = expected[0]
             return [
-                _project(template, a, unordered, False) if isinstance(a, dict) else a
-                for a in actual
+                project(template, a, unordered, False) if isinstance(a, dict) else a for a in actual
             ]
         return actual
     return actual

@@ -65,6 +65,31 @@ def create_resource(stack: Stack, logical_id: str, spec: dict, props: dict) -> R
     return rec
 
 
+def import_resource(
+    stack: Stack, logical_id: str, spec: dict, props: dict, physical_id: str
+) -> Resource:
+    """Bring an existing resource under the stack without changing it (resource import): its
+    IMPORT_IN_PROGRESS/IMPORT_COMPLETE events; raises (NotFound, ...) when it is not there.
+    The template's properties are recorded as the resource's, as AWS does ("CloudFormation
+    does not check that the template configuration matches the actual configuration"):
+    drift detection shows what differs."""
+    rec = Resource(
+        logical_resource_id=logical_id,
+        cf_resource_type=spec["Type"],
+        physical_resource_id=physical_id,
+        properties=props,
+        deletion_policy=spec.get("DeletionPolicy", "Delete"),
+        update_replace_policy=spec.get("UpdateReplacePolicy", "Delete"),
+        imported=True,
+    )
+    event(stack, "IMPORT_IN_PROGRESS", resource=rec, properties=props)
+    adopted = provider_for(spec["Type"]).adopt(ctx(stack, logical_id), physical_id, props)
+    rec.physical_resource_id, rec.attributes = adopted.physical_id, adopted.attributes
+    pacing.sleep(pacing.duration(spec["Type"], "update"))
+    event(stack, "IMPORT_COMPLETE", resource=rec)
+    return rec
+
+
 def update_resource(stack: Stack, rec: Resource, props: dict, forward: bool = True) -> None:
     """Update in place; `forward` is False for a rollback (never cancelled or failed on
     purpose)."""

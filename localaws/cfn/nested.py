@@ -44,6 +44,7 @@ def create(parent: Stack, logical_id: str, props: dict) -> Stack:
         notification_arns=props.get("NotificationARNs"),
     )
     nested.local.parent_id = parent.stack_id
+    nested.local.import_existing = parent.local.import_existing
     nested.local.root_id = parent.local.root_id or parent.stack_id
     try:
         creation.create(nested, body, parameters(props), parent.local.capabilities)
@@ -62,6 +63,7 @@ def create(parent: Stack, logical_id: str, props: dict) -> Stack:
 def update(parent: Stack, rec: Resource, props: dict) -> None:
     nested = rec.stack
     body = _template(parent, props)
+    nested.local.import_existing = parent.local.import_existing
     updating.update(nested, body, parameters(props))
     if nested.status != "UPDATE_COMPLETE":
         raise ResourceFailure(

@@ -26,6 +26,7 @@ class Resource:
     update_replace_policy: str = "Delete"
     drift: dict | None = None  # the last StackResourceDrift
     stack: Any = None  # nested stacks: the moto Stack
+    imported: bool = False  # brought in by an import: a rollback forgets it, never deletes it
 
     def ref(self) -> Any:
         return self.physical_resource_id
@@ -67,6 +68,8 @@ class StackState:
     disable_rollback: bool = False  # created with OnFailure DO_NOTHING / DisableRollback
     cancel_requested: bool = False  # CancelUpdateStack on this (root) stack's update
     pending_rollback: Any = None  # what an UPDATE_ROLLBACK_FAILED rollback has left to do
+    # the running create/update was asked to ImportExistingResources (nested stacks inherit it)
+    import_existing: bool = False
 
     def parameter_list(self) -> list[dict[str, str]]:
         out = []

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from moto.cloudformation.models import Stack
 
 from localaws import pacing
-from localaws.cfn import handlers, stack_policy
+from localaws.cfn import drift_aware, handlers, imports, stack_policy
 from localaws.cfn.intrinsics import Evaluator
 from localaws.cfn.loading import load
 from localaws.cfn.stacks import cancelled, evaluator, event, finish, root_of
@@ -27,11 +27,18 @@ class _Journal:
 
 
 def update(
-    stack: Stack, body: str | dict, given: dict[str, str], disable_rollback: bool = False
+    stack: Stack,
+    body: str | dict,
+    given: dict[str, str],
+    disable_rollback: bool = False,
+    revert_drift: bool = False,
 ) -> None:
     """Apply a new template/parameters in place; on a failure, roll back — or, with
-    `disable_rollback`, stop at UPDATE_FAILED keeping what was done (API_UpdateStack)."""
+    `disable_rollback`, stop at UPDATE_FAILED keeping what was done (API_UpdateStack).
+    `revert_drift` (a drift-aware change set) starts from the resources' actual state."""
     template, params, no_echo = load(stack, body, given)
+    if revert_drift:
+        drift_aware.revert_actual(stack)
     st = stack.local
     if not st.parent_id:
         st.cancel_requested = False
@@ -104,6 +111,13 @@ def _update_step(
     rec = current.get(logical_id)
     if rec is None:
         stack_policy.check(stack, "Update:Create", logical_id, spec["Type"])
+        target = None
+        if stack.local.import_existing:
+            target = imports.auto_import_target(stack, logical_id, spec, props)
+        if target is not None:
+            # an import is not undone by deleting: a rollback only forgets it
+            current[logical_id] = handlers.import_resource(stack, logical_id, spec, props, target)
+            return
         new = handlers.create_resource(stack, logical_id, spec, props)
         current[logical_id] = new
         journal.created.append(new)

@@ -114,6 +114,13 @@ class Provider:
         """The live properties in the template's shape; raises NotFound when it is gone."""
         raise NotImplementedError
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        """Resource import: the GetAtt values of a resource that already exists, read without
+        changing it; raises NotFound when it does not exist. Types with attributes override
+        this to read them."""
+        self.read(ctx, physical_id, props)
+        return Created(physical_id)
+
 
 def tags_list(tags: dict[str, str] | list | None) -> list[dict[str, str]]:
     if not tags:

@@ -70,6 +70,10 @@ class AlarmProvider(Provider):
     def delete(self, ctx: Ctx, physical_id: str, props: dict) -> None:
         ctx.client("cloudwatch").delete_alarms(AlarmNames=[physical_id])
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        self.read(ctx, physical_id, props)
+        return Created(physical_id, {"Arn": self._arn(ctx, physical_id)})
+
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         cw = ctx.client("cloudwatch")
         alarms = cw.describe_alarms(AlarmNames=[physical_id])["MetricAlarms"]

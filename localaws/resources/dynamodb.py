@@ -115,6 +115,15 @@ class TableProvider(Provider):
                 return
             raise
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        from botocore.exceptions import ClientError
+
+        try:
+            table = ctx.client("dynamodb").describe_table(TableName=physical_id)["Table"]
+        except ClientError as exc:
+            raise NotFound(physical_id) from exc
+        return Created(physical_id, _attributes(table))
+
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         from botocore.exceptions import ClientError
 

@@ -100,6 +100,13 @@ class RoleProvider(Provider):
             if exc.response["Error"]["Code"] != "NoSuchEntity":
                 raise
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        try:
+            role = ctx.client("iam").get_role(RoleName=physical_id)["Role"]
+        except ClientError as exc:
+            raise NotFound(physical_id) from exc
+        return Created(physical_id, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
+
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         iam = ctx.client("iam")
         try:

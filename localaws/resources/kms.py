@@ -90,6 +90,15 @@ class KeyProvider(Provider):
             KeyId=physical_id, PendingWindowInDays=int(props.get("PendingWindowInDays", 30))
         )
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        from botocore.exceptions import ClientError
+
+        try:
+            meta = ctx.client("kms").describe_key(KeyId=physical_id)["KeyMetadata"]
+        except ClientError as exc:
+            raise NotFound(physical_id) from exc
+        return Created(meta["KeyId"], {"Arn": meta["Arn"], "KeyId": meta["KeyId"]})
+
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         kms = ctx.client("kms")
         from botocore.exceptions import ClientError

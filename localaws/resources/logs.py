@@ -60,6 +60,10 @@ class LogGroupProvider(Provider):
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        self.read(ctx, physical_id, props)
+        return Created(physical_id, {"Arn": self._arn(ctx, physical_id)})
+
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         logs = ctx.client("logs")
         groups = logs.describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]

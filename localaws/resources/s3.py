@@ -57,6 +57,10 @@ class BucketProvider(Provider):
             if exc.response["Error"]["Code"] != "NoSuchBucket":
                 raise
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        self.read(ctx, physical_id, props)
+        return Created(physical_id, self._attributes(ctx, physical_id))
+
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         s3 = ctx.client("s3")
         try:

@@ -66,6 +66,12 @@ class TopicProvider(Provider):
     def delete(self, ctx: Ctx, physical_id: str, props: dict) -> None:
         ctx.client("sns").delete_topic(TopicArn=physical_id)
 
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        self.read(ctx, physical_id, props)
+        return Created(
+            physical_id, {"TopicArn": physical_id, "TopicName": physical_id.split(":")[-1]}
+        )
+
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         sns = ctx.client("sns")
         try:
@@ -109,6 +115,10 @@ class SubscriptionProvider(Provider):
 
     def delete(self, ctx: Ctx, physical_id: str, props: dict) -> None:
         ctx.client("sns").unsubscribe(SubscriptionArn=physical_id)
+
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        self.read(ctx, physical_id, props)
+        return Created(physical_id, {"Arn": physical_id})
 
     def read(self, ctx: Ctx, physical_id: str, props: dict) -> dict:
         try:

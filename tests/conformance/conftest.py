@@ -220,3 +220,63 @@ def artifacts(target: Target) -> Iterator[Artifacts]:
         for key in made.keys:
             target.client("s3").delete_object(Bucket=made.bucket, Key=key)
         holder.cleanup()
+
+
+class Outside:
+    """Resources a test makes outside CloudFormation (to import them), under throwaway names
+    of its own; deleted at the end of the test, whatever stack took them in (imported ones
+    carry DeletionPolicy Retain, so deleting the stack leaves them)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.log_groups: list[str] = []
+        self.tables: list[str] = []
+
+    def log_group(self, retention: int) -> str:
+        name = f"{PREFIX}{secrets.token_hex(4)}"
+        logs = self.target.client("logs")
+        logs.create_log_group(logGroupName=name)
+        self.log_groups.append(name)
+        logs.put_retention_policy(logGroupName=name, retentionInDays=retention)
+        return name
+
+    def table(self) -> str:
+        """An on-demand table keyed by `pk` (S), holding one item, PITR on."""
+        name = f"{PREFIX}{secrets.token_hex(4)}"
+        ddb = self.target.client("dynamodb")
+        ddb.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        )
+        self.tables.append(name)
+        ddb.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 5 if self.target.real else 1}
+        )
+        ddb.put_item(TableName=name, Item={"pk": {"S": "kept"}, "n": {"N": "42"}})
+        return name
+
+    def cleanup(self) -> None:
+        for name in self.log_groups:
+            try:
+                self.target.client("logs").delete_log_group(logGroupName=name)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+        for name in self.tables:
+            try:
+                self.target.client("dynamodb").delete_table(TableName=name)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+
+
+@pytest.fixture
+def outside(target: Target) -> Iterator[Outside]:
+    """Request it before `stacks`, so that it is cleaned up after the stacks are gone."""
+    made = Outside(target)
+    try:
+        yield made
+    finally:
+        made.cleanup()

@@ -28,13 +28,15 @@ def topic(display_name: str = "conformance", **attributes) -> dict:
     }
 
 
-def table(indexed: bool = False) -> dict:
-    """An on-demand table named by CloudFormation; `indexed` adds a global secondary index."""
+def table(indexed: bool = False, **extra) -> dict:
+    """An on-demand table keyed by `pk` (S), named by CloudFormation unless `extra` names it;
+    `indexed` adds a global secondary index."""
     attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
     properties: dict = {
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": attributes,
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        **extra,
     }
     if indexed:
         attributes.append({"AttributeName": "g", "AttributeType": "S"})

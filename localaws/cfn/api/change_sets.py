@@ -10,7 +10,7 @@ from moto.cloudformation.exceptions import AlreadyExistsException, ValidationErr
 from moto.core.responses import ActionResult, EmptyResult
 
 from localaws.cfn import capabilities as capabilities_
-from localaws.cfn import changesets, creation, updating
+from localaws.cfn import changesets, creation, drift_aware, importing, imports, updating
 from localaws.cfn.api.common import (
     UPDATABLE,
     InvalidChangeSetStatus,
@@ -34,12 +34,17 @@ def create_change_set(self: Any) -> ActionResult:
     name = self._get_param("StackName")
     cs_name = self._get_param("ChangeSetName")
     kind = self._get_param("ChangeSetType", "UPDATE")
+    include_nested = self._get_bool_param("IncludeNestedStacks", False)
+    mode = self._get_param("DeploymentMode")
     if not cs_name or not cs_name[0].isalpha():
         raise ValidationError(message=f"Invalid change set name: {cs_name}")
+    drift_aware.check_request(mode, kind, include_nested)
     existing = None
     with contextlib.suppress(ValidationError):
         existing = find_stack(backend, name)
-    if kind == "CREATE":
+    if kind == "IMPORT":
+        _check_import_target(name, existing)
+    elif kind == "CREATE":
         check_stack_name(name)
         if existing is not None and existing.status != "REVIEW_IN_PROGRESS":
             raise AlreadyExistsException(
@@ -53,10 +58,17 @@ def create_change_set(self: Any) -> ActionResult:
             message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be "
             "updated."
         )
-    body = template_body(self, existing if kind == "UPDATE" else None)
-    given = given_parameters(self, existing if kind == "UPDATE" else None)
+    previous = existing if kind != "CREATE" else None
+    body = template_body(self, previous)
+    given = given_parameters(self, previous)
     capabilities = self._get_param("Capabilities", []) or []
     capabilities_.check(parse_template(body), capabilities)
+    to_import: dict[str, str] = {}
+    if kind == "IMPORT":
+        template, _, _ = load(existing, body, given)
+        deployed = existing if existing is not None and existing.local.template else None
+        requested = self._get_param("ResourcesToImport", []) or []
+        to_import = imports.check_request(deployed, template, requested, include_nested)
     stack = existing
     if stack is None:
         stack = new_stack(
@@ -78,8 +90,11 @@ def create_change_set(self: Any) -> ActionResult:
         description=self._get_param("Description"),
         capabilities=capabilities,
         tags=tags(self),
-        include_nested=self._get_bool_param("IncludeNestedStacks", False),
+        include_nested=include_nested,
         on_stack_failure=self._get_param("OnStackFailure"),
+        import_existing=self._get_bool_param("ImportExistingResources", False),
+        deployment_mode=mode,
+        to_import=to_import,
     )
     if existing is None:
         event(stack, "REVIEW_IN_PROGRESS", "User Initiated")
@@ -88,11 +103,24 @@ def create_change_set(self: Any) -> ActionResult:
     return ActionResult({"Id": record.change_set_id, "StackId": stack.stack_id})
 
 
+def _check_import_target(name: str, existing: Any) -> None:
+    """IMPORT into an existing stack that can be updated, or one that does not exist yet
+    (resource-import-new-stack.html); a nested stack is imported into by its own stack id."""
+    if existing is None:
+        check_stack_name(name)
+        return
+    if existing.status != "REVIEW_IN_PROGRESS" and existing.status not in UPDATABLE:
+        raise ValidationError(
+            message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be "
+            "updated."
+        )
+
+
 def describe_change_set(self: Any) -> ActionResult:
     record = changesets.find(
         backend_of(self), self._get_param("ChangeSetName"), self._get_param("StackName")
     )
-    return ActionResult(record.describe())
+    return ActionResult(record.describe(self._get_bool_param("IncludePropertyValues", False)))
 
 
 def list_change_sets(self: Any) -> ActionResult:
@@ -147,15 +175,30 @@ def execute_change_set(self: Any) -> EmptyResult:
                 f"status of [{record.execution_status}]"
             )
         changesets.start_execution(backend, record)
-        stack.status = (
-            "CREATE_IN_PROGRESS" if record.change_set_type == "CREATE" else ("UPDATE_IN_PROGRESS")
-        )
+        stack.status = f"{record.change_set_type}_IN_PROGRESS"
 
     disable = self._get_bool_param("DisableRollback", False)
     retain = self._get_bool_param("RetainExceptOnCreate", False)
 
     def work() -> None:
-        if record.change_set_type == "CREATE":
+        stack.local.import_existing = record.import_existing
+        try:
+            run()
+        finally:
+            stack.local.import_existing = False
+
+    def run() -> None:
+        if record.change_set_type == "IMPORT":
+            stack.local.capabilities = record.capabilities
+            importing.run(
+                stack,
+                record.template_body,
+                record.parameters,
+                record.to_import,
+                record.capabilities,
+            )
+            ok = stack.status == "IMPORT_COMPLETE"
+        elif record.change_set_type == "CREATE":
             stack.tags = record.tags or stack.tags
             on_failure = record.on_stack_failure or ("DO_NOTHING" if disable else "ROLLBACK")
             stack.local.disable_rollback = on_failure == "DO_NOTHING"
@@ -172,7 +215,8 @@ def execute_change_set(self: Any) -> EmptyResult:
             if record.tags:
                 stack.tags = record.tags
             stack.local.capabilities = record.capabilities
-            updating.update(stack, record.template_body, record.parameters, disable)
+            revert = record.deployment_mode == drift_aware.REVERT_DRIFT
+            updating.update(stack, record.template_body, record.parameters, disable, revert)
             ok = stack.status == "UPDATE_COMPLETE"
         changesets.mark_executed(backend, record, ok)
 
