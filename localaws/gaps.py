@@ -44,6 +44,7 @@ GAPS: dict[str, tuple[str, ...]] = {
         "services/dynamodb.py",
     ),
     "CloudWatch dashboards are account-global, not per region": ("services/cloudwatch.py",),
+    "CloudWatch Logs AssociateKmsKey/DisassociateKmsKey (not implemented)": ("services/logs.py",),
     "SecureString under a disabled or pending-deletion key cannot be decrypted": (
         "services/ssm.py",
     ),

@@ -20,7 +20,7 @@ def install() -> None:
         from moto.cloudformation.responses import CloudFormationResponse
 
         from localaws.cfn import api
-        from localaws.services import cloudwatch, dynamodb, s3, sns, ssm
+        from localaws.services import cloudwatch, dynamodb, logs, s3, sns, ssm
 
         for name, handler in api.HANDLERS.items():
             setattr(CloudFormationResponse, name, handler)
@@ -35,6 +35,7 @@ def install() -> None:
         ssm.install()
         s3.install()
         dynamodb.install()
+        logs.install()
         _installed = True
 
 

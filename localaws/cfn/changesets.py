@@ -18,8 +18,8 @@ from moto.cloudformation.models import Stack
 from localaws import pacing
 from localaws.cfn import change_rows, handlers, imports, validation
 from localaws.cfn.change_set_record import ChangeSetRecord
-from localaws.cfn.intrinsics import Evaluator, dependency_order
-from localaws.cfn.loading import load, provider_for
+from localaws.cfn.intrinsics import Evaluator, dependency_order, parse_template
+from localaws.cfn.loading import NESTED_STACK, load, provider_for
 from localaws.cfn.stacks import ctx, pseudo
 
 NO_CHANGES = (
@@ -96,6 +96,8 @@ def _validate(record: ChangeSetRecord) -> None:
                 props,
             )
             findings += [conflict] if conflict else []
+        if spec["Type"] == NESTED_STACK and rows.get(logical_id, {}).get("Action") == "Add":
+            findings += _new_nested_conflicts(stack, logical_id, props)
     for row in record.changes:
         if (
             row["Action"] == "Remove"
@@ -113,6 +115,39 @@ def _validate(record: ChangeSetRecord) -> None:
     if failed:
         record.status, record.execution_status = "FAILED", "UNAVAILABLE"
         record.status_reason = VALIDATION_FAILED
+
+
+def _new_nested_conflicts(stack: Any, logical_id: str, props: dict) -> list:
+    """Name conflicts inside a nested stack the change set adds (it has no nested change set of
+    its own before it exists): validate-stack-deployments.html checks "resource names that
+    conflict with resources that already exist" for the whole deployment. Names that depend on
+    values known only at execution are not checked (AWS's check is best-effort too)."""
+    from localaws.cfn import templates
+
+    try:
+        child = parse_template(templates.fetch(str(props.get("TemplateURL", "")), stack.account_id))
+    except Exception:  # noqa: BLE001 - an unreadable template fails the create itself
+        return []
+    ev = Evaluator(child, {}, pseudo(stack), {})
+    findings = []
+    for nested_id, spec in (child.get("Resources") or {}).items():
+        name_property = handlers.name_property(spec.get("Type", ""))
+        expr = (spec.get("Properties") or {}).get(name_property) if name_property else None
+        if expr is None:
+            continue
+        try:
+            name = ev.resolve(expr)
+        except Exception:  # noqa: BLE001 - a parameter or another resource's value
+            continue
+        found = validation.name_conflict(
+            ctx(stack, nested_id),
+            provider_for(spec["Type"]),
+            spec["Type"],
+            name_property,
+            {name_property: name},
+        )
+        findings += [found] if found else []
+    return findings
 
 
 def pace(record: ChangeSetRecord) -> None:

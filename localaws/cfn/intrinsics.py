@@ -15,6 +15,8 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 
+NESTED_STACK = "AWS::CloudFormation::Stack"
+
 NO_VALUE = object()  # Ref AWS::NoValue: the property is removed
 
 
@@ -197,6 +199,14 @@ class Evaluator:
             try:
                 return self.resources[name].get_att(attribute)
             except KeyError:
+                spec = (self.template.get("Resources") or {}).get(name) or {}
+                if spec.get("Type") == NESTED_STACK and attribute.startswith("Outputs."):
+                    # the nested stack's new template may add the output: on AWS a change set
+                    # shows such a value as known after apply, and the update reads it once the
+                    # nested stack is updated (its dependents wait for it)
+                    raise Unresolvable(
+                        f"{{{{IntrinsicFunction:GetAtt/{name}.{attribute}}}}}"
+                    ) from None
                 raise TemplateError(
                     f"Template error: resource {name} does not support attribute type "
                     f"{attribute} in Fn::GetAtt"

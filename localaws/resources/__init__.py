@@ -14,10 +14,10 @@ from localaws.resources.base import Provider
 
 def providers() -> dict[str, Provider]:
     """Every supported type -> its provider (types not listed fail like an unknown type)."""
-    from localaws.resources import cloudwatch, dynamodb, iam, kms, logs, s3, sns
+    from localaws.resources import cloudformation, cloudwatch, dynamodb, iam, kms, logs, s3, sns
 
     found: dict[str, Provider] = {}
-    for module in (kms, dynamodb, s3, cloudwatch, sns, logs, iam):
+    for module in (kms, dynamodb, s3, cloudwatch, sns, logs, iam, cloudformation):
         for provider in module.PROVIDERS:
             found[provider.type_name] = provider
     return found

@@ -97,6 +97,15 @@ class Target:
                 raise TimeoutError(f"{stack} still {found['StackStatus']}")
             time.sleep(self.poll)
 
+    def create(self, stack: str, body: str) -> dict:
+        """Create `stack` from `body` and wait for CREATE_COMPLETE."""
+        self.client("cloudformation").create_stack(
+            StackName=stack, TemplateBody=body, Capabilities=CAPS
+        )
+        created = self.settle(stack)
+        assert created["StackStatus"] == "CREATE_COMPLETE", created
+        return created
+
     def change_set(self, change_set_id: str, timeout: float = 600) -> dict:
         """The change set once it is no longer being created."""
         cfn = self.client("cloudformation")

@@ -28,12 +28,7 @@ def _change_set(target, stack: str, body: str, kind: str = "UPDATE", name: str =
 
 
 def _create(target, stack: str, body: str) -> dict:
-    target.client("cloudformation").create_stack(
-        StackName=stack, TemplateBody=body, Capabilities=CAPS
-    )
-    created = target.settle(stack)
-    assert created["StackStatus"] == "CREATE_COMPLETE", created
-    return created
+    return target.create(stack, body)
 
 
 def _rows(described: dict) -> dict[str, dict]:

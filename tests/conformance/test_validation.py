@@ -35,6 +35,13 @@ def _validation_events(target, change_set_id: str) -> list[dict]:
     return [e for e in events if e.get("ValidationStatus")]
 
 
+def _owned_log_group(target, stacks) -> str:
+    """A log group name another (throwaway) stack already holds."""
+    group = f"/mi-conf/{secrets.token_hex(4)}"
+    target.create(stacks.name(), template({"Logs": log_group(1, LogGroupName=group)}))
+    return group
+
+
 def test_a_schema_error_fails_the_change_set_with_its_path(target, stacks):
     """Property syntax validation against the resource schema: a table without its required
     KeySchema."""
@@ -58,13 +65,7 @@ def test_a_schema_error_fails_the_change_set_with_its_path(target, stacks):
 
 def test_a_name_taken_by_an_existing_resource_fails_the_change_set(target, stacks):
     """Resource name conflict detection with existing resources (FAIL mode)."""
-    group = f"/mi-conf/{secrets.token_hex(4)}"
-    owner = stacks.name()
-    cfn = target.client("cloudformation")
-    cfn.create_stack(
-        StackName=owner, TemplateBody=template({"Logs": log_group(1, LogGroupName=group)})
-    )
-    assert target.settle(owner)["StackStatus"] == "CREATE_COMPLETE"
+    group = _owned_log_group(target, stacks)
     clash = stacks.name()
     body = template({"Again": log_group(1, LogGroupName=group)})
     described = _change_set(target, clash, body, "CREATE")
@@ -97,3 +98,27 @@ def test_removing_a_bucket_that_holds_objects_warns(target, stacks):
         ]
     finally:
         s3.delete_object(Bucket=bucket, Key="kept")  # the stack's bucket can go again
+
+
+def test_a_name_taken_inside_a_new_nested_stack_fails_the_root_change_set(
+    target, stacks, artifacts
+):
+    """The same check for a resource of a nested stack the change set creates (a create of the
+    whole environment from its root, as 'plan' makes it): the deployment cannot succeed, so the
+    change set fails before it can run."""
+    from tests.conformance.templates import nested
+
+    group = _owned_log_group(target, stacks)
+    cfn = target.client("cloudformation")
+    child = artifacts.put(template({"Again": log_group(1, LogGroupName=group)}))
+    made = cfn.create_change_set(
+        StackName=stacks.name(),
+        ChangeSetName="validated",
+        ChangeSetType="CREATE",
+        TemplateBody=template({"Child": nested(child)}),
+        Capabilities=CAPS,
+        IncludeNestedStacks=True,
+    )
+    described = target.change_set(made["Id"])
+    assert described["Status"] == "FAILED"
+    assert described["ExecutionStatus"] != "AVAILABLE"

@@ -639,3 +639,34 @@ def test_one_ttl_change_per_table_per_hour(local_aws, monkeypatch):
         TableName="gap-other-table",
         TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True},
     )
+
+
+# CloudWatch Logs AssociateKmsKey / DisassociateKmsKey ------------------------------------------
+def log_group_key_follows(aws) -> bool:
+    """API_AssociateKmsKey.html: the log group's kmsKeyId becomes the key; Disassociate removes
+    it (DescribeLogGroups shows it)."""
+    logs = aws.client("logs")
+    key = aws.client("kms").create_key()["KeyMetadata"]["Arn"]
+    logs.create_log_group(logGroupName="/gap/kms")
+
+    def shown() -> str | None:
+        groups = logs.describe_log_groups(logGroupNamePrefix="/gap/kms")["logGroups"]
+        return groups[0].get("kmsKeyId")
+
+    try:
+        logs.associate_kms_key(logGroupName="/gap/kms", kmsKeyId=key)
+        associated = shown()
+        logs.disassociate_kms_key(logGroupName="/gap/kms")
+    except ClientError:
+        return False
+    return associated == key and shown() is None
+
+
+def test_log_group_kms_key_is_associated_and_removed(local_aws):
+    assert log_group_key_follows(local_aws)
+
+
+@pytest.mark.moto_canary
+def test_canary_plain_moto_has_no_associate_kms_key(plain_moto):
+    """Closed by services/logs.py."""
+    assert not log_group_key_follows(plain_moto)

@@ -66,8 +66,15 @@ def describe_stack_events(self: Any) -> ActionResult:
 
 
 def describe_stack_resources(self: Any) -> ActionResult:
+    """By StackName, or by PhysicalResourceId alone: "to find which stack the instance belongs
+    to and what other resources are part of the stack"
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackResources.html)."""
     backend = backend_of(self)
-    stack = find_stack(backend, self._get_param("StackName"), include_deleted=True)
+    physical = self._get_param("PhysicalResourceId")
+    if physical and not self._get_param("StackName"):
+        stack = _owner(backend, physical)
+    else:
+        stack = find_stack(backend, self._get_param("StackName"), include_deleted=True)
     logical = self._get_param("LogicalResourceId")
     rows = [
         _resource(stack, r)
@@ -75,6 +82,16 @@ def describe_stack_resources(self: Any) -> ActionResult:
         if logical is None or r.logical_resource_id == logical
     ]
     return ActionResult({"StackResources": rows})
+
+
+def _owner(backend: Any, physical_id: str) -> Stack:
+    for stack in list(backend.stacks.values()):
+        local = getattr(stack, "local", None)
+        if local is None or stack.status == "DELETE_COMPLETE":
+            continue
+        if any(r.physical_resource_id == physical_id for r in local.resources.values()):
+            return stack
+    raise ValidationError(message=f"Stack for {physical_id} does not exist")
 
 
 def describe_stack_resource(self: Any) -> ActionResult:
