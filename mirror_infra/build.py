@@ -89,6 +89,11 @@ def build_test_env(cfg: EnvConfig, params: Path, root: Path) -> BuildResult:
     return _write(cfg, build_dir(cfg.name, root), fingerprint(params, cfg.name))
 
 
+def build_from(cfg: EnvConfig, out: Path) -> BuildResult:
+    """Build `cfg` as it is (derived settings, not a params file's) into `out`."""
+    return _write(cfg, out, f"derived from {cfg.name}")
+
+
 def load_result(env: str, root: Path | None = None) -> BuildResult:
     """The last build of `env`, or a BuildError saying to run `build`."""
     out = build_dir(env, root)

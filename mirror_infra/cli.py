@@ -9,6 +9,7 @@ import sys
 
 from mirror_infra import __version__
 from mirror_infra.commands import (
+    adopt,
     apply,
     bootstrap,
     build,
@@ -40,6 +41,7 @@ COMMAND_MODULES = [
     verify,
     smoke,
     drift,
+    adopt,
     taskcat,
     local,
 ]

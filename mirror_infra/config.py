@@ -118,6 +118,11 @@ class DataSafety(_Strict):
     termination_protection: bool = True
     # A stack policy denying Update:Replace and Update:Delete on stateful resources. @default True
     stack_policy: bool = True
+    # Logical ids of stateful resources that `adopt` brought under the stacks (the tool did not
+    # create their data): they keep DeletionPolicy and UpdateReplacePolicy Retain whatever the
+    # two keys above say. Removing one later is a change `plan` classes as losing data.
+    # @default none
+    adopted: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")]] = Field(default_factory=list)
 
 
 class AppRole(_Strict):
@@ -135,6 +140,8 @@ class AppRole(_Strict):
         return self
 
 
+# an S3 bucket name (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)
+BUCKET_NAME = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 # the tables, by the suffix of their names (SPEC §2)
 TableSuffix = Literal["fp-events", "consent", "block-counter"]
 TtlAttribute = Annotated[str, Field(min_length=1, max_length=255)]
@@ -156,11 +163,14 @@ class EnvConfig(_Strict):
     # one change per table per hour): deploy with this, wait an hour, remove it, deploy again.
     # @default none
     ttl_off: dict[TableSuffix, TtlAttribute] = Field(default_factory=dict)
+    # The name of an existing bucket to adopt as the baselines bucket instead of the default
+    # mirror-{env}-baselines-{account}-{region} (SPEC §2). @default the default name
+    baselines_bucket: Annotated[str, Field(pattern=BUCKET_NAME)] = ""
 
     @property
     def names(self) -> Names:
         """The fixed resource names of this environment."""
-        return Names(self.name)
+        return Names(self.name, self.baselines_bucket)
 
     def for_test_run(self, kind: ThrowawayEnv) -> EnvConfig:
         """This environment's settings under a fresh throwaway name of a test run (taskcat, an

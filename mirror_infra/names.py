@@ -53,6 +53,8 @@ class ThrowawayEnv(StrEnum):
 @dataclass(frozen=True)
 class Names:
     env: str
+    # an existing bucket adopted as the baselines bucket (params `baselines_bucket`)
+    bucket: str = ""
 
     @property
     def prefix(self) -> str:
@@ -111,7 +113,7 @@ class Names:
 
     def baselines_bucket(self, account: str, region: str) -> str:
         # S3 names are global and at most 63 characters: short prefix, account and region
-        return f"mirror-{self.env}-baselines-{account}-{region}"
+        return self.bucket or f"mirror-{self.env}-baselines-{account}-{region}"
 
     def app_role(self, region: str) -> str:
         # IAM is global: the region keeps the per-region stacks of taskcat from clashing

@@ -21,6 +21,14 @@ def plan(plan) -> None:
         ui.out.print(plan.note)
     for finding in plan.validation:
         ui.out.print(f"pre-deployment validation: {finding}", markup=False)
+    if plan.drifted:
+        ui.out.print(
+            ui.table(
+                "Drifted properties the plan puts back",
+                ["Resource", "Property", "Template", "Last deployment", "Actual"],
+                [[d.resource, d.property, d.template, d.previous, d.actual] for d in plan.drifted],
+            )
+        )
     if not plan.changes:
         return
     rows = [
@@ -292,4 +300,33 @@ def event_json(event) -> None:
         status=str(event.status),
         reason=event.reason,
         timestamp=event.timestamp.isoformat(),
+    )
+
+
+def adoption(survey) -> None:
+    """`adopt`'s survey: each resource, its physical id, and what happens to it."""
+    from mirror_infra.adopt.survey import Action
+
+    styles = {Action.IMPORT: "green", Action.CREATE: "", Action.CONFLICT: "bold red"}
+    rows = [
+        [
+            r.path,
+            r.type,
+            r.physical_id,
+            ui.styled(r.action.value, styles[r.action]) if styles[r.action] else r.action.value,
+            r.why,
+        ]
+        for r in survey.rows
+    ]
+    ui.out.print(
+        ui.table(
+            "What exists, and what adopt does with it",
+            ["Resource", "Type", "Physical ID", "Adopt", "Notes"],
+            rows,
+        )
+    )
+    counts = {a: sum(r.action is a for r in survey.rows) for a in Action}
+    ui.out.print(
+        f"{counts[Action.IMPORT]} to import, {counts[Action.CREATE]} to create, "
+        f"{counts[Action.CONFLICT]} in conflict"
     )

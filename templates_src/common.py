@@ -21,9 +21,12 @@ def tags(cfg: EnvConfig, **extra: str) -> Tags:
 
 
 def protect(cfg: EnvConfig, resource: AWSObject) -> AWSObject:
-    """Give a stateful resource the environment's DeletionPolicy and UpdateReplacePolicy."""
-    resource.DeletionPolicy = cfg.data_safety.deletion_policy.value
-    resource.UpdateReplacePolicy = cfg.data_safety.update_replace_policy.value
+    """Give a stateful resource the environment's DeletionPolicy and UpdateReplacePolicy, or
+    Retain where `adopt` brought it in (data this tool did not create)."""
+    safety = cfg.data_safety
+    adopted = resource.title in safety.adopted
+    resource.DeletionPolicy = "Retain" if adopted else safety.deletion_policy.value
+    resource.UpdateReplacePolicy = "Retain" if adopted else safety.update_replace_policy.value
     return resource
 
 

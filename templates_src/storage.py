@@ -88,7 +88,7 @@ def template(cfg: EnvConfig) -> Template:
         private_encrypted_bucket(
             cfg,
             "BaselinesBucket",
-            Sub(cfg.names.baselines_bucket(ACCOUNT_VAR, REGION_VAR)),
+            cfg.baselines_bucket or Sub(cfg.names.baselines_bucket(ACCOUNT_VAR, REGION_VAR)),
             Ref(key_arn),
             LifecycleConfiguration=s3.LifecycleConfiguration(
                 Rules=[

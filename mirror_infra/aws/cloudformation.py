@@ -99,6 +99,23 @@ class ResourceChange:
     nested_change_set: str  # a nested stack's own change set, or ""
     automatic: bool = False  # every detail's ChangeSource is Automatic (a nested stack "might")
     policy_action: str = ""  # what happens to the old resource: Delete, Retain, Snapshot, ...
+    # drift-aware change sets (DeploymentMode REVERT_DRIFT), values with IncludePropertyValues
+    drift_status: str = ""  # ResourceDriftStatus
+    values: tuple[PropertyValues, ...] = ()
+    actual: dict = field(default_factory=dict)  # BeforeContext's Properties
+    template: dict = field(default_factory=dict)  # AfterContext's Properties
+
+
+@dataclass(frozen=True)
+class PropertyValues:
+    """One property of a drift-aware change: the template's value, the last deployment's and
+    the actual one (Target.AfterValue, Drift.PreviousValue, Drift.ActualValue)."""
+
+    path: str
+    change: str  # AttributeChangeType: Add, Remove, Modify, SyncWithActual
+    template: str
+    previous: str | None  # None: the property did not drift
+    actual: str
 
 
 @dataclass(frozen=True)
@@ -321,13 +338,17 @@ class CloudFormation:
         answer = self._client.create_change_set(**request)
         return answer["Id"], answer.get("StackId", "")
 
-    def change_set(self, change_set_id: str) -> ChangeSet:
-        """The change set with every row (all pages)."""
-        described = self._client.describe_change_set(ChangeSetName=change_set_id)
+    def change_set(self, change_set_id: str, values: bool = False) -> ChangeSet:
+        """The change set with every row (all pages); `values`: with the property values
+        (IncludePropertyValues), which drift-aware change sets show."""
+        more = {"IncludePropertyValues": True} if values else {}
+        described = self._client.describe_change_set(ChangeSetName=change_set_id, **more)
         rows = list(described.get("Changes", []))
         token = described.get("NextToken")
         while token:
-            page = self._client.describe_change_set(ChangeSetName=change_set_id, NextToken=token)
+            page = self._client.describe_change_set(
+                ChangeSetName=change_set_id, NextToken=token, **more
+            )
             rows += page.get("Changes", [])
             token = page.get("NextToken")
         return ChangeSet(
@@ -444,7 +465,29 @@ def _change(rc: dict) -> ResourceChange:
         automatic=bool(rc.get("Details"))
         and all(d.get("ChangeSource") == "Automatic" for d in rc["Details"]),
         policy_action=rc.get("PolicyAction", ""),
+        drift_status=rc.get("ResourceDriftStatus", ""),
+        values=tuple(
+            PropertyValues(
+                path=t.get("Path", t.get("Name", "")),
+                change=t.get("AttributeChangeType", ""),
+                template=t.get("AfterValue", ""),
+                previous=t["Drift"].get("PreviousValue", "") if "Drift" in t else None,
+                actual=t.get("BeforeValue", ""),
+            )
+            for t in (d.get("Target", {}) for d in rc.get("Details", []))
+            if "AfterValue" in t or "BeforeValue" in t
+        ),
+        actual=_context(rc.get("BeforeContext")),
+        template=_context(rc.get("AfterContext")),
     )
+
+
+def _context(text: str | None) -> dict:
+    """A drift-aware row's BeforeContext/AfterContext: JSON text with the Properties."""
+    try:
+        return json.loads(text).get("Properties", {}) if text else {}
+    except (ValueError, AttributeError):
+        return {}
 
 
 def _drift(d: dict) -> ResourceDrift:

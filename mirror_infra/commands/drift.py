@@ -43,6 +43,12 @@ def run(args: argparse.Namespace) -> ExitCode:
         ui.err.print(f"error: {line}", markup=False)
     if report.errors:
         return ExitCode.ERROR
+    if any(d.stack for d in report.differences):  # a resource of a nested stack drifted
+        ui.err.print(
+            f"to put the templates' values back: 'mirror-infra plan --revert-drift --env "
+            f"{env.dep.cfg.name} --out FILE', then 'mirror-infra apply --plan FILE'",
+            markup=False,
+        )
     return ExitCode.CHANGES if report.drifted else ExitCode.OK
 
 

@@ -21,7 +21,10 @@ def run(args: argparse.Namespace) -> ExitCode:
     if out is not None:
         writable(out)
     dep = open_deployment(args)
-    plan = flow.make_plan(dep, set(args.allow_replace), hooks())
+    if args.revert_drift:
+        plan = flow.revert_plan(dep, set(args.allow_replace), hooks())
+    else:
+        plan = flow.make_plan(dep, set(args.allow_replace), hooks())
     outside = applying.pending_finish(dep)
     notices = planning.notices(dep, plan)
     if args.json:
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     except Exception:
         planning.discard(dep, plan)
         raise
-    if args.out and plan.note:
+    if args.out and plan.create and plan.change_set_id is None:
         raise DeployError(
             f"no plan saved to {args.out}: there is no change set to save while "
             f"{dep.stack_name} is ROLLBACK_COMPLETE; run 'mirror-infra apply', which deletes "
@@ -88,5 +91,11 @@ def register(sub, common) -> None:
         choices=["table", "markdown"],
         default="table",
         help="markdown: the changes as a GitHub-flavoured table for a pull-request comment",
+    )
+    p.add_argument(
+        "--revert-drift",
+        action="store_true",
+        help="drift-aware change sets that put drifted properties back to the deployed "
+        "templates (template, last deployment and actual values side by side)",
     )
     p.set_defaults(handler=run)

@@ -17,7 +17,7 @@ from pathlib import Path
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import BuildResult
 from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import first_create
+from mirror_infra.deploy import first_create, revert
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event
@@ -170,7 +170,7 @@ def apply(
             raise
         if plan.create:
             applied.created_stack_id = plan.stack_id
-        applied.finished = _execute(dep, plan, allowed, hooks)
+        applied.finished = execute(dep, plan, allowed, hooks)
         if plan.create and plan.protect_after:
             _protect_tables(dep, plan, hooks, built)
     applied.finish = applying.finish(dep)
@@ -179,9 +179,39 @@ def apply(
     return applied
 
 
-def _execute(
+def revert_plan(
+    dep: Deployment, allowed: set[str], hooks: Hooks, built: BuildResult | None = None
+) -> planning.Plan:
+    """plan --revert-drift: drift-aware change sets on the deployed templates."""
+    from mirror_infra.build import build
+
+    applying.wait_if_busy(dep)
+    built = built or build(dep.cfg.name)
+    plan = planning.Plan(
+        env=dep.cfg.name,
+        region=dep.target.region,
+        stack_name=dep.stack_name,
+        change_set_id=None,
+        create=False,
+        changes=[],
+        template_hashes=planning.template_hashes(built),
+        parameters={},
+        stack_last_updated=None,
+    )
+    revert.create(dep, plan, planning.CAPABILITIES)
+    plan.allowed = sorted(allowed)
+    return plan
+
+
+def execute(
     dep: Deployment, plan: planning.Plan, allowed: set[str], hooks: Hooks
 ) -> applying.Finished:
+    if plan.reverts:
+        planning.refuse_destructive(plan, allowed)
+        ended = revert.execute(dep, plan, lambda execution: follow(dep, execution, hooks))
+        if not ended[-1].ok:
+            raise ApplyFailed(failure_line(dep, ended[-1]), ended[-1], plan)
+        return ended[-1]
     execution = applying.start(dep, plan, allowed)
     try:
         finished = follow(dep, execution, hooks)
@@ -210,7 +240,7 @@ def _protect_tables(
         hooks.on_plan(plan)
         if plan.has_changes:
             planning.refuse_destructive(plan, set())
-            _execute(dep, plan, set(), hooks)
+            execute(dep, plan, set(), hooks)
     except DeployError as exc:
         applying.finish(dep)
         raise DeployError(

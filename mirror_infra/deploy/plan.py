@@ -30,6 +30,7 @@ from mirror_infra.deploy.changes import (
     row_keys,
 )
 from mirror_infra.deploy.context import Deployment
+from mirror_infra.deploy.revert import Drifted
 from mirror_infra.deploy.risk import (
     IMPOSSIBLE_WHY,
     Risk,
@@ -63,10 +64,14 @@ class Plan:
     validation: list[str] = field(default_factory=list)
     # a create on unprotected tables (deploy/first_create.py): these get protected right after
     protect_after: list[str] = field(default_factory=list)
+    # plan --revert-drift: a drift-aware change set per nested stack ({stack, stack_id,
+    # change_set_id}) instead of one on the root, and the drifted properties they put back
+    reverts: list[dict] = field(default_factory=list)
+    drifted: list[Drifted] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes) or self.change_set_id is not None
+        return bool(self.changes) or self.change_set_id is not None or bool(self.reverts)
 
     def destructive(self) -> list[Change]:
         return [c for c in self.changes if c.risk is not Risk.SAFE]
@@ -102,6 +107,7 @@ class Plan:
                 )
                 for c in data["changes"]
             ]
+            data["drifted"] = [Drifted(**d) for d in data.get("drifted", [])]
             return cls(**data)
         except FileNotFoundError:
             raise ConfigError(f"--plan {path}: no such file; save one with 'plan --out'") from None
@@ -131,8 +137,9 @@ def root_parameters(dep: Deployment, bucket: str, build: BuildResult) -> dict[st
 
 
 NAME_CONFLICT_HINT = (
-    "a resource of that name already exists outside this stack: remove or rename it, or bring "
-    "it under the stack by CloudFormation's import (never by deleting its data)"
+    "a resource of that name already exists outside this stack: bring the existing environment "
+    "under the stacks with 'mirror-infra adopt' (CloudFormation's import; its data is kept), or "
+    "rename or remove the resource (never by deleting its data)"
 )
 
 
@@ -249,6 +256,8 @@ def discard(dep: Deployment, plan: Plan) -> None:
     this very change set made (found by its id, never by name)."""
     if plan.change_set_id:
         dep.cfn.discard_change_set(plan.change_set_id)
+    for revert in plan.reverts:
+        dep.cfn.discard_change_set(revert["change_set_id"])
     if plan.create and plan.stack_id:
         info = dep.cfn.stack(plan.stack_id)
         if info is not None and info.status is StackStatus.REVIEW_IN_PROGRESS:
@@ -301,6 +310,8 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
         raise StalePlanError(
             f"{dep.stack_name} changed since the plan was made (now {now}); run 'plan' again"
         )
+    if plan.reverts:
+        return _check_reverts(dep, plan)
     if plan.change_set_id is None:
         raise StalePlanError(
             "the plan names no change set: 'plan --out' saves only plans that have one, so this "
@@ -328,6 +339,25 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
             "was edited); run 'plan' again"
         )
     return described
+
+
+def _check_reverts(dep: Deployment, plan: Plan) -> None:
+    """A revert-drift plan: each nested stack's drift-aware change set is still there to run."""
+    for revert in plan.reverts:
+        try:
+            described = dep.cfn.change_set(revert["change_set_id"])
+        except ClientError as exc:
+            if classify(exc) in (AwsErrorKind.CHANGE_SET_NOT_FOUND, AwsErrorKind.STACK_NOT_FOUND):
+                raise StalePlanError(
+                    f"the drift-aware change set on {revert['stack']} no longer exists; run "
+                    "'plan --revert-drift' again"
+                ) from None
+            raise
+        if described.execution is not ExecutionStatus.AVAILABLE:
+            raise StalePlanError(
+                f"the drift-aware change set on {revert['stack']} is {described.execution} (the "
+                "stack moved on); run 'plan --revert-drift' again"
+            )
 
 
 def notices(dep: Deployment, plan: Plan) -> list[str]:

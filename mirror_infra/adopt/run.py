@@ -1,0 +1,147 @@
+"""`adopt`'s steps after the survey (docs/adopt.md): create the stacks around what exists, import
+what exists into each nested stack, converge to the adoption build, finish, check drift.
+
+Nothing here writes to an existing resource: an import only records it in a stack, and the
+converge step is an ordinary plan, judged by the same data-safety rules as any other (a change
+that would replace, delete or lose data stops it before it runs).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mirror_infra.adopt import templates
+from mirror_infra.adopt.survey import Survey
+from mirror_infra.aws.status import ChangeSetStatus, StackStatus
+from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.build import sha256
+from mirror_infra.deploy import apply as applying
+from mirror_infra.deploy import flow
+from mirror_infra.deploy import plan as planning
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.deploy.package import put_if_absent, upload_nested
+from mirror_infra.errors import DeployError
+
+
+@dataclass
+class Adopted:
+    stack_id: str
+    imported: dict[str, list[str]] = field(default_factory=dict)  # nested stack -> logical ids
+    converge: planning.Plan | None = None
+    finish: applying.Finish | None = None
+
+
+def refuse_conflicts(survey: Survey, env: str) -> None:
+    if survey.conflicts:
+        first = survey.conflicts[0]
+        raise templates.AdoptError(
+            f"nothing changed: {len(survey.conflicts)} resource(s) cannot be adopted as they are "
+            f"(first: {first.path} {first.physical_id}: {first.why}); rename or move the "
+            f"existing resource, or change params/{env}.yaml, then run 'adopt' again"
+        )
+
+
+def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
+    """Bring the surveyed environment under the stacks; the survey has no conflicts."""
+    refuse_conflicts(survey, dep.cfg.name)
+    info = dep.cfn.stack(dep.stack_name)
+    if info is not None and info.status is not StackStatus.REVIEW_IN_PROGRESS:
+        raise templates.AdoptError(
+            f"{dep.stack_name} already exists ({info.status}): the environment is managed "
+            "already; use 'plan' and 'apply'"
+        )
+    with tempfile.TemporaryDirectory(prefix="mirror-infra-adopt-") as scratch:
+        adoption = templates.adoption_build(dep.cfg, survey, Path(scratch) / "adoption")
+        prepared = flow.prepare(dep, hooks, adoption)
+        skeleton = templates.skeleton(adoption, survey, Path(scratch) / "skeleton")
+        upload_nested(dep.s3, prepared.bucket, dep.artifacts_prefix, skeleton)
+
+        hooks.say("step 1 of 3: create the stacks around the resources that exist")
+        created = planning.create_plan(dep, skeleton, prepared.bucket)
+        hooks.on_plan(created)
+        flow.execute(dep, created, set(), hooks)
+        adopted = Adopted(created.stack_id)
+
+        hooks.say("step 2 of 3: import the existing resources, one nested stack at a time")
+        stacks = {
+            r.logical_id: r.physical_id for r in dep.cfn.resources(created.stack_id) if r.is_stack
+        }
+        for stack in adoption.nested:
+            rows = [r for r in survey.imported if r.stack == stack]
+            if rows:
+                _import(dep, prepared.bucket, stacks[stack], stack, rows, skeleton, adoption, hooks)
+                adopted.imported[stack] = [r.logical_id for r in rows]
+
+        hooks.say("step 3 of 3: converge to the environment's templates")
+        converge = planning.create_plan(dep, adoption, prepared.bucket)
+        hooks.on_plan(converge)
+        if converge.has_changes:
+            planning.refuse_destructive(converge, set())
+            flow.execute(dep, converge, set(), hooks)
+        adopted.converge = converge
+    adopted.finish = applying.finish(dep)
+    return adopted
+
+
+def _import(
+    dep: Deployment,
+    bucket: str,
+    stack_id: str,
+    stack: str,
+    rows: list,
+    skeleton,
+    adoption,
+    hooks: flow.Hooks,
+) -> None:
+    """An IMPORT change set on the nested stack itself: AWS refuses IncludeNestedStacks for
+    IMPORT, and a resource to import names no stack path."""
+    body = templates.import_template(
+        skeleton.nested[stack], adoption.nested[stack], [r.logical_id for r in rows]
+    )
+    text = templates.dump(body).encode()
+    key = f"{dep.artifacts_prefix}import-{stack.lower()}-{sha256(text)[:16]}.json"
+    put_if_absent(dep.s3, bucket, key, text)
+    parameters = dep.cfn.stack(stack_id).parameters
+    change_set_id, _ = dep.cfn.new_change_set(
+        StackName=stack_id,
+        ChangeSetName=f"mirror-infra-adopt-{time.strftime('%Y%m%d-%H%M%S')}",
+        ChangeSetType="IMPORT",
+        TemplateURL=dep.s3.template_url(bucket, key),
+        Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in parameters],
+        Capabilities=planning.CAPABILITIES,
+        ResourcesToImport=[
+            {
+                "ResourceType": r.type,
+                "LogicalResourceId": r.logical_id,
+                "ResourceIdentifier": r.identifier,
+            }
+            for r in rows
+        ],
+        Description=f"mirror-infra adopt of {dep.cfg.name}: {stack}",
+    )
+    try:
+        status = poll(
+            lambda: dep.cfn.change_set_status(change_set_id),
+            lambda s: s.settled,
+            dep.backoff,
+            600,
+        )
+    except Timeout:
+        raise DeployError(f"the import change set on {stack} was not ready in 600s") from None
+    if status is ChangeSetStatus.FAILED:
+        reason = dep.cfn.change_set(change_set_id).reason
+        dep.cfn.discard_change_set(change_set_id)
+        raise templates.AdoptError(f"AWS refused to import into {stack}: {reason}")
+    hooks.say(f"importing {', '.join(r.path for r in rows)}")
+    execution = applying.Execution(dep, stack_id)
+    dep.cfn.execute(change_set_id, execution.token)
+    finished = flow.follow(dep, execution, hooks)
+    if finished.status is not StackStatus.IMPORT_COMPLETE:
+        raise flow.ApplyFailed(
+            f"the import into {stack} ended {finished.status}: {finished.reason}; the existing "
+            "resources are untouched (an import never changes them)",
+            finished,
+        )

@@ -1,0 +1,134 @@
+"""`plan --revert-drift`: drift-aware change sets (`DeploymentMode: REVERT_DRIFT`,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html)
+that put each drifted property back to its deployed template's value.
+
+AWS refuses `REVERT_DRIFT` together with `IncludeNestedStacks`, so every nested stack gets a
+change set of its own, on its deployed template and parameters (`UsePreviousTemplate`): the
+plan holds drift reverts and nothing else. The root stack holds only nested stacks, which have
+no drift of their own. Each revert is judged like any change: putting a template's value back
+can lose data too (PITR turned on out of band, and the template says off), and is refused
+unless named.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from mirror_infra.aws.cloudformation import ChangeSet, ResourceChange
+from mirror_infra.aws.status import ChangeAction, ChangeSetStatus
+from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.deploy.changes import Change, read_changes
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.deploy.risk import Risk, in_place_losses
+from mirror_infra.errors import DeployError
+
+REVERT_DRIFT = "REVERT_DRIFT"
+
+
+@dataclass(frozen=True)
+class Drifted:
+    """One property of the three-way comparison, as the plan shows it."""
+
+    resource: str  # Stack.LogicalId
+    property: str
+    template: str
+    previous: str  # the last deployment's value
+    actual: str
+
+
+def create(dep: Deployment, plan, capabilities: list[str], timeout: float = 600) -> None:
+    """Fill `plan` (an empty update plan) with a drift-aware change set per drifted stack."""
+    cfn = dep.cfn
+    root = cfn.stack(dep.stack_name)
+    if root is None or not root.status.usable:
+        raise DeployError(f"{dep.stack_name} is not deployed: there is no drift to put back")
+    plan.stack_last_updated = root.last_updated
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for node in cfn.tree(root.stack_id):
+        if not node.path:
+            continue  # the root: nested stacks only
+        info = cfn.stack(node.stack_id)
+        change_set_id, _ = cfn.new_change_set(
+            StackName=node.stack_id,
+            ChangeSetName=f"mirror-infra-revert-drift-{stamp}",
+            ChangeSetType="UPDATE",
+            UsePreviousTemplate=True,
+            Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in info.parameters],
+            Capabilities=capabilities,
+            DeploymentMode=REVERT_DRIFT,
+            Description=f"mirror-infra revert-drift of {dep.cfg.name}: {node.path}",
+        )
+        described = _settled(dep, change_set_id, timeout)
+        if described.status is ChangeSetStatus.FAILED or not described.changes:
+            cfn.discard_change_set(change_set_id)
+            if described.status is ChangeSetStatus.FAILED and "didn't contain" not in (
+                described.reason
+            ):
+                raise DeployError(
+                    f"the drift-aware change set on {node.path} failed: {described.reason}"
+                )
+            continue
+        plan.reverts.append(
+            {"stack": node.path, "stack_id": node.stack_id, "change_set_id": change_set_id}
+        )
+        plan.changes += [_judged(c, rc) for c, rc in _rows(cfn, described, node.path)]
+        plan.drifted += [
+            Drifted(f"{node.path}.{rc.logical_id}", v.path, v.template, v.previous, v.actual)
+            for rc in described.changes
+            for v in rc.values
+            if v.previous is not None
+        ]
+    if plan.reverts:
+        plan.note = (
+            "drift-aware change sets, one per nested stack (AWS refuses REVERT_DRIFT with "
+            "IncludeNestedStacks): each puts the drifted properties back to the deployed template"
+        )
+
+
+def execute(dep: Deployment, plan, follow) -> list:
+    """Run each nested stack's drift-aware change set in turn; `follow(execution)` follows
+    one operation to its end. Returns what each ended as."""
+    from mirror_infra.deploy import apply as applying
+
+    ended = []
+    for revert in plan.reverts:
+        execution = applying.Execution(dep, revert["stack_id"])
+        dep.cfn.execute(revert["change_set_id"], execution.token)
+        finished = follow(execution)
+        ended.append(finished)
+        if not finished.ok:
+            break
+    return ended
+
+
+def _settled(dep: Deployment, change_set_id: str, timeout: float) -> ChangeSet:
+    try:
+        poll(
+            lambda: dep.cfn.change_set_status(change_set_id),
+            lambda status: status.settled,
+            dep.backoff,
+            timeout,
+        )
+    except Timeout:
+        raise DeployError(f"a drift-aware change set was not ready in {timeout:.0f}s") from None
+    return dep.cfn.change_set(change_set_id, values=True)
+
+
+def _rows(cfn, described: ChangeSet, stack: str) -> list[tuple[Change, ResourceChange]]:
+    return list(zip(read_changes(cfn, described, stack), described.changes, strict=True))
+
+
+def _judged(change: Change, rc: ResourceChange) -> Change:
+    """A revert that loses data in place (the actual value kept more than the template's)."""
+    if change.action is ChangeAction.SYNC_WITH_ACTUAL:
+        # "reset the drift status of the resource without modifying the resource" (AWS)
+        return replace(change, risk=Risk.SAFE)
+    if change.risk is not Risk.SAFE:
+        return change
+    actual = {"Resources": {rc.logical_id: {"Type": rc.resource_type, "Properties": rc.actual}}}
+    wanted = {"Resources": {rc.logical_id: {"Type": rc.resource_type, "Properties": rc.template}}}
+    reasons = in_place_losses(actual, wanted).get(rc.logical_id)
+    if reasons:
+        return replace(change, risk=Risk.LOSES_DATA, reason="; ".join(reasons))
+    return change

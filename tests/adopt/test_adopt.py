@@ -1,0 +1,158 @@
+"""`adopt` on the local AWS: an environment made without this tool (as the source document's
+Terraform makes it) is brought under the stacks without changing its data."""
+
+from __future__ import annotations
+
+import json
+
+from tests.adopt.conftest import STAGING, TF_BUCKET, terraform_staging, unchanged
+
+
+def _stack(local_aws) -> dict:
+    cfn = local_aws.client("cloudformation")
+    return cfn.describe_stacks(StackName=STAGING.root_stack)["Stacks"][0]
+
+
+def test_a_terraform_made_environment_is_adopted_without_losing_a_byte(
+    cli, local_aws, adopting, project
+):
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    adopted = cli("adopt", "--yes")
+    assert adopted.code == 0, adopted.text
+    unchanged(local_aws, made)
+    for imported in (
+        "Kms.Key",
+        "Dynamodb.FpEventsTable",
+        "Monitoring.OpsAlertsTopic",
+        "Storage.BaselinesBucket",
+        "Monitoring.CircuitBreakerTriggeredAlarm",
+    ):
+        assert any(imported in line and "imported" in line for line in adopted.out.splitlines())
+    root = _stack(local_aws)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in root["Outputs"]}
+    assert outputs["FpEventsTableName"] == STAGING.fp_events_table
+    assert outputs["BaselinesBucketName"] == TF_BUCKET
+    assert outputs["KmsKeyArn"].endswith(made.key_id)  # the same key: the nonce still decrypts
+    assert "exists; kept as it is" in adopted.out
+    verified = cli("verify")
+    assert verified.code == 0, verified.text
+
+    # Terraform's tags, descriptions and the like differ from the templates: drift
+    assert "plan --revert-drift" in adopted.err
+    assert cli("drift").code == 2
+    # Terraform's bucket expires no old versions: putting the template's 90 days back would
+    # delete versions, which is losing data and is refused unless named
+    refused = cli("plan", "--revert-drift")
+    assert refused.code == 1
+    assert "--allow-data-loss BaselinesBucket" in refused.err
+    planned = cli(
+        "plan",
+        "--revert-drift",
+        "--allow-data-loss",
+        "BaselinesBucket",
+        "--out",
+        str(project / "revert.json"),
+    )
+    assert planned.code == 2, planned.text
+    assert "Drifted properties the plan puts back" in planned.out
+    applied = cli("apply", "--plan", str(project / "revert.json"))
+    assert applied.code == 0, applied.text
+    in_sync = cli("drift")
+    assert in_sync.code == 0, in_sync.text
+    unchanged(local_aws, made)
+
+
+def test_plan_names_the_resource_that_exists_and_points_to_adopt(cli, local_aws):
+    """CloudFormation's pre-deployment validation reports a name conflict at change-set
+    creation (validate-stack-deployments.html); plan says which resource, and that adopt
+    exists."""
+    made = terraform_staging(local_aws, everything=False)
+    assert cli("bootstrap").code == 0
+    planned = cli("plan")
+    assert planned.code == 1
+    assert "FpEventsTable" in planned.err or "ConsentTable" in planned.err, planned.err
+    assert "mirror-infra adopt" in planned.err
+    unchanged(local_aws, made)
+
+
+def test_a_table_with_another_key_schema_stops_the_adoption_before_anything_runs(
+    cli, local_aws, adopting
+):
+    made = terraform_staging(local_aws, fp_events_keys=("id", None))
+    assert cli("bootstrap").code == 0
+    refused = cli("adopt", "--yes")
+    assert refused.code == 1
+    conflict = next(line for line in refused.out.splitlines() if "FpEventsTable" in line)
+    assert "conflict" in conflict
+    assert "key schema is id HASH" in refused.out
+    assert "nothing changed" in refused.err
+    cfn = local_aws.client("cloudformation")
+    assert STAGING.root_stack not in {s["StackName"] for s in cfn.describe_stacks()["Stacks"]}
+    unchanged(local_aws, made)
+
+
+def test_a_resource_another_stack_manages_is_a_conflict(cli, local_aws, adopting):
+    made = terraform_staging(local_aws)
+    cfn = local_aws.client("cloudformation")
+    local_aws.client("logs").delete_log_group(logGroupName="/mirror-dissonance/staging/app")
+    group = {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": "/mirror-dissonance/staging/app"},
+    }
+    cfn.create_stack(
+        StackName="ut-other-owner",
+        TemplateBody=json.dumps({"Resources": {"Group": group}}),
+    )
+    assert cli("bootstrap").code == 0
+    refused = cli("adopt", "--yes")
+    assert refused.code == 1
+    assert "stack ut-other-owner already manages it" in refused.err
+    unchanged(local_aws, made)
+
+
+def test_only_the_tables_exist_so_those_are_imported_and_the_rest_created(cli, local_aws, project):
+    made = terraform_staging(local_aws, everything=False)
+    assert cli("bootstrap").code == 0
+    adopted = cli("adopt", "--yes")
+    assert adopted.code == 0, adopted.text
+    rows = {line.split()[1]: line for line in adopted.out.splitlines() if line.startswith("│ ")}
+    for table in ("Dynamodb.FpEventsTable", "Dynamodb.ConsentTable", "Dynamodb.BlockCounterTable"):
+        assert "imported" in rows[table]
+    for created in ("Kms.Key", "Monitoring.OpsAlertsTopic", "Storage.BaselinesBucket"):
+        assert "created" in rows[created]
+    unchanged(local_aws, made)
+    assert _stack(local_aws)["StackStatus"] == "UPDATE_COMPLETE"
+    assert "nonce /guardian/staging/redaction_nonce_v1: created" in adopted.out
+
+
+def test_pitr_turned_off_out_of_band_is_shown_three_ways_and_put_back(cli, local_aws, project):
+    """Drift-aware change sets compare the actual state, the last deployment and the template
+    (drift-aware-change-sets.html); applying one puts the template's value back."""
+    assert cli("bootstrap").code == 0
+    assert cli("apply", "--yes").code == 0
+    ddb = local_aws.client("dynamodb")
+    ddb.update_continuous_backups(
+        TableName=STAGING.consent_table,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
+    )
+    drifted = cli("drift")
+    assert drifted.code == 2
+    assert "plan --revert-drift" in drifted.err
+    shown = cli.json("plan", "--revert-drift")
+    (pitr,) = [d for d in shown["drifted"] if "PointInTimeRecovery" in d["property"]]
+    assert pitr["resource"] == "Dynamodb.ConsentTable"
+    # the template's value, the last deployment's, the actual one
+    values = [json.loads(pitr[k]) for k in ("template", "previous", "actual")]
+    assert [v["PointInTimeRecoveryEnabled"] for v in values] == [True, True, False]
+    saved = project / "revert.json"
+    planned = cli("plan", "--revert-drift", "--out", str(saved))
+    assert planned.code == 2, planned.text
+    assert "Drifted properties the plan puts back" in planned.out
+    applied = cli("apply", "--plan", str(saved))
+    assert applied.code == 0, applied.text
+    backups = ddb.describe_continuous_backups(TableName=STAGING.consent_table)
+    pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert cli("drift").code == 0
+    assert cli("plan", "--revert-drift").code == 0  # nothing left to put back
