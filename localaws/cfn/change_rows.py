@@ -25,56 +25,6 @@ def add_row(logical_id: str, spec: dict) -> dict:
     }
 
 
-def add_or_import_row(record: ChangeSetRecord, ev: Evaluator, logical_id: str, spec: dict) -> dict:
-    """An Add row, or with ImportExistingResources an Import row for a resource that exists
-    and may be auto-imported; one that exists but lacks DeletionPolicy Retain or
-    RetainExceptOnCreate is noted in `record.import_refusals` (the change set fails)."""
-    row = add_row(logical_id, spec)
-    if not record.import_existing or imports.static_name(spec) is None:
-        return row
-    try:
-        props = ev.resolve(spec.get("Properties") or {}) or {}
-    except Unresolvable:
-        return row
-    target = imports.auto_import_target(record.stack, logical_id, spec, props)
-    if target is not None:
-        row.update(Action="Import", PhysicalResourceId=target)
-        return row
-    refusal = imports.needs_retain(record.stack, logical_id, spec, props)
-    if refusal:
-        record.import_refusals.append(refusal)
-    return row
-
-
-def import_rows(record: ChangeSetRecord) -> list[dict]:
-    """The rows of an IMPORT change set; a resource that does not exist or belongs to a stack
-    is noted in `record.import_refusals` (the change set fails)."""
-    stack = record.stack
-    template, params, _ = load(stack, record.template_body, record.parameters)
-    ev = Evaluator(template, params, pseudo(stack), dict(stack.local.resources))
-    rows = []
-    for logical_id, physical in record.to_import.items():
-        spec = template["Resources"][logical_id]
-        try:
-            props = ev.resolve(spec.get("Properties") or {}) or {}
-        except Unresolvable:
-            props = {}
-        refusal = imports.missing_or_owned(stack, logical_id, spec["Type"], physical, props)
-        if refusal:
-            record.import_refusals.append(refusal)
-        rows.append(
-            {
-                "Action": "Import",
-                "LogicalResourceId": logical_id,
-                "PhysicalResourceId": physical,
-                "ResourceType": spec["Type"],
-                "Scope": [],
-                "Details": [],
-            }
-        )
-    return rows
-
-
 def update_rows(backend: Any, record: ChangeSetRecord) -> list[dict]:
     stack = record.stack
     st = stack.local
@@ -93,7 +43,7 @@ def update_rows(backend: Any, record: ChangeSetRecord) -> list[dict]:
         kept.add(logical_id)
         rec = st.resources.get(logical_id)
         if rec is None:
-            rows.append(add_or_import_row(record, ev, logical_id, spec))
+            rows.append(imports.add_or_import_row(record, ev, logical_id, spec))
             known.pop(logical_id, None)
             continue
         row = _drift_aware_row(record, ev, rec, spec)

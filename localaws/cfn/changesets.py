@@ -32,12 +32,12 @@ def make(backend: Any, record: ChangeSetRecord) -> None:
     """Compute the change set's rows (and nested change sets), and register it."""
     stack = record.stack
     if record.change_set_type == "IMPORT":
-        record.changes = change_rows.import_rows(record)
+        record.changes = imports.import_rows(record)
     elif record.change_set_type == "CREATE":
         template, params, _ = load(stack, record.template_body, record.parameters)
         ev = Evaluator(template, params, pseudo(stack), {})
         record.changes = [
-            change_rows.add_or_import_row(record, ev, lid, template["Resources"][lid])
+            imports.add_or_import_row(record, ev, lid, template["Resources"][lid])
             for lid in dependency_order(template, ev.included)
         ]
     else:
