@@ -1,8 +1,9 @@
 """Run `mirror-infra` with every AWS call counted: `python bench/counting.py LOG ARGS...`.
 
 The benchmark's own plumbing, outside the product: a `before-call` botocore event hook on
-every client the run creates; the counts (by "service.Operation") are appended to LOG as one
-JSON line when the command ends.
+every client the run creates; when the command ends, one JSON line is appended to LOG: the
+counts by "service.Operation" and every call as [seconds since the epoch, operation, the
+StackName it names or ""].
 """
 
 from __future__ import annotations
@@ -10,15 +11,20 @@ from __future__ import annotations
 import atexit
 import json
 import sys
+import time
 from collections import Counter
 
 import botocore.session
 
 CALLS: Counter = Counter()
+TIMELINE: list[list] = []
 
 
-def _count(model, **_) -> None:
-    CALLS[f"{model.service_model.service_name}.{model.name}"] += 1
+def _count(model, params=None, **_) -> None:
+    name = f"{model.service_model.service_name}.{model.name}"
+    CALLS[name] += 1
+    stack = (params or {}).get("StackName", "") if isinstance(params, dict) else ""
+    TIMELINE.append([time.time(), name, stack])
 
 
 def _install() -> None:
@@ -38,7 +44,7 @@ def main() -> int:
 
     def write() -> None:
         with open(log, "a", encoding="utf-8") as sink:
-            sink.write(json.dumps(dict(CALLS)) + "\n")
+            sink.write(json.dumps({"counts": dict(CALLS), "calls": TIMELINE}) + "\n")
 
     atexit.register(write)
     from mirror_infra.cli import main as cli

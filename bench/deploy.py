@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -64,6 +65,11 @@ class Run:
 
     def ours(self, *argv: str) -> tuple[float, int]:
         """Wall time and AWS calls of one mirror-infra command."""
+        took, record = self.ours_recorded(*argv)
+        return took, sum(record["counts"].values())
+
+    def ours_recorded(self, *argv: str) -> tuple[float, dict]:
+        """Wall time of one mirror-infra command and its calls (bench/counting.py's record)."""
         self.calls_file.unlink(missing_ok=True)
         started = time.perf_counter()
         subprocess.run(
@@ -74,10 +80,17 @@ class Run:
             capture_output=True,
         )
         took = time.perf_counter() - started
-        counts = json.loads(self.calls_file.read_text().splitlines()[-1])
-        return took, sum(counts.values())
+        record = json.loads(self.calls_file.read_text().splitlines()[-1])
+        return took, {**record, "ended": time.time()}
 
     def awscli(self, *argv: str, ok_codes: tuple[int, ...] = (0,)) -> tuple[float, int]:
+        took, calls, _ = self.awscli_recorded(*argv, ok_codes=ok_codes)
+        return took, calls
+
+    def awscli_recorded(
+        self, *argv: str, ok_codes: tuple[int, ...] = (0,)
+    ) -> tuple[float, int, float]:
+        """Wall time, AWS calls and the time.time() it exited."""
         started = time.perf_counter()
         done = subprocess.run(
             [str(AWSCLI), *argv, "--endpoint-url", self.url, "--region", "us-east-1", "--debug"],
@@ -89,7 +102,7 @@ class Run:
         took = time.perf_counter() - started
         if done.returncode not in ok_codes:
             raise RuntimeError(f"aws {' '.join(argv)} failed: {done.stderr[-2000:]}")
-        return took, done.stderr.count("Making request for OperationModel")
+        return took, done.stderr.count("Making request for OperationModel"), time.time()
 
     def reset(self) -> None:
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"))
@@ -98,107 +111,130 @@ class Run:
 def _retention(workdir: Path, days: int) -> None:
     params = workdir / "params" / "staging.yaml"
     text = params.read_text()
-    import re
-
     params.write_text(re.sub(r"log_retention_days: \d+", f"log_retention_days: {days}", text))
 
 
-def figures(repo: Path) -> dict[str, object]:
-    if not AWSCLI.exists():
-        raise SystemExit(f"{AWSCLI} missing: run 'make bench' (it installs awscli in .venv-bench)")
-    workdir = Path(tempfile.mkdtemp(prefix="mirror-bench-deploy-"))
-    shutil.copytree(repo / "params", workdir / "params")
-    shutil.copy(repo / ".cfnlintrc.yaml", workdir / ".cfnlintrc.yaml")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    run = Run(repo, url, workdir)
-    run.setup("local", "start", "--port", str(port))
-    try:
-        run.setup("build")
-        ours: dict[str, dict[str, float]] = {}
-        # warm-up, not measured: the server imports each service's backend on first use, and
-        # whichever tool ran first would pay for it
-        run.setup("lint", "--env", "staging")
-        run.ours("bootstrap")
-        run.ours("apply", "--yes")
-        run.ours("destroy", "--yes", "--delete-nonce")
-        run.reset()
-        run.ours("bootstrap")
-        # the main job lints first (its cold cost is in the build figures); apply reuses that
-        run.setup("lint", "--env", "staging")
-        for step, argv in (
-            ("create", ("apply", "--yes")),
-            ("noop_plan", ("plan",)),
-        ):
-            took, calls = run.ours(*argv)
-            ours[step] = {"seconds": round(took, 3), "aws_calls": calls}
-        _retention(workdir, 60)
-        run.setup("lint", "--env", "staging")
-        took, calls = run.ours("apply", "--yes")
-        ours["update"] = {"seconds": round(took, 3), "aws_calls": calls}
-        took, calls = run.ours("destroy", "--yes", "--delete-nonce")
-        ours["destroy"] = {"seconds": round(took, 3), "aws_calls": calls}
+BUCKET = "mirror-infra-artifacts-123456789012-us-east-1"
+STEPS = ("create", "noop_plan", "update", "destroy")
 
-        # awscli on the same server, the same root template, nested templates pre-uploaded
-        run.reset()
-        _retention(workdir, 30)
-        run.setup("build", "--force")
-        run.ours("bootstrap")
-        run.ours("plan")  # uploads the nested templates (and discards its change set)
-        bucket = "mirror-infra-artifacts-123456789012-us-east-1"
-        deploy = [
-            "cloudformation",
-            "deploy",
-            "--template-file",
-            "build/staging/root.json",
-            "--stack-name",
-            STACK,
-            "--capabilities",
-            "CAPABILITY_NAMED_IAM",
-            "CAPABILITY_AUTO_EXPAND",
-            "--no-fail-on-empty-changeset",
-            "--parameter-overrides",
-            f"ArtifactsBucket={bucket}",
-            "ArtifactsPrefix=templates/staging/",
-        ]
-        theirs: dict[str, dict[str, float]] = {}
-        took, calls = run.awscli(*deploy)
-        theirs["create"] = {"seconds": round(took, 3), "aws_calls": calls}
-        took, calls = run.awscli(*deploy)
-        theirs["noop_plan"] = {"seconds": round(took, 3), "aws_calls": calls}
-        _retention(workdir, 60)
-        run.setup("build")
-        run.ours("plan")  # upload the changed nested template for awscli
-        took, calls = run.awscli(*deploy)
-        theirs["update"] = {"seconds": round(took, 3), "aws_calls": calls}
-        t1, c1 = run.awscli("cloudformation", "delete-stack", "--stack-name", STACK)
-        t2, c2 = run.awscli(
-            "cloudformation", "wait", "stack-delete-complete", "--stack-name", STACK
+
+def deploy_argv() -> list[str]:
+    """awscli's command for create, no-op and update: the same root template and parameters."""
+    return [
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        "build/staging/root.json",
+        "--stack-name",
+        STACK,
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+        "CAPABILITY_AUTO_EXPAND",
+        "--no-fail-on-empty-changeset",
+        "--parameter-overrides",
+        f"ArtifactsBucket={BUCKET}",
+        "ArtifactsPrefix=templates/staging/",
+    ]
+
+
+class Server:
+    """One local AWS for a whole series of pairs, and a scratch copy of the project."""
+
+    def __init__(self, repo: Path) -> None:
+        if not AWSCLI.exists():
+            raise SystemExit(f"{AWSCLI} missing: run 'make bench' (it installs awscli)")
+        self.workdir = Path(tempfile.mkdtemp(prefix="mirror-bench-deploy-"))
+        shutil.copytree(repo / "params", self.workdir / "params")
+        shutil.copy(repo / ".cfnlintrc.yaml", self.workdir / ".cfnlintrc.yaml")
+        port = _free_port()
+        self.run = Run(repo, f"http://127.0.0.1:{port}", self.workdir)
+        self.run.setup("local", "start", "--port", str(port))
+
+    def close(self) -> None:
+        self.run.setup("local", "stop")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def fresh(self, retention: int = 30) -> None:
+        """An empty account with the artifacts bucket and the nested templates uploaded (what
+        awscli cannot do itself), the lint cache warm (the main job lints first)."""
+        self.run.reset()
+        _retention(self.workdir, retention)
+        self.run.setup("build")
+        self.run.setup("lint", "--env", "staging")
+        self.run.ours("bootstrap")
+        self.run.ours("plan")  # uploads the nested templates; its change set is discarded
+
+    def settings(self, **values: object) -> None:
+        request = urllib.request.Request(
+            f"{self.run.url}/localaws/settings",
+            data=json.dumps(values).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
         )
-        theirs["destroy"] = {"seconds": round(t1 + t2, 3), "aws_calls": c1 + c2}
-        ratio = {step: round(ours[step]["seconds"] / theirs[step]["seconds"], 2) for step in ours}
-        return {"mirror_infra": ours, "awscli": theirs, "ratio_mirror_infra_to_awscli": ratio}
+        urllib.request.urlopen(request, timeout=10).read()
+
+
+def _ours_sequence(server: Server, samples: dict[str, list[tuple[float, int]]]) -> None:
+    run = server.run
+    server.fresh(30)
+    samples["create"].append(run.ours("apply", "--yes"))
+    samples["noop_plan"].append(run.ours("plan"))
+    _retention(server.workdir, 60)
+    run.setup("lint", "--env", "staging")
+    samples["update"].append(run.ours("apply", "--yes"))
+    samples["destroy"].append(run.ours("destroy", "--yes", "--delete-nonce"))
+
+
+def _awscli_sequence(server: Server, samples: dict[str, list[tuple[float, int]]]) -> None:
+    run = server.run
+    server.fresh(30)
+    samples["create"].append(run.awscli(*deploy_argv()))
+    samples["noop_plan"].append(run.awscli(*deploy_argv()))
+    _retention(server.workdir, 60)
+    run.setup("build")
+    run.ours("plan")  # uploads the changed nested template for awscli
+    samples["update"].append(run.awscli(*deploy_argv()))
+    t1, c1 = run.awscli("cloudformation", "delete-stack", "--stack-name", STACK)
+    t2, c2 = run.awscli("cloudformation", "wait", "stack-delete-complete", "--stack-name", STACK)
+    samples["destroy"].append((t1 + t2, c1 + c2))
+
+
+def figures(repo: Path, pairs: int) -> list:
+    """Instant local AWS: each pair is a whole create/no-op/update/destroy by each tool."""
+    from bench.protocol import Figure, interleave, show
+
+    server = Server(repo)
+    ours: dict[str, list[tuple[float, int]]] = {step: [] for step in STEPS}
+    theirs: dict[str, list[tuple[float, int]]] = {step: [] for step in STEPS}
+    try:
+        # warm-up, not measured: the server imports each service's backend on first use
+        _ours_sequence(server, {step: [] for step in STEPS})
+        interleave(
+            pairs,
+            lambda: _ours_sequence(server, ours),
+            lambda: _awscli_sequence(server, theirs),
+        )
     finally:
-        run.setup("local", "stop")
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def median_of(runs: list[dict]) -> dict[str, object]:
-    """Per tool and step, the median seconds (and calls) of several runs of `figures`."""
-    import statistics
-
-    result: dict[str, object] = {}
-    for tool in ("mirror_infra", "awscli"):
-        result[tool] = {
-            step: {
-                "seconds": round(statistics.median(r[tool][step]["seconds"] for r in runs), 3),
-                "aws_calls": runs[0][tool][step]["aws_calls"],
-            }
-            for step in runs[0][tool]
-        }
-    result["ratio_mirror_infra_to_awscli"] = {
-        step: round(result["mirror_infra"][step]["seconds"] / result["awscli"][step]["seconds"], 2)
-        for step in result["mirror_infra"]
+        server.close()
+    aws = show(["aws", *deploy_argv(), "--endpoint-url", "<local AWS>"])
+    baselines = {
+        "create": aws,
+        "noop_plan": aws,
+        "update": aws,
+        "destroy": "aws cloudformation delete-stack --stack-name mirror-dissonance-staging && "
+        "aws cloudformation wait stack-delete-complete --stack-name mirror-dissonance-staging",
     }
-    result["runs"] = len(runs)
+    commands = {
+        "create": "mirror-infra apply --yes --local",
+        "noop_plan": "mirror-infra plan --local",
+        "update": "mirror-infra apply --yes --local  # log retention 30 -> 60",
+        "destroy": "mirror-infra destroy --yes --delete-nonce --local",
+    }
+    result = []
+    for step in STEPS:
+        figure = Figure(f"instant local AWS: {step}", commands[step], baselines[step])
+        figure.ours = [took for took, _ in ours[step]]
+        figure.baseline = [took for took, _ in theirs[step]]
+        figure.note = f"AWS calls: mirror-infra {ours[step][0][1]}, awscli {theirs[step][0][1]}"
+        result.append(figure)
     return result

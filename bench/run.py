@@ -1,10 +1,12 @@
-"""Benchmark: prints its figures as JSON. Speed is measured here, never asserted by a test.
+"""Benchmark: every figure with its baseline and ratio, in one run. Speed is measured here,
+never asserted by a test.
 
-    .venv/bin/python bench/run.py            # build/lint figures
-    .venv/bin/python bench/run.py --deploy   # plus the deploy figures on the local AWS
+    .venv/bin/python bench/run.py                      # build/lint figures
+    .venv/bin/python bench/run.py --deploy --paced     # plus the deploy figures (make bench)
 
-Each figure is the wall time of the real CLI in a fresh process (what a user waits for),
-in a scratch copy of the project so the repository's build/ is left alone.
+Protocol (bench/protocol.py): at least 5 interleaved pairs per figure (mirror-infra and its
+baseline in turn, the order alternating), each run a fresh process in a scratch copy of the
+project; median and min-max of each side, the baseline's exact command, the ratio of medians.
 """
 
 from __future__ import annotations
@@ -12,67 +14,70 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import statistics
-import subprocess
+import platform
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "mirror_infra.cli"]
+sys.path.insert(0, str(REPO))
+
+from bench import critical_path, deploy, lint_figures, paced  # noqa: E402
+from bench.protocol import Figure  # noqa: E402
+
+PACE = 0.05  # 5 % of AWS's typical durations: the KMS key takes 6 s instead of 2 minutes
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, check=True, capture_output=True, env=env)
-    return time.perf_counter() - started
-
-
-def scratch() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="mirror-bench-"))
-    shutil.copytree(REPO / "params", root / "params")
-    shutil.copy(REPO / ".cfnlintrc.yaml", root / ".cfnlintrc.yaml")
-    return root
-
-
-def build_figures(repeat: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cold_build, cold_lint, cold_both, noop = [], [], [], []
-    for _ in range(repeat):
-        root = scratch()
-        cold_build.append(timed([*CLI, "build", "--all"], root, env))
-        cold_lint.append(timed([*CLI, "lint"], root, env))
-        noop.append(timed([*CLI, "build", "--all"], root, env))
-        shutil.rmtree(root)
-        root = scratch()
-        started = time.perf_counter()
-        timed([*CLI, "build", "--all"], root, env)
-        timed([*CLI, "lint"], root, env)
-        cold_both.append(time.perf_counter() - started)
-        shutil.rmtree(root)
-    return {
-        "cold_build_both_envs_s": round(statistics.median(cold_build), 3),
-        "cold_lint_both_envs_s": round(statistics.median(cold_lint), 3),
-        "cold_build_plus_lint_both_envs_s": round(statistics.median(cold_both), 3),
-        "noop_rebuild_both_envs_s": round(statistics.median(noop), 3),
-    }
+def machine() -> str:
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        model = platform.processor() or "unknown CPU"
+    system = f"{platform.system()}, Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({model}), {system}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median shown)")
-    parser.add_argument("--deploy", action="store_true", help="also the deploy figures")
+    parser.add_argument("--pairs", type=int, default=5, help="interleaved pairs per figure (>= 5)")
+    parser.add_argument("--deploy", action="store_true", help="deploy figures, instant local AWS")
+    parser.add_argument("--paced", action="store_true", help="deploy figures, AWS-paced")
+    parser.add_argument("--pace", type=float, default=PACE)
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
-    figures: dict[str, object] = {"cpus": os.cpu_count(), "build": build_figures(args.repeat)}
-    if args.deploy:
-        sys.path.insert(0, str(REPO))
-        from bench import deploy as deploy_bench
+    if args.pairs < 5:
+        parser.error("--pairs: the protocol takes at least 5 interleaved pairs per figure")
+    figures: list[Figure] = []
 
-        runs = [deploy_bench.figures(REPO) for _ in range(args.repeat)]
-        figures["deploy"] = deploy_bench.median_of(runs)
-    print(json.dumps(figures, indent=2))
+    def measure(title: str, produce) -> None:
+        print(f"{title} ...", file=sys.stderr, flush=True)
+        for figure in produce():
+            figures.append(figure)
+            print(figure.line(), file=sys.stderr, flush=True)
+
+    measure("build and lint", lambda: lint_figures.figures(args.pairs))
+    if args.deploy:
+        measure("deploy, instant local AWS", lambda: deploy.figures(REPO, args.pairs))
+    extra: dict[str, object] = {}
+    if args.paced:
+        measure(
+            f"deploy, AWS-paced local AWS (pace {args.pace})",
+            lambda: paced.figures(REPO, args.pairs, args.pace),
+        )
+        extra["critical_path"] = critical_path.report(REPO, args.pace)
+    result = {
+        "machine": machine(),
+        "pairs": args.pairs,
+        "figures": [f.as_dict() for f in figures],
+        **extra,
+    }
+    text = json.dumps(result, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,13 @@ def build(env: str, root: Path | None = None, force: bool = False) -> BuildResul
     return _write(load(env, root), out, stamp)
 
 
+def current(env: str, root: Path | None = None) -> bool:
+    """Whether `build(env)` would find everything built already and write nothing."""
+    from mirror_infra.envs import params_file
+
+    return _cached(build_dir(env, root), fingerprint(params_file(env, root), env)) is not None
+
+
 def build_test_env(cfg: EnvConfig, params: Path, root: Path) -> BuildResult:
     """Build a test run's environment (`cfg`, derived from the real one whose params file is
     `params`) into `root`/build/{cfg.name}/."""

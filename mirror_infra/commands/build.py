@@ -31,19 +31,27 @@ def run_build(args: argparse.Namespace) -> ExitCode:
 
 def run_lint(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.config import load
-    from mirror_infra.lint import Linter, ignored_rules, lint_files
+    from mirror_infra.lint import Linter, build_ahead, ignored_rules, lint_files
 
-    # environments that lint in the same regions share one loaded rule set and one worker pool
-    groups: dict[tuple[str, ...], list] = {}
-    for env in _envs(args):
-        cfg = load(env)
-        regions = tuple(sorted({cfg.region, *cfg.test_regions}))
-        groups.setdefault(regions, []).append(build(env))
+    envs = _envs(args)
+    # a cold lint: a forked process builds while this one loads cfn-lint and its rules
+    built = build_ahead(envs)
     ignore = ignored_rules()
+    # environments that lint in the same regions share one loaded rule set and one worker pool
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for env in envs:
+        cfg = load(env)
+        groups.setdefault(tuple(sorted({cfg.region, *cfg.test_regions})), []).append(env)
+    linters = {regions: Linter(list(regions), ignore) for regions in groups}
+    if built is not None:
+        for linter in linters.values():
+            linter.load()  # new templates: the rules will be needed
+        built()
     total = 0
-    for regions, builds in groups.items():
+    for regions, group in groups.items():
+        builds = [build(env) for env in group]
         paths = [path for result in builds for path in result.files]
-        findings = lint_files(paths, Linter(list(regions), ignore), builds[0].directory.parent)
+        findings = lint_files(paths, linters[regions], builds[0].directory.parent)
         for finding in findings:
             ui.out.print(str(finding), markup=False)
         total += len(findings)

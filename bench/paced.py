@@ -1,0 +1,134 @@
+"""Deploy figures on the AWS-paced local AWS: what a user waits for on AWS.
+
+Both tools run on the same server at the same pace (each resource takes its typical AWS
+duration times the pace: localaws/pacing.py), on the same staging environment and root
+template. Per create and update:
+
+- wall time of the command;
+- exit delay: from the root stack's final status (its last event's timestamp, read from the
+  server afterwards) to the command's exit;
+- AWS calls per minute over the whole command, and for mirror-infra the calls per second while
+  it follows the operation (ExecuteChangeSet to exit; the budget is 1 per second on average)
+  and the most DescribeStackEvents calls on one stack within one poll (a poll starts with a
+  read of the root stack's events).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+from bench.deploy import STACK, Server, _retention, deploy_argv
+from bench.protocol import Figure, interleave, show
+
+FINAL = ("_COMPLETE", "_FAILED")
+
+
+def _root_final(server: Server) -> float:
+    """time.time() of the root stack's newest final-status event (the server's clock is this
+    machine's: it runs on 127.0.0.1)."""
+    import boto3
+
+    cfn = boto3.client(
+        "cloudformation",
+        endpoint_url=server.run.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for event in cfn.describe_stack_events(StackName=STACK)["StackEvents"]:
+        own = event["LogicalResourceId"] == STACK and event["ResourceType"].endswith("::Stack")
+        if own and event["ResourceStatus"].endswith(FINAL):
+            stamp: datetime = event["Timestamp"]
+            return stamp.timestamp()
+    raise RuntimeError(f"{STACK} has no final event")
+
+
+def _follow(record: dict) -> tuple[float, int]:
+    """Calls per second from ExecuteChangeSet to exit, and the most DescribeStackEvents on
+    one stack within one poll."""
+    calls = record["calls"]
+    start = next(
+        (i for i, c in enumerate(calls) if c[1] == "cloudformation.ExecuteChangeSet"), None
+    )
+    if start is None:
+        return 0.0, 0
+    follow = calls[start:]
+    span = max(record["ended"] - follow[0][0], 1e-6)
+    per_poll, worst = Counter(), 0
+    for _, op, stack in follow:
+        if op != "cloudformation.DescribeStackEvents":
+            continue
+        if stack in (STACK,) or stack.split("/")[1:2] == [STACK]:
+            per_poll = Counter()  # a new poll starts at the root
+        per_poll[stack] += 1
+        worst = max(worst, per_poll[stack])
+    return len(follow) / span, worst
+
+
+class _Samples:
+    def __init__(self, name: str, command: str, baseline: str | None) -> None:
+        self.wall = Figure(f"paced {name}: wall", command, baseline)
+        self.delay = Figure(f"paced {name}: exit delay", command, baseline)
+        self.rate = Figure(f"paced {name}: AWS calls per minute", command, baseline, unit="/min")
+        self.follow = Figure(f"paced {name}: calls/s while following", command, unit="/s")
+        self.per_poll: list[int] = []
+
+    def ours(self, server: Server, took: float, record: dict) -> None:
+        self.wall.ours.append(took)
+        self.delay.ours.append(record["ended"] - _root_final(server))
+        self.rate.ours.append(sum(record["counts"].values()) / took * 60)
+        rate, worst = _follow(record)
+        self.follow.ours.append(rate)
+        self.per_poll.append(worst)
+
+    def theirs(self, server: Server, took: float, calls: int, ended: float) -> None:
+        self.wall.baseline.append(took)
+        self.delay.baseline.append(ended - _root_final(server))
+        self.rate.baseline.append(calls / took * 60)
+
+    def figures(self) -> list[Figure]:
+        self.follow.note = (
+            f"budget 1/s; most DescribeStackEvents per stack per poll: {max(self.per_poll)}"
+        )
+        return [self.wall, self.delay, self.rate, self.follow]
+
+
+def figures(repo: Path, pairs: int, pace: float) -> list[Figure]:
+    aws = show(["aws", *deploy_argv(), "--endpoint-url", "<local AWS>"])
+    create = _Samples("create", "mirror-infra apply --yes --local", aws)
+    update = _Samples("update", "mirror-infra apply --yes --local  # retention 30 -> 60", aws)
+    server = Server(repo)
+
+    def ours() -> None:
+        server.fresh(30)
+        server.settings(pace=pace)
+        create.ours(server, *server.run.ours_recorded("apply", "--yes"))
+        _retention(server.workdir, 60)
+        server.run.setup("lint", "--env", "staging")
+        update.ours(server, *server.run.ours_recorded("apply", "--yes"))
+        server.settings(pace=0)
+
+    def theirs() -> None:
+        server.fresh(30)
+        server.settings(pace=pace)
+        create.theirs(server, *server.run.awscli_recorded(*deploy_argv()))
+        server.settings(pace=0)
+        _retention(server.workdir, 60)
+        server.run.setup("build")
+        server.run.ours("plan")  # uploads the changed nested template for awscli
+        server.settings(pace=pace)
+        update.theirs(server, *server.run.awscli_recorded(*deploy_argv()))
+        server.settings(pace=0)
+
+    try:
+        server.fresh(30)  # warm-up, not measured
+        server.run.ours("apply", "--yes")
+        interleave(pairs, ours, theirs)
+    finally:
+        server.close()
+    result = create.figures() + update.figures()
+    for figure in result:
+        figure.name += f" (pace {pace})"
+    return result
