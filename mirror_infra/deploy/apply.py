@@ -20,7 +20,8 @@ from mirror_infra.deploy.plan import Plan, refuse_destructive
 from mirror_infra.deploy.risk import Risk
 from mirror_infra.errors import DeployError, StalePlanError
 
-# the tool's own call budget while following one operation (AWS publishes no per-call limit)
+# the tool's own call budget while following one operation (AWS publishes no per-call limit),
+# on the local AWS too: its paced mode stands for AWS
 CALLS_PER_SECOND = 1.0
 THROTTLED_PAUSE = 5.0  # after botocore's own retries ran out
 
@@ -54,42 +55,46 @@ class Execution:
         self.stream.mark_seen(stack_id, [e.event_id for e in first])
 
     def follow(self, on_event: Callable[[Event], None], timeout: float = 3600) -> Finished:
-        """Stream events until the stack settles; the poll interval resets on activity.
-        Throttling never abandons the operation: it is waited out, slower, within the same
-        deadline; and the interval keeps to CALLS_PER_SECOND on average (AWS publishes no
-        per-call limit; this is the tool's own budget)."""
+        """Stream events until the stack settles, within CALLS_PER_SECOND on average (AWS
+        publishes no per-call limit; this is the tool's own budget), noticing the end within
+        about a second: every poll reads the root's events, where its final status appears
+        (then DescribeStacks confirms it), and every other poll also one nested stack's, in
+        turn. Throttling never abandons the operation: it is waited out, slower, within the
+        same deadline."""
         deadline = time.monotonic() + timeout
-        delays = self.dep.backoff.delays()
+        polls, state = 0, "in progress"
         while True:
             calls_before = self.stream.calls
+            info, checked = None, False
             try:
-                new = self.stream.poll()
+                new = self.stream.poll(limit=polls % 2)
                 for event in new:
                     on_event(event)
-                info = self.dep.cfn.stack(self.stack_id)
+                # a missed final event must not leave us polling forever: check every tenth
+                if self.stream.root_ended() or polls % 10 == 9:
+                    info, checked = self.dep.cfn.stack(self.stack_id), True
             except ClientError as exc:
                 if classify(exc) is not AwsErrorKind.THROTTLED:
                     raise
                 self._wait_or_give_up(deadline, timeout, "throttled by AWS", THROTTLED_PAUSE)
-                delays = self.dep.backoff.delays()
                 continue
-            status = info.status if info else StackStatus.DELETE_COMPLETE
-            # AWS starts an operation asynchronously: until its first event the stack can still
-            # show the status from before (REVIEW_IN_PROGRESS, UPDATE_COMPLETE), which is no end
-            if not status.in_progress and self.stream.history:
-                for event in self.stream.poll():  # the last events may land with the status
-                    on_event(event)
-                return Finished(
-                    status,
-                    info.reason if info else "",
-                    self.stream.root_cause(),
-                    len(self.stream.history),
-                )
-            if new:
-                delays = self.dep.backoff.delays()
-            calls = self.stream.calls - calls_before + 1  # the events read, and the status
-            pause = max(next(delays), calls / CALLS_PER_SECOND if not self.dep.target.local else 0)
-            self._wait_or_give_up(deadline, timeout, f"still {status}", pause)
+            polls += 1
+            if checked:
+                status = info.status if info else StackStatus.DELETE_COMPLETE
+                state = str(status)
+                # AWS starts an operation asynchronously: until its first event the stack can
+                # still show the status from before (REVIEW_IN_PROGRESS, UPDATE_COMPLETE)
+                if not status.in_progress and self.stream.history:
+                    for event in self.stream.poll():  # every stack's last events
+                        on_event(event)
+                    return Finished(
+                        status,
+                        info.reason if info else "",
+                        self.stream.root_cause(),
+                        len(self.stream.history),
+                    )
+            calls = self.stream.calls - calls_before + checked
+            self._wait_or_give_up(deadline, timeout, f"still {state}", calls / CALLS_PER_SECOND)
 
     def _wait_or_give_up(self, deadline: float, timeout: float, state: str, pause: float) -> None:
         if time.monotonic() + pause > deadline:

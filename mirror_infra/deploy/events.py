@@ -1,5 +1,6 @@
 """Streaming the events of the root stack and every nested stack while an operation runs:
-one DescribeStackEvents call per stack per poll, reading only events not seen before."""
+at most one DescribeStackEvents call per stack per poll, reading only events not seen before;
+the root every poll, nested stacks in turn when the caller limits them."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class EventStream:
         self.calls = 0  # DescribeStackEvents calls made
         self._unreported: list[Event] = []  # read, then a later call of the same poll failed
         self._root = root_stack_id
+        self._reads: dict[str, int] = {}  # stack id -> the poll that last read it (turns)
+        self._polls = 0
         self._stacks: dict[str, str] = {root_stack_id: ""}  # stack id -> path
         self._seen: dict[str, set[str]] = {root_stack_id: set()}
         self.history: list[Event] = []
@@ -53,14 +56,25 @@ class EventStream:
     def mark_seen(self, stack_id: str, event_ids: list[str]) -> None:
         self._seen.setdefault(stack_id, set()).update(event_ids)
 
-    def poll(self) -> list[Event]:
-        """New events of every known stack, and of stacks discovered on the way, by time."""
+    def poll(self, limit: int | None = None) -> list[Event]:
+        """New events of the root and of every nested stack still worth reading (and of those
+        discovered on the way), by time;
+        with `limit`, of at most that many nested stacks, the ones read longest ago first."""
         new, self._unreported = self._unreported, []
         polled: set[str] = set()
+        later: set[str] = set()  # nested stacks beyond `limit`: read in a later poll
+        self._polls += 1
         try:
-            while pending := [s for s in self._stacks if s not in polled | self._settled]:
+            while pending := [s for s in self._stacks if s not in polled | later | self._settled]:
+                # the root first, then the nested stacks read longest ago
+                pending.sort(key=lambda s: (s != self._root, self._reads.get(s, 0)))
                 for stack_id in pending:
+                    nested_read = len(polled - {self._root})
+                    if stack_id != self._root and limit is not None and nested_read >= limit:
+                        later.add(stack_id)
+                        continue
                     polled.add(stack_id)
+                    self._reads[stack_id] = self._polls
                     new += self._poll_stack(stack_id, self._stacks[stack_id])
         except Exception:
             # a call failed (throttling) after others had read events: keep them for next time
@@ -84,6 +98,11 @@ class EventStream:
         new.sort(key=lambda e: e.timestamp)
         self.history += new
         return new
+
+    def root_ended(self) -> bool:
+        """Whether the root stack's own newest event of this operation is a final status."""
+        own = [e for e in self.history if e.stack == "" and e.physical_id == self._root]
+        return bool(own) and not own[-1].status.endswith("_IN_PROGRESS")
 
     def _poll_stack(self, stack_id: str, path: str) -> list[Event]:
         seen = self._seen[stack_id]

@@ -21,3 +21,53 @@ def test_apply_follows_a_paced_create_to_the_end_and_then_has_nothing_to_do(cli,
     again = cli("plan")
     assert again.code == 0, again.text
     assert "No changes." in again.err + again.out
+
+
+def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, monkeypatch):
+    """README, On a real account: following an operation makes at most one call per second on
+    average (the local AWS's paced mode stands for AWS), and reads each stack's events at most
+    once per poll. Checked on the calls made and the pauses asked for, not on a clock."""
+    from mirror_infra.deploy import apply as applying
+    from mirror_infra.deploy.events import EventStream
+
+    log: list[tuple[str, object]] = []
+    real_sleep = time.sleep
+
+    class Clock:
+        monotonic = staticmethod(time.monotonic)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            log.append(("pause", seconds))
+            real_sleep(seconds)
+
+    read = EventStream._poll_stack
+    polled = EventStream.poll
+
+    def poll_stack(self, stack_id, path):
+        log.append(("read", (self._polls, stack_id)))
+        return read(self, stack_id, path)
+
+    def poll(self, limit=None):
+        log.append(("poll", limit))
+        return polled(self, limit)
+
+    monkeypatch.setattr(applying, "time", Clock)
+    monkeypatch.setattr(EventStream, "_poll_stack", poll_stack)
+    monkeypatch.setattr(EventStream, "poll", poll)
+    local_aws.settings(pace=0.01)
+    assert cli("bootstrap").code == 0
+    log.clear()
+    assert cli("apply", "--yes").code == 0
+    reads = [value for kind, value in log if kind == "read"]
+    assert len(reads) == len(set(reads))  # no stack twice in one poll
+    # up to every pause, the stack reads stay within one per second of the pauses asked for
+    # so far, one poll's worth ahead
+    calls, paused = 0, 0.0
+    for kind, value in log:
+        if kind == "read":
+            calls += 1
+        elif kind == "pause":
+            paused += value
+            assert calls <= paused * applying.CALLS_PER_SECOND + 2, (calls, paused)
+    assert paused > 0  # the create really was followed while in progress

@@ -126,9 +126,9 @@ def test_follow_does_not_mistake_the_status_before_execution_for_its_end(stubbed
     done = {**event, "EventId": "e-done", "Timestamp": NOW.replace(minute=2)}
     stubber.add_response("describe_stack_events", {"StackEvents": [event]}, {"StackName": STACK_ID})
     execution = Execution(dep, STACK_ID)
-    # poll 1: nothing new yet, and the stack still shows the status from before
+    # poll 1: nothing new yet (the stack would still show the status from before): the old
+    # final event is not this operation's end, so the status is not even asked
     stubber.add_response("describe_stack_events", {"StackEvents": [event]}, {"StackName": STACK_ID})
-    stubber.add_response("describe_stacks", _stack("UPDATE_COMPLETE"), {"StackName": STACK_ID})
     # poll 2: the update has started and finished
     stubber.add_response(
         "describe_stack_events", {"StackEvents": [done, new, event]}, {"StackName": STACK_ID}
