@@ -15,6 +15,8 @@ template. Per create and update:
 
 from __future__ import annotations
 
+import json
+import os
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -80,6 +82,8 @@ class _Samples:
         self.delay.ours.append(record["ended"] - _root_final(server))
         self.rate.ours.append(sum(record["counts"].values()) / took * 60)
         rate, worst = _follow(record)
+        if os.environ.get("BENCH_KEEP_CALLS"):
+            Path(os.environ["BENCH_KEEP_CALLS"]).write_text(json.dumps(record))
         self.follow.ours.append(rate)
         self.per_poll.append(worst)
 
