@@ -55,8 +55,11 @@ style: $(VENV)/.ready
 	.venv-bench/bin/pip install $(PIP_FLAGS) awscli==1.46.3
 	touch $@
 
+# every figure with its baseline and ratio (>= 5 interleaved pairs each); the JSON lands in
+# build/bench.json, and 'python bench/table.py build/bench.json' renders the README's table
 bench: $(VENV)/.ready .venv-bench/.ready
-	$(BIN)/python bench/run.py --deploy
+	mkdir -p build
+	AWS_EC2_METADATA_DISABLED=true $(BIN)/python bench/run.py --deploy --paced --out build/bench.json
 
 clean:
 	rm -rf build .pytest_cache
