@@ -1,6 +1,6 @@
 """Run `mirror-infra` with every AWS call counted: `python bench/counting.py LOG ARGS...`.
 
-The benchmark's own plumbing, outside the product: a `before-call` botocore event hook on
+The benchmark's own plumbing, outside the product: a `before-parameter-build` botocore event hook on
 every client the run creates; when the command ends, one JSON line is appended to LOG: the
 counts by "service.Operation" and every call as [seconds since the epoch, operation, the
 StackName it names or ""].
@@ -21,6 +21,7 @@ TIMELINE: list[list] = []
 
 
 def _count(model, params=None, **_) -> None:
+    # before-parameter-build: `params` are the operation's own (StackName), not the request's
     name = f"{model.service_model.service_name}.{model.name}"
     CALLS[name] += 1
     stack = (params or {}).get("StackName", "") if isinstance(params, dict) else ""
@@ -32,7 +33,7 @@ def _install() -> None:
 
     def counted(self, *args, **kwargs):
         client = create(self, *args, **kwargs)
-        client.meta.events.register("before-call.*.*", _count)
+        client.meta.events.register("before-parameter-build.*.*", _count)
         return client
 
     botocore.session.Session.create_client = counted
