@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.adopt.conftest import STAGING, TF_BUCKET, terraform_staging, unchanged
+from tests.adopt.conftest import unchanged
+from tests.adopt.terraformed import STAGING, TF_BUCKET, terraform_staging
 
 
 def _stack(local_aws) -> dict:
@@ -81,8 +82,9 @@ def test_a_table_with_another_key_schema_stops_the_adoption_before_anything_runs
 ):
     made = terraform_staging(local_aws, fp_events_keys=("id", None))
     assert cli("bootstrap").code == 0
-    refused = cli("adopt", "--yes")
+    refused = cli("adopt")  # refused before anything is asked
     assert refused.code == 1
+    assert "cannot be adopted as they are" in refused.err
     conflict = next(line for line in refused.out.splitlines() if "FpEventsTable" in line)
     assert "conflict" in conflict
     assert "key schema is id HASH" in refused.out
@@ -156,3 +158,52 @@ def test_pitr_turned_off_out_of_band_is_shown_three_ways_and_put_back(cli, local
     assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
     assert cli("drift").code == 0
     assert cli("plan", "--revert-drift").code == 0  # nothing left to put back
+
+
+def test_a_saved_survey_runs_only_while_the_resources_are_as_surveyed(
+    cli, local_aws, adopting, project
+):
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    saved = project / "adopt.json"
+    assert cli("adopt", "--out", str(saved)).code == 2
+    # something changed out of band since the survey: a table to import is gone
+    local_aws.client("dynamodb").delete_table(TableName=STAGING.consent_table)
+    stale = cli("adopt", "--plan", str(saved))
+    assert stale.code == 1
+    assert "changed since the survey" in stale.err
+    cfn = local_aws.client("cloudformation")
+    assert STAGING.root_stack not in {s["StackName"] for s in cfn.describe_stacks()["Stacks"]}
+    made.items.pop(STAGING.consent_table)
+    unchanged(local_aws, made)
+
+
+def test_bad_adopt_input_is_one_line_and_changes_nothing(cli, local_aws, project):
+    for argv, expected in (
+        (("adopt", "--plan", "missing.json"), "--plan missing.json: no such file"),
+        (("adopt", "--out", "a.json", "--plan", "b.json"), "give one of them"),
+        (("adopt", "--plan", "params/staging.yaml"), "not a survey saved by 'adopt --out'"),
+    ):
+        result = cli(*argv)
+        assert result.code == 1, result.text
+        lines = result.err.strip().splitlines()
+        assert expected in lines[-1], result.err
+        assert "Traceback" not in result.text
+    assert local_aws.client("cloudformation").describe_stacks()["Stacks"] == []
+
+
+def test_the_library_refuses_a_survey_with_a_conflict_before_any_call():
+    """adopt() itself refuses, whoever calls it (not only the CLI, which asks first)."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from mirror_infra.adopt.run import adopt
+    from mirror_infra.adopt.survey import Action, Row, Survey
+    from mirror_infra.adopt.templates import AdoptError
+    from mirror_infra.deploy.flow import Hooks
+
+    survey = Survey([Row("Dynamodb", "FpEventsTable", "AWS::DynamoDB::Table", Action.CONFLICT)])
+    dep = SimpleNamespace(cfg=SimpleNamespace(name="staging"))  # no AWS behind it
+    with pytest.raises(AdoptError, match="nothing changed"):
+        adopt(dep, survey, Hooks())

@@ -135,24 +135,20 @@ def test_replacing_a_named_table_is_impossible_even_when_named(
 
 
 def test_failed_create_leaves_nothing_and_next_apply_succeeds(cli, local_aws):
-    # the seed's "DynamoDB Table Already Exists": AWS rejects the create at run time, which no
-    # lint can see; the stack rolls back
+    # AWS rejects the create at run time, where neither lint nor pre-deployment validation can
+    # see it (the local AWS's fault switch fails the table); the stack rolls back. (A table of
+    # that name existing already is caught earlier, by pre-deployment validation: tests/adopt.)
     ddb = local_aws.client("dynamodb")
-    ddb.create_table(
-        TableName=NAMES.consent_table,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    local_aws.settings(fail_create=["ConsentTable"])
     assert cli("bootstrap").code == 0
     failed = cli("apply", "--yes")
     assert failed.code == 1
     assert re.search(r"root cause in Dynamodb stack: ConsentTable .*CREATE_FAILED", failed.err)
     last = failed.err.strip().splitlines()[-1]
     assert last.startswith("error: mirror-dissonance-staging ended ROLLBACK_COMPLETE: ConsentTable")
-    assert set(ddb.list_tables()["TableNames"]) == {NAMES.consent_table}  # ours rolled back
+    assert ddb.list_tables()["TableNames"] == []  # ours rolled back
 
-    ddb.delete_table(TableName=NAMES.consent_table)
+    local_aws.settings(fail_create=[])
     planned = cli("plan")
     assert planned.code == 2
     assert "ROLLBACK_COMPLETE from a failed first create; apply deletes it" in planned.out
