@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mirror_infra import ui
-from mirror_infra.aws.cloudformation import NESTED_STACK
+from mirror_infra.aws.cfn_answers import NESTED_STACK
 from mirror_infra.aws.status import is_complete, is_failure
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from rich.text import Text
 
 from mirror_infra import ui
-from mirror_infra.aws.cloudformation import NESTED_STACK
+from mirror_infra.aws.cfn_answers import NESTED_STACK
 from mirror_infra.aws.status import is_complete, is_failure
 from mirror_infra.errors import ExitCode
 

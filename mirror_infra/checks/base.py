@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from mirror_infra.aws.cloudformation import StackInfo
+from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import MirrorInfraError

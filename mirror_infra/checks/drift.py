@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
-from mirror_infra.aws.cloudformation import NESTED_STACK, ResourceDrift
+from mirror_infra.aws.cfn_answers import NESTED_STACK, ResourceDrift
 from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
 from mirror_infra.aws.status import DetectionStatus, ResourceDriftStatus
 from mirror_infra.aws.wait import Backoff

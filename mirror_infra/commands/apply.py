@@ -12,7 +12,7 @@ from mirror_infra.errors import ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.aws.cloudformation import NESTED_STACK
+    from mirror_infra.aws.cfn_answers import NESTED_STACK
     from mirror_infra.deploy import flow
 
     if args.skip_resource and not args.continue_rollback:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from mirror_infra.aws.cloudformation import StackInfo, request_token
+from mirror_infra.aws.cfn_answers import StackInfo
+from mirror_infra.aws.cloudformation import request_token
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.wait import Timeout

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from mirror_infra.aws.cloudformation import CloudFormation, StackInfo
+from mirror_infra.aws.cfn_answers import StackInfo
+from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff, Timeout

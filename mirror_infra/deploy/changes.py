@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from mirror_infra.aws.cloudformation import NESTED_STACK, ChangeSet, CloudFormation
+from mirror_infra.aws.cfn_answers import NESTED_STACK, ChangeSet
+from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.path import ResourcePath
 from mirror_infra.aws.status import ChangeAction, Replacement
 from mirror_infra.build import BuildResult

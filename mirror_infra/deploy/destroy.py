@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mirror_infra.aws.cloudformation import CloudFormation, StackResource
+from mirror_infra.aws.cfn_answers import StackResource
+from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.deploy import nonce
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import DeployError

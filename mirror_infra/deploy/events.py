@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from mirror_infra.aws.cloudformation import NESTED_STACK, CloudFormation
+from mirror_infra.aws.cfn_answers import NESTED_STACK
+from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.errors import is_propagated_failure
 from mirror_infra.aws.path import ResourcePath
 from mirror_infra.aws.status import is_failure

@@ -17,7 +17,7 @@ from pathlib import Path
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import BuildResult
 from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import first_create, revert
+from mirror_infra.deploy import first_create, revert, stale
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event
@@ -130,7 +130,7 @@ def load_plan(dep: Deployment, path, built: BuildResult | None = None) -> planni
 
     plan = planning.Plan.load(path)
     built = built or build(dep.cfg.name)
-    planning.check_fresh(dep, plan, built)
+    stale.check_fresh(dep, plan, built)
     return plan
 
 

@@ -10,13 +10,12 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from mirror_infra.aws.cloudformation import ChangeSet, StackInfo
+from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.errors import AwsErrorKind, classify, is_no_changes_reason
 from mirror_infra.aws.path import ResourcePath
 from mirror_infra.aws.status import (
     ChangeAction,
     ChangeSetStatus,
-    ExecutionStatus,
     StackStatus,
 )
 from mirror_infra.aws.wait import Timeout, poll
@@ -27,7 +26,6 @@ from mirror_infra.deploy.changes import (
     judge_in_place,
     only_unchanged_nested_stacks,
     read_changes,
-    row_keys,
 )
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.revert import Drifted
@@ -39,7 +37,6 @@ from mirror_infra.errors import (
     ConfigError,
     DeployError,
     DestructiveChangeError,
-    StalePlanError,
 )
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -285,79 +282,6 @@ def _check_stack_can_change(dep: Deployment, info: StackInfo) -> None:
             f"{dep.stack_name} is {info.status} ({info.reason or 'no reason given'}); "
             f"fix the named resources, then run 'mirror-infra destroy --env {dep.cfg.name}'"
         )
-
-
-def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | None:
-    """Refuse a saved plan when the stack, the templates or the change set have moved on."""
-    if plan.env != dep.cfg.name or plan.region != dep.target.region:
-        raise StalePlanError(
-            f"the plan is for {plan.env} in {plan.region}, not {dep.cfg.name} in "
-            f"{dep.target.region}; pass the matching --env/--region"
-        )
-    if template_hashes(build) != plan.template_hashes:
-        raise StalePlanError(
-            "the templates in build/ changed since the plan was made; run 'plan' again"
-        )
-    info = dep.cfn.stack(dep.stack_name)
-    if plan.create:
-        if info is not None and info.status is not StackStatus.REVIEW_IN_PROGRESS:
-            raise StalePlanError(
-                f"{dep.stack_name} was created ({info.status}) since the plan was made; "
-                "run 'plan' again"
-            )
-    elif info is None or info.last_updated != plan.stack_last_updated:
-        now = info.last_updated if info else "deleted"
-        raise StalePlanError(
-            f"{dep.stack_name} changed since the plan was made (now {now}); run 'plan' again"
-        )
-    if plan.reverts:
-        return _check_reverts(dep, plan)
-    if plan.change_set_id is None:
-        raise StalePlanError(
-            "the plan names no change set: 'plan --out' saves only plans that have one, so this "
-            "file was edited; run 'plan' again"
-        )
-    try:
-        described = dep.cfn.change_set(plan.change_set_id)
-    except ClientError as exc:
-        if classify(exc) in (AwsErrorKind.CHANGE_SET_NOT_FOUND, AwsErrorKind.STACK_NOT_FOUND):
-            raise StalePlanError(
-                "the plan's change set no longer exists; run 'plan' again"
-            ) from None
-        raise
-    if described.execution is not ExecutionStatus.AVAILABLE:
-        raise StalePlanError(
-            f"the plan's change set is {described.execution} (the stack moved on); run 'plan' again"
-        )
-    # the rows a person reviewed must be the change set's own: read and judge them again
-    fresh = judge_in_place(
-        dep.cfn, expand_new_stacks(read_changes(dep.cfn, described), build), build
-    )
-    if row_keys(fresh) != row_keys(plan.changes):
-        raise StalePlanError(
-            f"the plan's rows differ from its change set {described.change_set_id} (the file "
-            "was edited); run 'plan' again"
-        )
-    return described
-
-
-def _check_reverts(dep: Deployment, plan: Plan) -> None:
-    """A revert-drift plan: each nested stack's drift-aware change set is still there to run."""
-    for revert in plan.reverts:
-        try:
-            described = dep.cfn.change_set(revert["change_set_id"])
-        except ClientError as exc:
-            if classify(exc) in (AwsErrorKind.CHANGE_SET_NOT_FOUND, AwsErrorKind.STACK_NOT_FOUND):
-                raise StalePlanError(
-                    f"the drift-aware change set on {revert['stack']} no longer exists; run "
-                    "'plan --revert-drift' again"
-                ) from None
-            raise
-        if described.execution is not ExecutionStatus.AVAILABLE:
-            raise StalePlanError(
-                f"the drift-aware change set on {revert['stack']} is {described.execution} (the "
-                "stack moved on); run 'plan --revert-drift' again"
-            )
 
 
 def notices(dep: Deployment, plan: Plan) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from mirror_infra.aws.cloudformation import ChangeSet, ResourceChange
+from mirror_infra.aws.cfn_answers import ChangeSet, ResourceChange
 from mirror_infra.aws.status import ChangeAction, ChangeSetStatus
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.deploy.changes import Change, read_changes

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from mirror_infra.aws.cloudformation import NESTED_STACK
+from mirror_infra.aws.cfn_answers import NESTED_STACK
 from mirror_infra.aws.status import ChangeAction, Replacement
 
 TABLE = "AWS::DynamoDB::Table"

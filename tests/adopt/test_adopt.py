@@ -4,6 +4,7 @@ Terraform makes it) is brought under the stacks without changing its data."""
 from __future__ import annotations
 
 import json
+import re
 
 from tests.adopt.conftest import unchanged
 from tests.adopt.terraformed import STAGING, TF_BUCKET, terraform_staging
@@ -62,6 +63,16 @@ def test_a_terraform_made_environment_is_adopted_without_losing_a_byte(
     in_sync = cli("drift")
     assert in_sync.code == 0, in_sync.text
     unchanged(local_aws, made)
+
+    # adopted data keeps Retain: switching it to staging's Delete is losing data, refused ...
+    switched = cli("plan")
+    assert switched.code == 1
+    assert "FpEventsTable (loses data)" in switched.err, switched.err
+    # ... until the params say the resources were adopted, with the line adopt printed
+    line = re.search(r"adopted: \[[A-Za-z, ]+\]", adopted.err).group(0)
+    params = project / "params" / "staging.yaml"
+    params.write_text(params.read_text().replace("data_safety:\n", f"data_safety:\n  {line}\n"))
+    assert cli("plan").code == 0
 
 
 def test_plan_names_the_resource_that_exists_and_points_to_adopt(cli, local_aws):

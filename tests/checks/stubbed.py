@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import boto3
 from botocore.stub import Stubber
 
-from mirror_infra.aws.cloudformation import StackInfo
+from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff

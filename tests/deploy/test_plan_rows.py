@@ -334,7 +334,7 @@ def test_events_read_before_a_throttled_call_are_not_lost():
     events come with the next poll instead of vanishing."""
     from botocore.exceptions import ClientError
 
-    from mirror_infra.aws.cloudformation import RawEvent
+    from mirror_infra.aws.cfn_answers import RawEvent
 
     t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
