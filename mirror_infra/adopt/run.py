@@ -47,7 +47,12 @@ def refuse_conflicts(survey: Survey, env: str) -> None:
 def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
     """Bring the surveyed environment under the stacks; the survey has no conflicts."""
     refuse_conflicts(survey, dep.cfg.name)
-    info = dep.cfn.stack(dep.stack_name)
+    info = applying.wait_if_busy(dep)
+    if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
+        # an earlier adopt (or apply) whose create failed: the stack holds nothing
+        hooks.say(f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed create; deleting it first")
+        applying.delete_failed_create(dep, hooks.on_event)
+        info = None
     if info is not None and info.status is not StackStatus.REVIEW_IN_PROGRESS:
         raise templates.AdoptError(
             f"{dep.stack_name} already exists ({info.status}): the environment is managed "

@@ -218,3 +218,20 @@ def test_the_library_refuses_a_survey_with_a_conflict_before_any_call():
     dep = SimpleNamespace(cfg=SimpleNamespace(name="staging"))  # no AWS behind it
     with pytest.raises(AdoptError, match="nothing changed"):
         adopt(dep, survey, Hooks())
+
+
+def test_an_adoption_that_failed_while_creating_can_simply_run_again(cli, local_aws, adopting):
+    """A failure late in step 1 (the local AWS's fault switch) rolls back what the step created
+    and nothing else; adopt then runs again from the start."""
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    local_aws.settings(fail_create=["AppRole"])
+    failed = cli("adopt", "--yes")
+    assert failed.code == 1
+    assert "AppRole" in failed.err
+    unchanged(local_aws, made)
+    local_aws.settings(fail_create=[])
+    again = cli("adopt", "--yes")
+    assert again.code == 0, again.text
+    assert "deleting it first" in again.err
+    unchanged(local_aws, made)
