@@ -307,7 +307,12 @@ def adoption(survey) -> None:
     """`adopt`'s survey: each resource, its physical id, and what happens to it."""
     from mirror_infra.adopt.survey import Action
 
-    styles = {Action.IMPORT: "green", Action.CREATE: "", Action.CONFLICT: "bold red"}
+    styles = {
+        Action.IMPORT: "green",
+        Action.CREATE: "",
+        Action.CONFLICT: "bold red",
+        Action.MANAGED: "green",
+    }
     rows = [
         [
             r.path,
@@ -329,4 +334,5 @@ def adoption(survey) -> None:
     ui.out.print(
         f"{counts[Action.IMPORT]} to import, {counts[Action.CREATE]} to create, "
         f"{counts[Action.CONFLICT]} in conflict"
+        + (f", {counts[Action.MANAGED]} in the stacks already" if counts[Action.MANAGED] else "")
     )

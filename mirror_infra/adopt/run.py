@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirror_infra.adopt import templates
-from mirror_infra.adopt.survey import Survey
+from mirror_infra.adopt.survey import Action, Survey
 from mirror_infra.aws.status import ChangeSetStatus, StackStatus
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.build import sha256
@@ -32,6 +32,7 @@ class Adopted:
     imported: dict[str, list[str]] = field(default_factory=dict)  # nested stack -> logical ids
     converge: planning.Plan | None = None
     finish: applying.Finish | None = None
+    retained: set[str] = field(default_factory=set)  # stateful resources kept at Retain
 
 
 def refuse_conflicts(survey: Survey, env: str) -> None:
@@ -53,33 +54,43 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         hooks.say(f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed create; deleting it first")
         applying.delete_failed_create(dep, hooks.on_event)
         info = None
-    if info is not None and info.status is not StackStatus.REVIEW_IN_PROGRESS:
+    resuming = info is not None and info.status.usable
+    if info is not None and not resuming and info.status is not StackStatus.REVIEW_IN_PROGRESS:
         raise templates.AdoptError(
-            f"{dep.stack_name} already exists ({info.status}): the environment is managed "
-            "already; use 'plan' and 'apply'"
+            f"{dep.stack_name} is {info.status}: settle it first ('mirror-infra status --env "
+            f"{dep.cfg.name}')"
         )
     with tempfile.TemporaryDirectory(prefix="mirror-infra-adopt-") as scratch:
-        adoption = templates.adoption_build(dep.cfg, survey, Path(scratch) / "adoption")
+        adopted_ids = _adopted_ids(dep, survey, info.stack_id if resuming else "")
+        adoption = templates.adoption_build(dep.cfg, adopted_ids, Path(scratch) / "adoption")
         prepared = flow.prepare(dep, hooks, adoption)
-        skeleton = templates.skeleton(adoption, survey, Path(scratch) / "skeleton")
-        upload_nested(dep.s3, prepared.bucket, dep.artifacts_prefix, skeleton)
-
-        hooks.say("step 1 of 3: create the stacks around the resources that exist")
-        created = planning.create_plan(dep, skeleton, prepared.bucket)
-        hooks.on_plan(created)
-        flow.execute(dep, created, set(), hooks)
-        adopted = Adopted(created.stack_id)
+        if resuming:
+            hooks.say(
+                f"step 1 of 3: {dep.stack_name} exists from an adoption that did not finish; "
+                "going on from there"
+            )
+            adopted = Adopted(info.stack_id)
+        else:
+            skeleton = templates.skeleton(adoption, survey, Path(scratch) / "skeleton")
+            upload_nested(dep.s3, prepared.bucket, dep.artifacts_prefix, skeleton)
+            hooks.say("step 1 of 3: create the stacks around the resources that exist")
+            created = planning.create_plan(dep, skeleton, prepared.bucket)
+            hooks.on_plan(created)
+            flow.execute(dep, created, set(), hooks)
+            adopted = Adopted(created.stack_id)
 
         hooks.say("step 2 of 3: import the existing resources, one nested stack at a time")
         stacks = {
-            r.logical_id: r.physical_id for r in dep.cfn.resources(created.stack_id) if r.is_stack
+            r.logical_id: r.physical_id for r in dep.cfn.resources(adopted.stack_id) if r.is_stack
         }
         for stack in adoption.nested:
             rows = [r for r in survey.imported if r.stack == stack]
             if rows:
-                _import(dep, prepared.bucket, stacks[stack], stack, rows, skeleton, adoption, hooks)
+                _import(dep, prepared.bucket, stacks[stack], stack, rows, adoption, hooks)
                 adopted.imported[stack] = [r.logical_id for r in rows]
 
+        adopted.retained = adopted_ids
+        _record_imports(dep, adopted.stack_id, prepared.bucket, Path(scratch) / "recorded", hooks)
         hooks.say("step 3 of 3: converge to the environment's templates")
         converge = planning.create_plan(dep, adoption, prepared.bucket)
         hooks.on_plan(converge)
@@ -91,20 +102,51 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
     return adopted
 
 
+def _record_imports(dep: Deployment, root_id: str, bucket: str, into: Path, hooks) -> None:
+    """The imports changed the nested stacks directly, so the root still records the skeleton's
+    templates; a failed converge would roll the nested stacks back to those, without the
+    imported resources. An update of the root to what each nested stack holds now (no
+    resource changes) makes the imports part of what a rollback returns to."""
+    stacks = {r.logical_id: r.physical_id for r in dep.cfn.resources(root_id) if r.is_stack}
+    nested = {logical_id: dep.cfn.template(stack_id) for logical_id, stack_id in stacks.items()}
+    record = templates.recorded(dep.cfg.name, dep.cfn.template(root_id), nested, into)
+    upload_nested(dep.s3, bucket, dep.artifacts_prefix, record)
+    plan = planning.create_plan(dep, record, bucket)
+    if plan.has_changes:
+        hooks.say("recording the imports in the root stack (no resource changes)")
+        flow.execute(dep, plan, set(), hooks)
+
+
+def _adopted_ids(dep: Deployment, survey: Survey, root_id: str) -> set[str]:
+    """The stateful resources to keep at Retain: those imported now, and those an earlier
+    adopt imported (found in the environment's stacks at Retain)."""
+    ids = {r.logical_id for r in survey.imported if r.stateful}
+    managed = [r for r in survey.rows if r.action is Action.MANAGED and r.stateful]
+    if root_id and managed:
+        stacks = {r.logical_id: r.physical_id for r in dep.cfn.resources(root_id) if r.is_stack}
+        deployed = {stack: dep.cfn.template(stacks[stack]) for stack in {r.stack for r in managed}}
+        ids |= {
+            r.logical_id
+            for r in managed
+            if deployed[r.stack]["Resources"].get(r.logical_id, {}).get("DeletionPolicy")
+            == "Retain"
+        }
+    return ids
+
+
 def _import(
     dep: Deployment,
     bucket: str,
     stack_id: str,
     stack: str,
     rows: list,
-    skeleton,
     adoption,
     hooks: flow.Hooks,
 ) -> None:
     """An IMPORT change set on the nested stack itself: AWS refuses IncludeNestedStacks for
     IMPORT, and a resource to import names no stack path."""
     body = templates.import_template(
-        skeleton.nested[stack], adoption.nested[stack], [r.logical_id for r in rows]
+        dep.cfn.template(stack_id), adoption.nested[stack], [r.logical_id for r in rows]
     )
     text = templates.dump(body).encode()
     key = f"{dep.artifacts_prefix}import-{stack.lower()}-{sha256(text)[:16]}.json"

@@ -43,6 +43,7 @@ class Action(StrEnum):
     IMPORT = "imported"
     CREATE = "created"
     CONFLICT = "conflict"
+    MANAGED = "in the stack"  # imported by an earlier adopt that did not finish
 
 
 @dataclass
@@ -76,6 +77,11 @@ class Survey:
     @property
     def imported(self) -> list[Row]:
         return [r for r in self.rows if r.action is Action.IMPORT]
+
+    @property
+    def adopted(self) -> list[Row]:
+        """What the environment's stacks hold or will hold without having created it."""
+        return [r for r in self.rows if r.action in (Action.IMPORT, Action.MANAGED)]
 
     def by_path(self) -> dict[str, Row]:
         return {r.path: r for r in self.rows}
@@ -149,9 +155,10 @@ def _refers_to(value: Any, logical_id: str) -> bool:
 
 
 class Surveyor:
-    def __init__(self, inventory: Inventory, region: str) -> None:
+    def __init__(self, inventory: Inventory, region: str, root_stack: str) -> None:
         self.inventory = inventory
         self.region = region
+        self.root_stack = root_stack
         self._alias_targets: dict[str, str] = {}  # alias path -> the key id it points at
         self.pseudo = {
             "AWS::Region": region,
@@ -264,6 +271,8 @@ class Surveyor:
         if row.action is Action.CREATE or not row.physical_id:
             return
         owner = self.inventory.owner(row.physical_id)
-        if owner:
+        if owner.startswith(f"{self.root_stack}-{row.stack}-"):
+            row.action = Action.MANAGED  # this environment's own nested stack holds it
+        elif owner:
             row.action = Action.CONFLICT
             row.why = f"stack {owner} already manages it"

@@ -32,8 +32,8 @@ class AdoptError(DeployError):
     """The existing resources cannot be brought under the stacks as they are."""
 
 
-def adoption_build(cfg: EnvConfig, survey: Survey, into: Path) -> BuildResult:
-    adopted = {r.logical_id for r in survey.imported if r.stateful}
+def adoption_build(cfg: EnvConfig, adopted: set[str], into: Path) -> BuildResult:
+    """The build with the stateful resources `adopted` (logical ids) kept at Retain."""
     safety = cfg.data_safety.model_copy(
         update={"adopted": sorted(adopted | set(cfg.data_safety.adopted))}
     )
@@ -149,10 +149,32 @@ def skeleton(adoption: BuildResult, survey: Survey, into: Path) -> BuildResult:
     return BuildResult(adoption.env, into, into / "root.json", nested, skipped=False)
 
 
-def import_template(skeleton_path: Path, adoption_path: Path, logical_ids: list[str]) -> dict:
-    """The skeleton's nested template plus exactly `logical_ids`, as the adoption build has
-    them, each with a DeletionPolicy (import requires one; Retain where the build has none)."""
-    template = _read(skeleton_path)
+_NESTED_FILE = re.compile(r"(\$\{ArtifactsPrefix\})[^$]+$")
+
+
+def recorded(env: str, root: dict, nested: dict[str, dict], into: Path) -> BuildResult:
+    """The root's deployed template pointing at each nested stack's deployed template (written
+    under `into`, content-addressed): what the root must record once imports changed nested
+    stacks directly, so that a rollback of a later update returns them to what they hold."""
+    into.mkdir(parents=True, exist_ok=True)
+    root = json.loads(json.dumps(root))
+    paths: dict[str, Path] = {}
+    for logical_id, template in nested.items():
+        body = dump(template)
+        paths[logical_id] = into / nested_file_name(logical_id, body)
+        paths[logical_id].write_text(body, encoding="utf-8")
+        url = root["Resources"][logical_id]["Properties"]["TemplateURL"]
+        name = paths[logical_id].name
+        url["Fn::Sub"] = _NESTED_FILE.sub(lambda m, n=name: m.group(1) + n, url["Fn::Sub"])
+    (into / "root.json").write_text(dump(root), encoding="utf-8")
+    return BuildResult(env, into, into / "root.json", paths, skipped=False)
+
+
+def import_template(deployed: dict, adoption_path: Path, logical_ids: list[str]) -> dict:
+    """The nested stack's deployed template plus exactly `logical_ids`, as the adoption build
+    has them, each with a DeletionPolicy (import requires one; Retain where the build has
+    none)."""
+    template = json.loads(json.dumps(deployed))
     adoption = _read(adoption_path)["Resources"]
     for logical_id in logical_ids:
         resource = dict(adoption[logical_id])

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         + ("exists; kept as it is (never rewritten, never printed)" if nonce else "created after")
     )
     adopting.refuse_conflicts(survey, dep.cfg.name)
-    if not survey.imported:
+    if not survey.adopted:
         ui.err.print("nothing to adopt: none of the environment's resources exists; run 'apply'")
         return ExitCode.OK
     hashes = template_hashes(built)
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         f"{dep.stack_name}: adopted {sum(len(v) for v in adopted.imported.values())} existing "
         f"resource(s) into {len(adopted.imported)} nested stack(s)"
     )
-    stateful = sorted(r.logical_id for r in survey.imported if r.stateful)
+    stateful = sorted(adopted.retained)
     if stateful and not set(stateful) <= set(dep.cfg.data_safety.adopted):
         ui.err.print(
             f"they keep DeletionPolicy Retain (this tool did not create their data); to keep "
@@ -66,7 +66,7 @@ def _survey(dep, built):
     from mirror_infra.aws.inventory import Inventory
 
     inventory = Inventory(dep.target.client, dep.target.account_id, dep.target.region)
-    return Surveyor(inventory, dep.target.region).survey(built)
+    return Surveyor(inventory, dep.target.region, dep.stack_name).survey(built)
 
 
 def _drift_of_adopted(args, survey) -> ExitCode:
@@ -76,7 +76,7 @@ def _drift_of_adopted(args, survey) -> ExitCode:
 
     ui.err.print("detecting drift on the adopted resources ...")
     report = detect(environment(args))
-    adopted = {r.path for r in survey.imported}
+    adopted = {r.path for r in survey.adopted}
     differences = [d for d in report.differences if f"{d.stack}.{d.resource}" in adopted]
     if not differences:
         ui.err.print("the adopted resources match the templates")

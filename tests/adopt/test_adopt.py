@@ -235,3 +235,34 @@ def test_an_adoption_that_failed_while_creating_can_simply_run_again(cli, local_
     assert again.code == 0, again.text
     assert "deleting it first" in again.err
     unchanged(local_aws, made)
+
+
+def test_an_adoption_that_failed_while_converging_goes_on_from_there(cli, local_aws, adopting):
+    """The imports are done when the converge step fails (a metric filter it creates, the
+    local AWS's fault switch) and rolls back: adopt again finds the imported resources in the
+    environment's own stacks and finishes, keeping them at Retain."""
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    alarms = local_aws.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    local_aws.settings(fail_create=["CircuitBreakerTriggeredFilter"])
+    failed = cli("adopt", "--yes")
+    assert failed.code == 1
+    assert "UPDATE_ROLLBACK_COMPLETE" in failed.err
+    unchanged(local_aws, made)
+    # the rollback returned the nested stacks to what they held after the imports: every
+    # imported resource is still there (the alias, Terraform's alarms), none deleted
+    aliases = local_aws.client("kms").list_aliases()["Aliases"]
+    assert STAGING.key_alias in {a["AliasName"] for a in aliases}
+    after = local_aws.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert {a["AlarmName"] for a in alarms} <= {a["AlarmName"] for a in after}
+    local_aws.settings(fail_create=[])
+    again = cli("adopt", "--yes")
+    assert again.code == 0, again.text
+    assert "going on from there" in again.err
+    assert "in the stacks already" in again.out
+    assert "adopted: [AppLogGroup, BaselinesBucket, BlockCounterTable" in again.err
+    unchanged(local_aws, made)
+    cfn = local_aws.client("cloudformation")
+    filters = cfn.describe_stack_resources(StackName=_stack(local_aws)["StackId"])
+    assert filters  # the root is there, and verify passes on the finished environment
+    assert cli("verify").code == 0
