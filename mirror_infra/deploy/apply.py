@@ -59,9 +59,9 @@ class Execution:
         """Stream events until the stack settles, within CALLS_PER_SECOND on average (AWS
         publishes no per-call limit; this is the tool's own budget), noticing the end within
         about a second: every poll reads the root's events, where its final status appears
-        (then DescribeStacks confirms it), and every other poll also one nested stack's, in
-        turn. Throttling never abandons the operation: it is waited out, slower, within the
-        same deadline."""
+        (that event's status is the answer: no DescribeStacks after it), and every other poll
+        also one nested stack's, in turn. Throttling never abandons the operation: it is
+        waited out, slower, within the same deadline."""
         deadline = time.monotonic() + timeout
         polls, state = 0, "in progress"
         while True:
@@ -71,9 +71,12 @@ class Execution:
                 new = self.stream.poll(limit=polls % 2)
                 for event in new:
                     on_event(event)
+                ended = self.stream.root_ended()
                 # a missed final event must not leave us polling forever: check every tenth
-                if self.stream.root_ended() or polls % 10 == 9:
+                if ended is None and polls % 10 == 9:
                     info, checked = self.dep.cfn.stack(self.stack_id), True
+                if ended is not None:
+                    return self._finished(on_event, StackStatus(ended.status), ended.reason)
             except ClientError as exc:
                 if classify(exc) is not AwsErrorKind.THROTTLED:
                     raise
@@ -86,16 +89,18 @@ class Execution:
                 # AWS starts an operation asynchronously: until its first event the stack can
                 # still show the status from before (REVIEW_IN_PROGRESS, UPDATE_COMPLETE)
                 if not status.in_progress and self.stream.history:
-                    for event in self.stream.poll():  # every stack's last events
-                        on_event(event)
-                    return Finished(
-                        status,
-                        info.reason if info else "",
-                        self.stream.root_cause(),
-                        len(self.stream.history),
-                    )
+                    return self._finished(on_event, status, info.reason if info else "")
             calls = self.stream.calls - calls_before + checked
             self._wait_or_give_up(deadline, timeout, f"still {state}", calls / CALLS_PER_SECOND)
+
+    def _finished(
+        self, on_event: Callable[[Event], None], status: StackStatus, reason: str
+    ) -> Finished:
+        """The operation ended: the last events of the nested stacks not read since they ended
+        (the root's were just read), which hold a failure's root cause."""
+        for event in self.stream.poll(root=False):
+            on_event(event)
+        return Finished(status, reason, self.stream.root_cause(), len(self.stream.history))
 
     def _wait_or_give_up(self, deadline: float, timeout: float, state: str, pause: float) -> None:
         if time.monotonic() + pause > deadline:
@@ -226,8 +231,7 @@ def finish(dep: Deployment) -> Finish:
     count = protection.apply_stack_policies(cfn, info.stack_id) if safety.stack_policy else 0
     if info.termination_protection != safety.termination_protection:
         cfn.set_termination_protection(info.stack_id, safety.termination_protection)
-    name, created = nonce.ensure(dep.ssm, dep.names, key)
-    latest = nonce.versions(dep.ssm, dep.names)[-1]
+    name, created, latest = nonce.ensure(dep.ssm, dep.names, key)
     if not nonce.under_key(latest, key):
         # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
         # again: the application could no longer decrypt the nonce

@@ -57,12 +57,15 @@ class EventStream:
     def mark_seen(self, stack_id: str, event_ids: list[str]) -> None:
         self._seen.setdefault(stack_id, set()).update(event_ids)
 
-    def poll(self, limit: int | None = None) -> list[Event]:
+    def poll(self, limit: int | None = None, root: bool = True) -> list[Event]:
         """New events of the root and of every nested stack still worth reading (and of those
         discovered on the way), by time;
-        with `limit`, of at most that many nested stacks, the ones read longest ago first."""
+        with `limit`, of at most that many nested stacks, the ones read longest ago first;
+        without `root`, of the nested stacks only (the root was just read)."""
         new, self._unreported = self._unreported, []
-        polled: set[str] = set()
+        polled: set[str] = set() if root else {self._root}
+        order: dict[str, int] = {}  # stack id -> when it was read in this poll
+        source: dict[str, str] = {}  # event id -> the stack it was read from
         later: set[str] = set()  # nested stacks beyond `limit`: read in a later poll
         self._polls += 1
         try:
@@ -75,14 +78,19 @@ class EventStream:
                         later.add(stack_id)
                         continue
                     polled.add(stack_id)
+                    order[stack_id] = len(order)
                     self._reads[stack_id] = self._polls
-                    new += self._poll_stack(stack_id, self._stacks[stack_id])
+                    fresh = self._poll_stack(stack_id, self._stacks[stack_id])
+                    source.update((e.event_id, stack_id) for e in fresh)
+                    new += fresh
         except Exception:
             # a call failed (throttling) after others had read events: keep them for next time
             self._unreported = new
             raise
         # a nested stack that has ended is read once more (its last events), then no longer,
-        # until its parent reports it in progress again (a rollback)
+        # until its parent reports it in progress again (a rollback); not once more when its
+        # last events are in already: its own final event was read, or it was read after the
+        # read of its parent that reported its end
         self._settled |= self._last_read & polled
         self._last_read -= polled
         for event in sorted(new, key=lambda e: e.timestamp):
@@ -95,15 +103,19 @@ class EventStream:
                 self._settled.discard(nested)
                 self._last_read.discard(nested)
             elif nested not in self._settled:
-                self._last_read.add(nested)
+                parent = source.get(event.event_id)
+                if parent == nested or order.get(nested, -1) > order.get(parent or "", 1 << 30):
+                    self._settled.add(nested)
+                else:
+                    self._last_read.add(nested)
         new.sort(key=lambda e: e.timestamp)
         self.history += new
         return new
 
-    def root_ended(self) -> bool:
-        """Whether the root stack's own newest event of this operation is a final status."""
+    def root_ended(self) -> Event | None:
+        """The root stack's own newest event of this operation when it is a final status."""
         own = [e for e in self.history if e.stack == "" and e.physical_id == self._root]
-        return bool(own) and not own[-1].status.endswith("_IN_PROGRESS")
+        return own[-1] if own and not own[-1].status.endswith("_IN_PROGRESS") else None
 
     def _poll_stack(self, stack_id: str, path: str) -> list[Event]:
         seen = self._seen[stack_id]

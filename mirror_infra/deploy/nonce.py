@@ -53,13 +53,17 @@ def under_key(version: NonceVersion, key_arn: str) -> bool:
     return bool(key) and (key == key_arn or key_arn.endswith(f"/{key}"))
 
 
-def ensure(ssm: Ssm, names: Names, key_id: str) -> tuple[str, bool]:
-    """The first version exists (created now if no version does): (name, created)."""
+def ensure(ssm: Ssm, names: Names, key_id: str) -> tuple[str, bool, NonceVersion]:
+    """The first version exists (created now if no version does): (name, created, the latest
+    version), with one read of the path when a version exists."""
     existing = versions(ssm, names)
     if existing:
-        return existing[-1].name, False
+        return existing[-1].name, False, existing[-1]
     name = names.nonce_parameter(1)
-    return name, _put(ssm, name, key_id, names.env)
+    created = _put(ssm, name, key_id, names.env)
+    if not created:  # another apply got there first: what it wrote is the latest
+        return name, False, versions(ssm, names)[-1]
+    return name, True, NonceVersion(name, 1, "SecureString", key_id)
 
 
 def rotate(ssm: Ssm, names: Names, key_id: str) -> str:

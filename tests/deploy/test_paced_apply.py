@@ -3,6 +3,7 @@ stacks really are in progress while apply follows them, as on AWS."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 
@@ -48,9 +49,9 @@ def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, monke
         log.append(("read", (self._polls, stack_id)))
         return read(self, stack_id, path)
 
-    def poll(self, limit=None):
+    def poll(self, limit=None, **kwargs):
         log.append(("poll", limit))
-        return polled(self, limit)
+        return polled(self, limit, **kwargs)
 
     monkeypatch.setattr(applying, "time", Clock)
     monkeypatch.setattr(EventStream, "_poll_stack", poll_stack)
@@ -61,6 +62,12 @@ def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, monke
     assert cli("apply", "--yes").code == 0
     reads = [value for kind, value in log if kind == "read"]
     assert len(reads) == len(set(reads))  # no stack twice in one poll
+    # from the read of the root that saw the end, no stack is read twice: a nested stack read
+    # after the root's read that reported its end has its last events already
+    root = reads[0][1]
+    last_root = max(i for i, (_, stack) in enumerate(reads) if stack == root)
+    at_end = [stack for _, stack in reads[last_root:]]
+    assert len(at_end) == len(set(at_end)), at_end
     # up to every pause, the stack reads stay within one per second of the pauses asked for
     # so far, one poll's worth ahead
     calls, paused = 0, 0.0
@@ -71,3 +78,30 @@ def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, monke
             paused += value
             assert calls <= paused * applying.CALLS_PER_SECOND + 2, (calls, paused)
     assert paused > 0  # the create really was followed while in progress
+
+
+def test_the_end_of_an_apply_costs_no_call_it_does_not_need(cli, local_aws, monkeypatch):
+    """Once the root stack's own final event is read (API_StackEvent: ResourceStatus of the
+    stack itself), that status is the operation's end: no DescribeStacks confirms it, the root
+    is not read again, and finishing a create reads the nonce path once (DescribeParameters)
+    before creating it (PutParameter). DescribeStacks runs once after ExecuteChangeSet: for
+    the outputs, the key and termination protection."""
+    from botocore.client import BaseClient
+
+    calls: list[str] = []
+    real = BaseClient._make_api_call
+
+    def record(self, operation, params):
+        if threading.current_thread() is threading.main_thread():  # the tool's, not the server's
+            calls.append(operation)
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    local_aws.settings(pace=0.01)
+    assert cli("bootstrap").code == 0
+    calls.clear()
+    assert cli("apply", "--yes").code == 0
+    after = calls[calls.index("ExecuteChangeSet") :]
+    assert after.count("DescribeStacks") == 1, after
+    ssm = [c for c in after if c in ("DescribeParameters", "PutParameter", "GetParameter")]
+    assert ssm == ["DescribeParameters", "PutParameter"], after
