@@ -57,6 +57,24 @@ DURATIONS: dict[str, tuple[float, float, float]] = {
     "AWS::CloudFormation::Stack": (5.0, 5.0, 5.0),
 }
 DEFAULT_DURATION = (5.0, 5.0, 5.0)
+# Types whose durations above are mostly a wait for readiness after the configuration call
+# returned (stabilization): the key's propagation waits, the table's wait for ACTIVE, IAM's
+# propagation, the bucket's. DeploymentConfig Mode EXPRESS skips that wait: "CloudFormation
+# typically considers a resource operation complete as soon as the API call to create, update,
+# or delete the resource succeeds" (cloudformation-express-mode.html); what is left is the
+# call itself, CONFIGURATION_SECONDS (estimate). The other types are one call with no
+# stabilization, and a nested stack's overhead is CloudFormation's own: EXPRESS leaves them.
+STABILIZING = frozenset(
+    {
+        "AWS::KMS::Key",
+        "AWS::DynamoDB::Table",
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::S3::Bucket",
+    }
+)
+CONFIGURATION_SECONDS = 2.0
 # a change set is CREATE_IN_PROGRESS for a few seconds per stack it covers (estimate: AWS
 # computes it asynchronously and documents no duration)
 CHANGE_SET_SECONDS = 5.0
@@ -162,7 +180,12 @@ def injected_failure(logical_id: str, operation: str) -> str | None:
 
 # time ----------
 def duration(type_name: str, operation: str) -> float:
-    return DURATIONS.get(type_name, DEFAULT_DURATION)[_OPERATION_INDEX[operation]] * _settings.pace
+    """How long the resource's operation takes at the current pace (its readiness wait left
+    out when the running operation is an EXPRESS one)."""
+    seconds = DURATIONS.get(type_name, DEFAULT_DURATION)[_OPERATION_INDEX[operation]]
+    if getattr(_local, "express", False) and type_name in STABILIZING:
+        seconds = min(seconds, CONFIGURATION_SECONDS)
+    return seconds * _settings.pace
 
 
 def paced() -> bool:
@@ -188,11 +211,13 @@ _local = threading.local()
 
 
 def inherit(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn` for a worker thread of the current operation: stopped by reset() like it."""
+    """`fn` for a worker thread of the current operation: stopped by reset() like it, and in
+    its deployment mode."""
     generation = getattr(_local, "generation", _generation)
+    express = getattr(_local, "express", False)
 
     def run(*args: Any, **kwargs: Any) -> Any:
-        _local.generation = generation
+        _local.generation, _local.express = generation, express
         return fn(*args, **kwargs)
 
     return run
@@ -203,9 +228,12 @@ def check_abandoned() -> None:
         raise Abandoned
 
 
-def run(work: Callable[[], None], started: Callable[[], bool] | None = None) -> None:
+def run(
+    work: Callable[[], None], started: Callable[[], bool] | None = None, express: bool = False
+) -> None:
     """Run `work` now (instant mode) or in the background (paced), returning once `started()`
-    is true (its first event is recorded) so that the caller sees the operation in progress."""
+    is true (its first event is recorded) so that the caller sees the operation in progress;
+    `express`: a DeploymentConfig Mode EXPRESS operation (no readiness waits)."""
     if not paced():
         work()
         return
@@ -213,7 +241,7 @@ def run(work: Callable[[], None], started: Callable[[], bool] | None = None) -> 
     generation = _generation
 
     def body() -> None:
-        _local.generation = generation
+        _local.generation, _local.express = generation, express
         with contextlib.suppress(Abandoned):
             work()
 

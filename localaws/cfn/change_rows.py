@@ -259,6 +259,7 @@ def _nested_change_set(
         parameters=nested.parameters(props),
         capabilities=parent.capabilities,
         import_existing=parent.import_existing,
+        deployment_config=parent.deployment_config,
         include_nested=True,
         parent_id=parent.change_set_id,
         root_id=parent.root_id or parent.change_set_id,

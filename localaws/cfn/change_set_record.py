@@ -41,8 +41,13 @@ class ChangeSetRecord:
     validation: list[dict] = field(default_factory=list)  # DescribeEvents' OperationEvents
     import_existing: bool = False  # ImportExistingResources
     deployment_mode: str | None = None  # REVERT_DRIFT: a drift-aware change set
+    deployment_config: dict = field(default_factory=dict)  # DeploymentConfig: Mode, DisableRollback
     to_import: dict[str, str] = field(default_factory=dict)  # IMPORT: logical -> physical id
     import_refusals: list[str] = field(default_factory=list)  # why an import cannot happen
+
+    @property
+    def express(self) -> bool:
+        return self.deployment_config.get("Mode") == "EXPRESS"
 
     @property
     def stack_id(self) -> str:
@@ -92,6 +97,8 @@ class ChangeSetRecord:
         }
         if self.deployment_mode:
             out["DeploymentMode"] = self.deployment_mode
+        if self.deployment_config:
+            out["DeploymentConfig"] = self.deployment_config
         if self.description:
             out["Description"] = self.description
         if self.status_reason:

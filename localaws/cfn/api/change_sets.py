@@ -94,6 +94,7 @@ def create_change_set(self: Any) -> ActionResult:
         on_stack_failure=self._get_param("OnStackFailure"),
         import_existing=self._get_bool_param("ImportExistingResources", False),
         deployment_mode=mode,
+        deployment_config=_deployment_config(self),
         to_import=to_import,
     )
     if existing is None:
@@ -101,6 +102,25 @@ def create_change_set(self: Any) -> ActionResult:
     changesets.make(backend, record)
     changesets.pace(record)
     return ActionResult({"Id": record.change_set_id, "StackId": stack.stack_id})
+
+
+def _deployment_config(self: Any) -> dict:
+    """DeploymentConfig as given (API_DeploymentConfig: Mode STANDARD | EXPRESS,
+    DisableRollback a boolean); DescribeChangeSet returns it."""
+    given = self._get_param("DeploymentConfig") or {}
+    mode = given.get("Mode")
+    if mode not in (None, "STANDARD", "EXPRESS"):
+        raise ValidationError(
+            message=f"1 validation error detected: Value '{mode}' at 'deploymentConfig.mode' "
+            "failed to satisfy constraint: Member must satisfy enum value set: "
+            "[STANDARD, EXPRESS]"
+        )
+    out: dict[str, Any] = {}
+    if mode:
+        out["Mode"] = mode
+    if "DisableRollback" in given:
+        out["DisableRollback"] = str(given["DisableRollback"]).lower() == "true"
+    return out
 
 
 def _check_import_target(name: str, existing: Any) -> None:
@@ -220,7 +240,7 @@ def execute_change_set(self: Any) -> EmptyResult:
             ok = stack.status == "UPDATE_COMPLETE"
         changesets.mark_executed(backend, record, ok)
 
-    operate(stack, work)
+    operate(stack, work, record.express)
     return EmptyResult()
 
 

@@ -34,11 +34,11 @@ start_lock = threading.Lock()
 
 
 # helpers ----------
-def operate(stack: Stack, work: Any) -> None:
+def operate(stack: Stack, work: Any, express: bool = False) -> None:
     """Run a stack operation: within the call (instant) or in the background (paced), in
     which case the call returns once the operation's first event is recorded."""
     before = len(stack.events)
-    pacing.run(work, lambda: len(stack.events) > before)
+    pacing.run(work, lambda: len(stack.events) > before, express)
 
 
 def backend_of(self: Any) -> Any:
