@@ -114,6 +114,7 @@ class ChangeSet:
     execution: ExecutionStatus
     reason: str
     changes: list[ResourceChange]
+    express: bool = False  # DeploymentConfig Mode EXPRESS
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,7 @@ class CloudFormation:
             execution=ExecutionStatus(described.get("ExecutionStatus", "UNAVAILABLE")),
             reason=described.get("StatusReason", ""),
             changes=[change_of(row["ResourceChange"]) for row in rows if row.get("ResourceChange")],
+            express=described.get("DeploymentConfig", {}).get("Mode") == "EXPRESS",
         )
 
     def validation(self, change_set_id: str) -> list[ValidationFinding]:

@@ -7,7 +7,13 @@ import argparse
 from pathlib import Path
 
 from mirror_infra import render, ui
-from mirror_infra.commands.common import allow_parser, hooks, live_view, open_deployment
+from mirror_infra.commands.common import (
+    allow_parser,
+    express_parser,
+    hooks,
+    live_view,
+    open_deployment,
+)
 from mirror_infra.errors import ConfigError, ExitCode
 
 
@@ -44,6 +50,10 @@ def run(args: argparse.Namespace) -> ExitCode:
         return args.yes or ui.confirm(f"Apply these changes to {dep.stack_name}?")
 
     saved = flow.load_plan(dep, Path(args.plan)) if args.plan else None
+    if saved is not None and saved.express and not dep.express:
+        from mirror_infra.deploy import express
+
+        express.check(dep.cfg, args.confirm_env)  # a saved plan in express mode: same rule
     try:
         applied = flow.apply(
             dep,
@@ -98,7 +108,7 @@ def run(args: argparse.Namespace) -> ExitCode:
 def register(sub, common) -> None:
     p = sub.add_parser(
         "apply",
-        parents=[common(change_state=True), allow_parser()],
+        parents=[common(change_state=True), allow_parser(), express_parser()],
         help="execute a saved plan, or plan and ask first",
     )
     p.add_argument("--plan", metavar="FILE", help="a plan saved by 'plan --out'")

@@ -17,6 +17,11 @@ def open_deployment(args: argparse.Namespace):
     from mirror_infra.deploy.context import Deployment
 
     dep = Deployment.open(args.env, args.region, args.local, args.profile)
+    if getattr(args, "express", False):
+        from mirror_infra.deploy import express
+
+        express.check(dep.cfg, args.confirm_env)
+        dep.express = True
     # the endpoint first: the account needs a call, which an endpoint that never answers blocks
     ui.err.print(Text.assemble((dep.stack_name, "bold"), f" on {dep.target.where()}"))
     ui.err.print(f"  account {dep.target.account_id}", markup=False)
@@ -36,6 +41,22 @@ def allow_parser() -> argparse.ArgumentParser:
         "plain or Stack.LogicalId)",
     )
     return allow
+
+
+def express_parser() -> argparse.ArgumentParser:
+    fast = argparse.ArgumentParser(add_help=False)
+    fast.add_argument(
+        "--express",
+        action="store_true",
+        help="express mode: the operation ends once configuration is applied, before the key, "
+        "tables, role and bucket are ready (refused for production unless --confirm-env)",
+    )
+    fast.add_argument(
+        "--confirm-env",
+        metavar="ENV",
+        help="with --express on a protected environment (production): its name",
+    )
+    return fast
 
 
 def ask_cancel_or_detach():

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from mirror_infra import render, ui
-from mirror_infra.commands.common import allow_parser, hooks, open_deployment
+from mirror_infra.commands.common import allow_parser, express_parser, hooks, open_deployment
 from mirror_infra.errors import ConfigError, DeployError, ExitCode
 
 
@@ -82,7 +82,7 @@ def writable(out: Path) -> None:
 def register(sub, common) -> None:
     p = sub.add_parser(
         "plan",
-        parents=[common(read_state=True), allow_parser()],
+        parents=[common(read_state=True), allow_parser(), express_parser()],
         help="show what apply would change (change set, nested included)",
     )
     p.add_argument("--out", metavar="FILE", help="save the plan for 'apply --plan FILE'")

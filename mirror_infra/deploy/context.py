@@ -17,6 +17,7 @@ from mirror_infra.names import Names
 class Deployment:
     cfg: EnvConfig
     target: Target
+    express: bool = False  # change sets in express mode (deploy/express.py)
 
     @classmethod
     def open(cls, env: str, region: str | None, local: bool, profile: str | None) -> Deployment:

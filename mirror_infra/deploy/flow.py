@@ -17,7 +17,7 @@ from pathlib import Path
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import BuildResult
 from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import first_create, revert, stale
+from mirror_infra.deploy import express, first_create, revert, stale
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event
@@ -120,6 +120,8 @@ def make_plan(
             plan.template_hashes = planning.template_hashes(built)  # what 'apply' checks
             plan.protect_after = variant.tables
             plan.note = "; ".join(filter(None, [plan.note, first_create.note(variant.tables)]))
+    if plan.express:
+        plan.note = "; ".join(filter(None, [plan.note, express.NOTE]))
     plan.allowed = sorted(allowed)
     return plan
 

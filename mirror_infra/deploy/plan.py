@@ -20,6 +20,7 @@ from mirror_infra.aws.status import (
 )
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.build import BuildResult
+from mirror_infra.deploy import express
 from mirror_infra.deploy.changes import (
     Change,
     expand_new_stacks,
@@ -65,6 +66,7 @@ class Plan:
     # change_set_id}) instead of one on the root, and the drifted properties they put back
     reverts: list[dict] = field(default_factory=list)
     drifted: list[Drifted] = field(default_factory=list)
+    express: bool = False  # its change set is in express mode (DescribeChangeSet says so)
 
     @property
     def has_changes(self) -> bool:
@@ -183,6 +185,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
             Tags=[{"Key": k, "Value": v} for k, v in sorted(dep.cfg.tags.items())],
             IncludeNestedStacks=True,
             Description=f"mirror-infra plan of {dep.cfg.name}",
+            **({"DeploymentConfig": express.DEPLOYMENT_CONFIG} if dep.express else {}),
         )
     except ClientError as exc:
         if classify(exc) in (AwsErrorKind.NO_UPDATES, AwsErrorKind.NO_CHANGES):
@@ -221,6 +224,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         cfn.discard_change_set(change_set_id)
         return plan
     plan.change_set_id = change_set_id
+    plan.express = described.express
     changes = expand_new_stacks(read_changes(cfn, described), build)
     plan.changes = judge_in_place(cfn, changes, build)
     return plan
