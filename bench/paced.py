@@ -147,3 +147,36 @@ def figures(repo: Path, pairs: int, pace: float) -> list[Figure]:
     for figure in result:
         figure.name += f" (pace {pace})"
     return result
+
+
+def express_figures(repo: Path, pairs: int, pace: float) -> list[Figure]:
+    """Staging's create and update with `--express` against the same commands in the default
+    mode, on the same server at the same pace (the baseline here is mirror-infra itself)."""
+    command = "mirror-infra apply --yes --local --express"
+    standard = "mirror-infra apply --yes --local"
+    figures = {
+        step: Figure(f"paced {step}: express mode vs standard, wall", command, standard)
+        for step in ("create", "update")
+    }
+    server = Server(repo)
+
+    def sequence(side: str, *extra: str) -> None:
+        server.fresh(30)
+        server.settings(pace=pace)
+        took, _ = server.run.ours_recorded("apply", "--yes", *extra)
+        getattr(figures["create"], side).append(took)
+        _retention(server.workdir, 60)
+        server.run.setup("lint", "--env", "staging")
+        took, _ = server.run.ours_recorded("apply", "--yes", *extra)
+        getattr(figures["update"], side).append(took)
+        server.settings(pace=0)
+
+    try:
+        server.fresh(30)  # warm-up, not measured
+        server.run.ours("apply", "--yes")
+        interleave(pairs, lambda: sequence("ours", "--express"), lambda: sequence("baseline"))
+    finally:
+        server.close()
+    for figure in figures.values():
+        figure.name += f" (pace {pace})"
+    return list(figures.values())

@@ -67,6 +67,10 @@ def main() -> None:
             f"deploy, AWS-paced local AWS (pace {args.pace})",
             lambda: paced.figures(REPO, args.pairs, args.pace),
         )
+        measure(
+            f"express mode, AWS-paced local AWS (pace {args.pace})",
+            lambda: paced.express_figures(REPO, args.pairs, args.pace),
+        )
         extra["critical_path"] = critical_path.report(REPO, args.pace)
     result = {
         "machine": machine(),
