@@ -19,7 +19,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.build import build
     from mirror_infra.deploy.plan import template_hashes
 
-    if args.out and args.plan:
+    out = getattr(args, "out", None)  # apply --plan runs a saved survey too (no --out there)
+    if out and args.plan:
         raise ConfigError("--out saves a survey and --plan runs one: give one of them")
     saved = _load(Path(args.plan)) if args.plan else None
     dep = open_deployment(args)
@@ -38,9 +39,9 @@ def run(args: argparse.Namespace) -> ExitCode:
     hashes = template_hashes(built)
     if saved is not None:
         _check_fresh(saved, dep, survey, hashes)
-    if args.out:
-        _save(Path(args.out), dep, survey, hashes)
-        ui.err.print(f"survey saved to {args.out}; run it with 'adopt --plan {args.out}'")
+    if out:
+        _save(Path(out), dep, survey, hashes)
+        ui.err.print(f"survey saved to {out}; run it with 'adopt --plan {out}'")
         return ExitCode.CHANGES
     if saved is None and not args.yes and not ui.confirm(f"Adopt these into {dep.stack_name}?"):
         raise Aborted("nothing changed; pass --yes to adopt without asking")
@@ -117,6 +118,15 @@ def _load(path: Path) -> dict:
     if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
         raise ConfigError(f"--plan {path}: not a survey saved by 'adopt --out'")
     return data
+
+
+def is_survey(path: Path) -> bool:
+    """Whether `path` holds a survey saved by 'adopt --out' (anything unreadable: no)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("kind") == PLAN_KIND
 
 
 def _check_fresh(saved: dict, dep, survey, hashes: dict) -> None:

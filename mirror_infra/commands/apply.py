@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from mirror_infra import render, ui
+from mirror_infra.commands import adopt
 from mirror_infra.commands.common import (
     allow_parser,
     express_parser,
@@ -25,6 +26,8 @@ def run(args: argparse.Namespace) -> ExitCode:
         raise ConfigError("--skip-resource goes with --continue-rollback")
     if args.json and not (args.yes or args.plan or args.continue_rollback):
         raise ConfigError("--json asks nothing: add --yes, or apply a saved plan with --plan")
+    if args.plan and adopt.is_survey(Path(args.plan)):
+        return adopt.run(args)  # a survey saved by 'adopt --out' runs as adopt --plan does
     dep = open_deployment(args)
     allowed = set(args.allow_replace)
     if args.continue_rollback:

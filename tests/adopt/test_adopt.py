@@ -189,6 +189,18 @@ def test_a_saved_survey_runs_only_while_the_resources_are_as_surveyed(
     unchanged(local_aws, made)
 
 
+def test_a_saved_survey_runs_with_apply_as_a_saved_plan_does(cli, local_aws, adopting, project):
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    saved = project / "adopt.json"
+    assert cli("adopt", "--out", str(saved)).code == 2
+    applied = cli("apply", "--plan", str(saved))
+    assert applied.code == 0, applied.text
+    assert "step 3 of 3" in applied.err
+    assert _stack(local_aws)["StackStatus"] == "UPDATE_COMPLETE"
+    unchanged(local_aws, made)
+
+
 def test_bad_adopt_input_is_one_line_and_changes_nothing(cli, local_aws, project):
     for argv, expected in (
         (("adopt", "--plan", "missing.json"), "--plan missing.json: no such file"),
