@@ -54,12 +54,18 @@ def create_resource(stack: Stack, logical_id: str, spec: dict, props: dict) -> R
         pacing.sleep(pacing.duration(spec["Type"], "create"))
         raise ResourceFailure(injected)
     if spec["Type"] == NESTED_STACK:
-        nested = nested_stacks.create(stack, logical_id, props)
-        rec.physical_resource_id, rec.stack = nested.stack_id, nested
+
+        def started(nested: Stack) -> None:
+            # as on AWS, the parent names the nested stack as soon as it exists, not once it is
+            # complete: a client following the parent's events finds it while it works
+            rec.physical_resource_id, rec.stack = nested.stack_id, nested
+            event(stack, "CREATE_IN_PROGRESS", "Resource creation Initiated", resource=rec)
+
+        nested_stacks.create(stack, logical_id, props, started)
     else:
         created = provider_for(spec["Type"]).create(ctx(stack, logical_id), props)
         rec.physical_resource_id, rec.attributes = created.physical_id, created.attributes
-    event(stack, "CREATE_IN_PROGRESS", "Resource creation Initiated", resource=rec)
+        event(stack, "CREATE_IN_PROGRESS", "Resource creation Initiated", resource=rec)
     pacing.sleep(pacing.duration(spec["Type"], "create"))
     event(stack, "CREATE_COMPLETE", resource=rec)
     return rec

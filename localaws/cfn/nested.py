@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Callable
 
 from moto.cloudformation.models import Stack
 
@@ -34,7 +35,8 @@ def _template(parent: Stack, props: dict) -> str:
     return body
 
 
-def create(parent: Stack, logical_id: str, props: dict) -> Stack:
+def create(parent: Stack, logical_id: str, props: dict, started: Callable[[Stack], None]) -> Stack:
+    """Create the nested stack; `started(nested)` once it exists, before its resources."""
     body = _template(parent, props)
     suffix = "".join(random.choices(string.ascii_uppercase + string.digits, k=12))
     nested = new_stack(
@@ -46,6 +48,7 @@ def create(parent: Stack, logical_id: str, props: dict) -> Stack:
     nested.local.parent_id = parent.stack_id
     nested.local.import_existing = parent.local.import_existing
     nested.local.root_id = parent.local.root_id or parent.stack_id
+    started(nested)
     try:
         creation.create(nested, body, parameters(props), parent.local.capabilities)
     except TemplateError as exc:

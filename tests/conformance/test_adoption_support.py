@@ -6,12 +6,13 @@ adds."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.conformance.conftest import CAPS
-from tests.conformance.templates import log_group, nested, template
+from tests.conformance.templates import log_group, nested, table, template
 
 PLACEHOLDER = {"Type": "AWS::CloudFormation::WaitConditionHandle"}
 
@@ -81,3 +82,36 @@ def test_a_root_change_set_reads_an_output_its_nested_stack_adds(target, stacks,
     assert described["Status"] == "CREATE_COMPLETE", described.get("StatusReason")
     cfn.execute_change_set(ChangeSetName=made["Id"])
     assert target.settle(name)["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_the_parent_names_a_nested_stack_while_it_is_being_created(target, stacks, artifacts):
+    """A nested stack's parent reports it CREATE_IN_PROGRESS with "Resource creation
+    Initiated" and the nested stack's id as soon as the nested stack exists, so a client can
+    follow it while it works (the parent's events, DescribeStackEvents: "Resource creation
+    Initiated" is the status reason of a resource whose creation the handler has begun,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stack-resource-configuration-complete.html
+    and the nested-stack events of using-cfn-nested-stacks.html). Paced, as on AWS."""
+    child = artifacts.put(template({"Group": log_group(), "Slow": table()}))
+    name = stacks.name()
+    cfn = target.client("cloudformation")
+    with target.slow():
+        cfn.create_stack(
+            StackName=name, TemplateBody=template({"Child": nested(child)}), Capabilities=CAPS
+        )
+        nested_id = ""
+        while not nested_id:
+            events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+            nested_id = next(
+                (
+                    e["PhysicalResourceId"]
+                    for e in events
+                    if e["LogicalResourceId"] == "Child" and e.get("PhysicalResourceId")
+                ),
+                "",
+            )
+            root = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+            assert root == "CREATE_IN_PROGRESS", "the nested stack was named only at the end"
+            time.sleep(target.poll)
+        child_status = cfn.describe_stacks(StackName=nested_id)["Stacks"][0]["StackStatus"]
+        assert child_status == "CREATE_IN_PROGRESS"
+        assert target.settle(name)["StackStatus"] == "CREATE_COMPLETE"
