@@ -22,6 +22,7 @@ less:
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import multiprocessing
@@ -79,6 +80,7 @@ class Linter:
     def load(self) -> None:
         if self._rules is not None:
             return
+        _freeze_at_exit()
         # no collection while cfn-lint builds its many objects: they all live to the end
         collecting = gc.isenabled()
         gc.disable()
@@ -109,6 +111,23 @@ class Linter:
             )
             for m in matches
         ]
+
+
+_FREEZING_AT_EXIT = False
+
+
+def _freeze_at_exit() -> None:
+    """Once the rules are loaded, keep the collector off the whole heap when the process ends.
+
+    At exit the interpreter collects again and again while it tears its modules down; with
+    cfn-lint's rule set and schemas loaded that is 0.2 s spent freeing memory the OS is about to
+    take back. Frozen (atexit runs before that teardown), those objects are not scanned; objects
+    freed by reference count still run their finalizers, and Python never promised `__del__` for
+    what is left at exit."""
+    global _FREEZING_AT_EXIT
+    if not _FREEZING_AT_EXIT:
+        _FREEZING_AT_EXIT = True
+        atexit.register(gc.freeze)
 
 
 _FORKED: Linter | None = None  # the parent's loaded linter, inherited by forked workers

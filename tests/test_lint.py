@@ -47,3 +47,16 @@ def test_lint_cache_forgets_templates_no_longer_built(project):
     assert main(["lint", "--env", "staging"]) == 0
     cache = json.loads((project / "build" / ".lint-cache.json").read_text())
     assert len(cache) == 6  # the old monitoring and root templates' entries are gone
+
+
+def test_a_process_that_loaded_the_rules_freezes_its_heap_at_exit_once(monkeypatch):
+    import gc
+
+    from mirror_infra import lint
+
+    registered = []
+    monkeypatch.setattr(lint.atexit, "register", registered.append)
+    monkeypatch.setattr(lint, "_FREEZING_AT_EXIT", False)
+    lint._freeze_at_exit()
+    lint._freeze_at_exit()
+    assert registered == [gc.freeze]
