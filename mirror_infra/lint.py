@@ -13,8 +13,11 @@ rules are loaded once (`Runner(config).rules`) and handed to `run_template_by_da
 `api.lint` makes when it is given rules, and the time is won around cfn-lint, never by linting
 less:
 
-- a cold `lint` builds the stale environments in a forked process while this one imports
-  cfn-lint and loads its rules (`build_ahead`);
+- a forked process reads the params (pydantic) and builds the stale environments while this
+  one imports cfn-lint, which needs no settings (`Ahead`, `import_cfnlint`); a lint whose
+  templates are all cached imports nothing of cfn-lint;
+- the collector is kept off the loaded rules: off while they load, frozen from then on, and
+  frozen again at exit, where the interpreter's teardown would scan them all (0.2 s);
 - the templates are then linted on two forked workers that inherit the loaded rules.
 
 `make bench` measures both against plain `cfn-lint` on the same templates, regions and rules.
@@ -28,15 +31,20 @@ import json
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from mirror_infra.build import sha256
 from mirror_infra.errors import ConfigError
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 CONFIG_FILE = ".cfnlintrc.yaml"
 CACHE_FILE = ".lint-cache.json"
@@ -80,23 +88,12 @@ class Linter:
     def load(self) -> None:
         if self._rules is not None:
             return
-        _freeze_at_exit()
-        # no collection while cfn-lint builds its many objects: they all live to the end
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _collector_off():
             from cfnlint.config import ConfigMixIn
             from cfnlint.runner.cli import Runner
 
             self._config = ConfigMixIn(regions=self.regions, ignore_checks=self.ignore)
             self._rules = Runner(self._config).rules
-            # and none just after: every object made with the collector off is still in its
-            # youngest generation, which the first allocation after `gc.enable` would scan
-            # whole (0.08 s); frozen, they are out of its way (`lint_files` unfreezes)
-            gc.freeze()
-        finally:
-            if collecting:
-                gc.enable()
 
     def lint(self, path: Path) -> list[Finding]:
         from cfnlint.decode.decode import decode_str
@@ -140,24 +137,109 @@ _FORKED: Linter | None = None  # the parent's loaded linter, inherited by forked
 _ONE_AT_A_TIME = threading.Lock()
 
 
-def build_ahead(envs: list[str]) -> Callable[[], None] | None:
-    """Build the stale ones of `envs` in a forked process, so that the caller can load cfn-lint
-    meanwhile; returns the function that waits for it, or None when nothing is stale. The
-    caller then calls `build` as usual: it finds the build done, or (the child failed) fails
-    with the error the user should see."""
-    from mirror_infra.build import build, current
+def import_cfnlint() -> None:
+    """Import cfn-lint (0.3 s of the 0.45 s a rule set takes to load); it needs no settings, so
+    a caller can start it before the regions are known."""
+    with _collector_off():
+        import cfnlint.config
+        import cfnlint.runner.cli  # noqa: F401
 
-    stale = [env for env in envs if not current(env)]
-    if not stale or "fork" not in multiprocessing.get_all_start_methods():
-        return None
 
-    def work() -> None:
+@contextmanager
+def _collector_off() -> Iterator[None]:
+    """No collection while cfn-lint builds its many objects (they all live to the end), and
+    none just after: every object made with the collector off is still in its youngest
+    generation, which the first allocation after `gc.enable` would scan whole (0.08 s); frozen,
+    they are out of its way (`lint_files` unfreezes them once it has linted)."""
+    _freeze_at_exit()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def lint_regions(env: str) -> tuple[str, ...]:
+    """The regions `env`'s templates are linted in: its own region and its test regions."""
+    from mirror_infra.config import load
+
+    cfg = load(env)
+    return tuple(sorted({cfg.region, *cfg.test_regions}))
+
+
+class Ahead:
+    """What `lint` needs before it can load the rules, worked out in a forked process while
+    this one imports cfn-lint: each environment's regions (reading params takes pydantic, 0.06 s)
+    and the stale environments built (`stale`). Whatever fails there (a bad params file, a
+    build, the process itself) is redone here, by `regions` and by the caller's `build`, which
+    raise the error the user should see; the forked process says nothing."""
+
+    def __init__(self, envs: list[str]) -> None:
+        from mirror_infra.build import current
+
+        self.envs = envs
+        self.stale = [env for env in envs if not current(env)]
+        self._reader: Connection | None = None
+        self._child: multiprocessing.process.BaseProcess | None = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            fork = multiprocessing.get_context("fork")
+            self._reader, writer = fork.Pipe(duplex=False)
+            self._child = fork.Process(
+                target=_work_ahead, args=(envs, self.stale, writer), name="mirror-infra-ahead"
+            )
+            self._child.start()
+            writer.close()  # so that the reader sees the end if the child dies without a word
+
+    def regions(self) -> dict[str, tuple[str, ...]]:
+        """Each environment's lint regions, from the forked process or (it failed) read here."""
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            with reader:
+                try:
+                    return reader.recv()
+                except EOFError:
+                    pass
+        return {env: lint_regions(env) for env in self.envs}
+
+    def wait(self) -> None:
+        """Wait for the builds; the caller's `build` then finds them done, or redoes them."""
+        if self._child is not None:
+            self._child.join()
+            self._child = None
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wait()  # the forked process never outlives the command, even one that failed
+
+
+def _work_ahead(envs: list[str], stale: list[str], writer: Connection) -> None:
+    from mirror_infra.build import build
+
+    # any failure is met again by the parent, which reports it in one line: silent here, even
+    # an interrupt (multiprocessing would print a traceback for it)
+    try:
+        writer.send({env: lint_regions(env) for env in envs})
+        writer.close()
         for env in stale:
             build(env)
+    except BaseException:
+        os._exit(1)
 
-    child = multiprocessing.get_context("fork").Process(target=work, name="mirror-infra-build")
-    child.start()
-    return child.join
+
+def cached_anywhere(paths: list[Path], cache_dir: Path) -> bool:
+    """Whether every template has findings in the cache under some settings; if not, the rules
+    will be needed whatever the regions turn out to be."""
+    try:
+        cache = json.loads((cache_dir / CACHE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    linted = {key.rpartition(":")[2] for key in cache}
+    return all(sha256(path.read_bytes()) in linted for path in paths)
 
 
 def _lint_in_worker(path: Path) -> list[Finding]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+
+import pytest
 
 from mirror_infra.cli import main
 
@@ -60,3 +63,37 @@ def test_a_process_that_loaded_the_rules_freezes_its_heap_at_exit_once(monkeypat
     lint._freeze_at_exit()
     lint._freeze_at_exit()
     assert registered == [gc.freeze]
+
+
+def test_a_cold_lint_with_a_bad_params_file_fails_in_one_line(project, capfd):
+    # the forked process that reads params and builds meets the error first; it says nothing
+    params = project / "params" / "staging.yaml"
+    params.write_text(params.read_text().replace("log_retention_days: 30", "log_retention_days: x"))
+    assert main(["lint"]) == 1
+    err = capfd.readouterr().err
+    assert re.fullmatch(r"error: params/staging\.yaml: log_retention_days: [^\n]*\n", err), err
+
+
+def _dies_at_once(envs, stale, writer):
+    os._exit(9)
+
+
+def _dies_after_the_regions(envs, stale, writer):
+    from mirror_infra import lint
+
+    writer.send({env: lint.lint_regions(env) for env in envs})
+    os._exit(9)
+
+
+@pytest.mark.parametrize("work", [_dies_at_once, _dies_after_the_regions])
+def test_a_cold_lint_whose_forked_process_dies_does_its_work_itself(
+    project, capfd, monkeypatch, work
+):
+    from mirror_infra import lint
+
+    monkeypatch.setattr(lint, "_work_ahead", work)
+    assert main(["lint"]) == 0
+    captured = capfd.readouterr()
+    assert "staging: 6 templates, 0 cfn-lint findings" in captured.out
+    assert "production: 6 templates, 0 cfn-lint findings" in captured.out
+    assert captured.err == ""

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from mirror_infra import ui
-from mirror_infra.build import build
+from mirror_infra.build import build, build_dir
 from mirror_infra.envs import available_envs
 from mirror_infra.errors import ExitCode, LintError
 
@@ -30,28 +30,30 @@ def run_build(args: argparse.Namespace) -> ExitCode:
 
 
 def run_lint(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.config import load
-    from mirror_infra.lint import Linter, build_ahead, ignored_rules, lint_files
+    from mirror_infra import lint
 
     envs = _envs(args)
-    # a cold lint: a forked process builds while this one loads cfn-lint and its rules
-    built = build_ahead(envs)
-    ignore = ignored_rules()
-    # environments that lint in the same regions share one loaded rule set and one worker pool
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for env in envs:
-        cfg = load(env)
-        groups.setdefault(tuple(sorted({cfg.region, *cfg.test_regions})), []).append(env)
-    linters = {regions: Linter(list(regions), ignore) for regions in groups}
-    if built is not None:
-        for linter in linters.values():
-            linter.load()  # new templates: the rules will be needed
-        built()
+    # a forked process reads the params and builds the stale environments meanwhile; the block
+    # ends when it has
+    with lint.Ahead(envs) as ahead:
+        ignore = lint.ignored_rules()
+        if ahead.stale or not lint.cached_anywhere(
+            [path for env in envs for path in build(env).files], build_dir(envs[0]).parent
+        ):
+            lint.import_cfnlint()  # some template is new to the cache: the rules will be needed
+        # environments that lint in the same regions share one rule set and one worker pool
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for env, regions in ahead.regions().items():
+            groups.setdefault(regions, []).append(env)
+        linters = {regions: lint.Linter(list(regions), ignore) for regions in groups}
+        if ahead.stale:
+            for linter in linters.values():
+                linter.load()  # new templates: the rules will be needed
     total = 0
     for regions, group in groups.items():
         builds = [build(env) for env in group]
         paths = [path for result in builds for path in result.files]
-        findings = lint_files(paths, linters[regions], builds[0].directory.parent)
+        findings = lint.lint_files(paths, linters[regions], builds[0].directory.parent)
         for finding in findings:
             ui.out.print(str(finding), markup=False)
         total += len(findings)
