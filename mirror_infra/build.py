@@ -128,6 +128,21 @@ def _write(cfg: EnvConfig, out: Path, stamp: str) -> BuildResult:
     return store(out, cfg.name, stamp, root_body, nested)
 
 
+def dump(template: dict) -> str:
+    """A template held as data, serialised as `render` serialises built ones."""
+    return json.dumps(template, indent=2, sort_keys=True) + "\n"
+
+
+def write_nested(into: Path, logical_id: str, template: dict) -> Path:
+    """A nested template derived from a build (deployed in place of the built one), written
+    into `into` under its content address, as build names its own."""
+    body = dump(template)
+    into.mkdir(parents=True, exist_ok=True)
+    path = into / nested_file_name(logical_id, body)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
 def nested_file_name(logical_id: str, body: str) -> str:
     """A nested template's content address: an unchanged service keeps its TemplateURL."""
     return f"{logical_id.lower()}-{sha256(body.encode())[:16]}.json"

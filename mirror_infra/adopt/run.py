@@ -16,8 +16,8 @@ from pathlib import Path
 from mirror_infra.adopt import templates
 from mirror_infra.adopt.survey import Action, Survey
 from mirror_infra.aws.status import ChangeSetStatus, StackStatus
-from mirror_infra.aws.wait import Timeout, poll
-from mirror_infra.build import sha256
+from mirror_infra.aws.wait import Timeout
+from mirror_infra.build import dump, sha256
 from mirror_infra.deploy import apply as applying
 from mirror_infra.deploy import flow
 from mirror_infra.deploy import plan as planning
@@ -80,9 +80,7 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
             adopted = Adopted(created.stack_id)
 
         hooks.say("step 2 of 3: import the existing resources, one nested stack at a time")
-        stacks = {
-            r.logical_id: r.physical_id for r in dep.cfn.resources(adopted.stack_id) if r.is_stack
-        }
+        stacks = dep.cfn.nested_stacks(adopted.stack_id)
         for stack in adoption.nested:
             rows = [r for r in survey.imported if r.stack == stack]
             if rows:
@@ -94,8 +92,7 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         hooks.say("step 3 of 3: converge to the environment's templates")
         converge = planning.create_plan(dep, adoption, prepared.bucket)
         hooks.on_plan(converge)
-        if converge.has_changes:
-            planning.refuse_destructive(converge, set())
+        if converge.has_changes:  # refused as any plan when it replaces, deletes or loses data
             flow.execute(dep, converge, set(), hooks)
         adopted.converge = converge
     adopted.finish = applying.finish(dep)
@@ -107,7 +104,7 @@ def _record_imports(dep: Deployment, root_id: str, bucket: str, into: Path, hook
     templates; a failed converge would roll the nested stacks back to those, without the
     imported resources. An update of the root to what each nested stack holds now (no
     resource changes) makes the imports part of what a rollback returns to."""
-    stacks = {r.logical_id: r.physical_id for r in dep.cfn.resources(root_id) if r.is_stack}
+    stacks = dep.cfn.nested_stacks(root_id)
     nested = {logical_id: dep.cfn.template(stack_id) for logical_id, stack_id in stacks.items()}
     record = templates.recorded(dep.cfg.name, dep.cfn.template(root_id), nested, into)
     upload_nested(dep.s3, bucket, dep.artifacts_prefix, record)
@@ -123,7 +120,7 @@ def _adopted_ids(dep: Deployment, survey: Survey, root_id: str) -> set[str]:
     ids = {r.logical_id for r in survey.imported if r.stateful}
     managed = [r for r in survey.rows if r.action is Action.MANAGED and r.stateful]
     if root_id and managed:
-        stacks = {r.logical_id: r.physical_id for r in dep.cfn.resources(root_id) if r.is_stack}
+        stacks = dep.cfn.nested_stacks(root_id)
         deployed = {stack: dep.cfn.template(stacks[stack]) for stack in {r.stack for r in managed}}
         ids |= {
             r.logical_id
@@ -148,7 +145,7 @@ def _import(
     body = templates.import_template(
         dep.cfn.template(stack_id), adoption.nested[stack], [r.logical_id for r in rows]
     )
-    text = templates.dump(body).encode()
+    text = dump(body).encode()
     key = f"{dep.artifacts_prefix}import-{stack.lower()}-{sha256(text)[:16]}.json"
     put_if_absent(dep.s3, bucket, key, text)
     parameters = dep.cfn.stack(stack_id).parameters
@@ -170,12 +167,7 @@ def _import(
         Description=f"mirror-infra adopt of {dep.cfg.name}: {stack}",
     )
     try:
-        status = poll(
-            lambda: dep.cfn.change_set_status(change_set_id),
-            lambda s: s.settled,
-            dep.backoff,
-            600,
-        )
+        status = dep.cfn.wait_change_set(change_set_id, dep.backoff, 600)
     except Timeout:
         raise DeployError(f"the import change set on {stack} was not ready in 600s") from None
     if status is ChangeSetStatus.FAILED:

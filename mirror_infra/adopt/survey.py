@@ -94,6 +94,31 @@ class Survey:
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+
+
+def refs(value: Any) -> set[str]:
+    """Every logical id `value` refers to (Ref, GetAtt, Sub, DependsOn)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
+                found.add(inner)
+            elif key == "Fn::GetAtt" and isinstance(inner, list) and inner:
+                found.add(inner[0])
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                local = set(inner[1]) if isinstance(inner, list) and len(inner) > 1 else set()
+                found |= set(_SUB_NAME.findall(text)) - local
+                found |= refs(inner[1]) if isinstance(inner, list) and len(inner) > 1 else set()
+            elif key == "DependsOn":
+                found |= {inner} if isinstance(inner, str) else set(inner)
+            else:
+                found |= refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= refs(inner)
+    return found
 
 
 def resolve_name(value: Any, pseudo: dict[str, str]) -> str | None:
@@ -149,22 +174,18 @@ def _shape_differences(want: TableShape, have: TableShape) -> list[str]:
     return found
 
 
-def _refers_to(value: Any, logical_id: str) -> bool:
-    text = json.dumps(value)
-    return f'"Ref": "{logical_id}"' in text or f'["{logical_id}", ' in text
-
-
 class Surveyor:
     def __init__(self, inventory: Inventory, region: str, root_stack: str) -> None:
         self.inventory = inventory
         self.region = region
         self.root_stack = root_stack
         self._alias_targets: dict[str, str] = {}  # alias path -> the key id it points at
+        self._bucket_policies: set[str] = set()  # existing buckets that have a policy
         self.pseudo = {
             "AWS::Region": region,
             "AWS::AccountId": inventory.account,
             "AWS::Partition": inventory.partition,
-            "AWS::URLSuffix": "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com",
+            "AWS::URLSuffix": inventory.url_suffix,
         }
 
     def survey(self, built: BuildResult) -> Survey:
@@ -211,6 +232,8 @@ class Surveyor:
             differences = _shape_differences(_template_shape(props), existing.shape)
             if differences:
                 row.action, row.why = Action.CONFLICT, "; ".join(differences)
+        if kind == BUCKET and existing.extra.get("policy"):
+            self._bucket_policies.add(existing.physical_id)
         if kind == BUCKET and existing.region != self.region:
             row.action = Action.CONFLICT
             row.why = f"the bucket is in {existing.region}, the environment in {self.region}"
@@ -229,7 +252,7 @@ class Surveyor:
                     found[a]
                     for a, r in resources.items()
                     if r["Type"] == ALIAS
-                    and _refers_to(r.get("Properties", {}).get("TargetKeyId"), logical_id)
+                    and logical_id in refs(r.get("Properties", {}).get("TargetKeyId"))
                     and found.get(a)
                 ),
                 None,
@@ -250,13 +273,11 @@ class Surveyor:
         if kind == BUCKET_POLICY:
             bucket_id = resource.get("Properties", {}).get("Bucket", {}).get("Ref", "")
             bucket = found.get(bucket_id)
-            if bucket is not None and bucket.action is not Action.CREATE:
-                policy = self.inventory.bucket(bucket.physical_id)
-                if policy is not None and policy.extra.get("policy"):
-                    row.action = Action.IMPORT
-                    row.physical_id = bucket.physical_id
-                    row.identifier = {"Bucket": bucket.physical_id}
-                    row.why = "replaced by the template's policy"
+            if bucket is not None and bucket.physical_id in self._bucket_policies:
+                row.action = Action.IMPORT
+                row.physical_id = bucket.physical_id
+                row.identifier = {"Bucket": bucket.physical_id}
+                row.why = "replaced by the template's policy"
             return row
         row.why = "no data; created anew"
         return row
@@ -268,7 +289,7 @@ class Surveyor:
         row.arn = existing.arn
 
     def _check_owner(self, row: Row) -> None:
-        if row.action is Action.CREATE or not row.physical_id:
+        if row.action is not Action.IMPORT:  # nothing found, or a conflict already
             return
         owner = self.inventory.owner(row.physical_id)
         if owner.startswith(f"{self.root_stack}-{row.stack}-"):

@@ -17,15 +17,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mirror_infra.adopt.survey import Action, Survey
-from mirror_infra.build import BuildResult, build_from, nested_file_name
+from mirror_infra.adopt.survey import Action, Survey, refs
+from mirror_infra.build import BuildResult, build_from, dump, write_nested
 from mirror_infra.config import EnvConfig
 from mirror_infra.errors import DeployError
 
 # a nested template needs at least one resource; this one does nothing and holds nothing
 PLACEHOLDER = "AdoptionPlaceholder"
 PLACEHOLDER_TYPE = "AWS::CloudFormation::WaitConditionHandle"
-_SUB_NAME = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 
 
 class AdoptError(DeployError):
@@ -40,36 +39,8 @@ def adoption_build(cfg: EnvConfig, adopted: set[str], into: Path) -> BuildResult
     return build_from(cfg.model_copy(update={"data_safety": safety}), into)
 
 
-def refs(value: Any) -> set[str]:
-    """Every logical id `value` refers to (Ref, GetAtt, Sub, DependsOn)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
-                found.add(inner)
-            elif key == "Fn::GetAtt" and isinstance(inner, list) and inner:
-                found.add(inner[0])
-            elif key == "Fn::Sub":
-                text = inner if isinstance(inner, str) else inner[0]
-                local = set(inner[1]) if isinstance(inner, list) and len(inner) > 1 else set()
-                found |= set(_SUB_NAME.findall(text)) - local
-                found |= refs(inner[1]) if isinstance(inner, list) and len(inner) > 1 else set()
-            elif key == "DependsOn":
-                found |= {inner} if isinstance(inner, str) else set(inner)
-            else:
-                found |= refs(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= refs(inner)
-    return found
-
-
 def _read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def dump(template: dict) -> str:
-    return json.dumps(template, indent=2, sort_keys=True) + "\n"
 
 
 def _output_value(value: Any, stack: str, survey: Survey) -> str | None:
@@ -122,9 +93,7 @@ def skeleton(adoption: BuildResult, survey: Survey, into: Path) -> BuildResult:
                 dropped_outputs[(stack, name)] = _output_value(output["Value"], stack, survey)
         if kept:
             template["Outputs"] = kept
-        body = dump(template)
-        nested[stack] = into / nested_file_name(stack, body)
-        nested[stack].write_text(body, encoding="utf-8")
+        nested[stack] = write_nested(into, stack, template)
         root_text = root_text.replace(path.name, nested[stack].name)
     root = json.loads(root_text)
     for logical_id, resource in root["Resources"].items():
@@ -160,9 +129,7 @@ def recorded(env: str, root: dict, nested: dict[str, dict], into: Path) -> Build
     root = json.loads(json.dumps(root))
     paths: dict[str, Path] = {}
     for logical_id, template in nested.items():
-        body = dump(template)
-        paths[logical_id] = into / nested_file_name(logical_id, body)
-        paths[logical_id].write_text(body, encoding="utf-8")
+        paths[logical_id] = write_nested(into, logical_id, template)
         url = root["Resources"][logical_id]["Properties"]["TemplateURL"]
         name = paths[logical_id].name
         url["Fn::Sub"] = _NESTED_FILE.sub(lambda m, n=name: m.group(1) + n, url["Fn::Sub"])

@@ -114,6 +114,22 @@ class CloudFormation:
         walk(root, "")
         return nodes
 
+    def nested_stacks(self, stack: str) -> dict[str, str]:
+        """The stack's nested stacks: logical id -> stack id (one listing)."""
+        return {r.logical_id: r.physical_id for r in self.resources(stack) if r.is_stack}
+
+    def wait_change_set(
+        self, change_set_id: str, backoff: Backoff, timeout: float
+    ) -> ChangeSetStatus:
+        """The change set's status once it is no longer being made; wait.Timeout after
+        `timeout` seconds."""
+        return poll(
+            lambda: self.change_set_status(change_set_id),
+            lambda status: status.settled,
+            backoff,
+            timeout,
+        )
+
     def wait_settled(self, name: str, backoff: Backoff, timeout: float) -> StackInfo | None:
         """The stack once no operation runs on it (None when it is gone); wait.Timeout after
         `timeout` seconds."""

@@ -58,6 +58,7 @@ class Inventory:
         self.account = account
         self.region = region
         self.partition = "aws-cn" if region.startswith("cn-") else "aws"
+        self.url_suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
     def table(self, name: str) -> Existing | None:
         found = _lookup(lambda: self._client("dynamodb").describe_table(TableName=name))
@@ -87,17 +88,12 @@ class Inventory:
         return Existing(name, {"TableName": name}, arn=table["TableArn"], shape=shape)
 
     def alias(self, name: str) -> Existing | None:
-        pages = self._client("kms").get_paginator("list_aliases").paginate()
-        for page in pages:
-            for alias in page["Aliases"]:
-                if alias["AliasName"] == name:
-                    return Existing(
-                        name,
-                        {"AliasName": name},
-                        arn=alias.get("AliasArn", ""),
-                        extra={"TargetKeyId": alias.get("TargetKeyId", "")},
-                    )
-        return None
+        """DescribeKey takes an alias name: one call, wherever the alias is in the listing."""
+        found = _lookup(lambda: self._client("kms").describe_key(KeyId=name))
+        if found is None:
+            return None
+        target = found["KeyMetadata"]["KeyId"]
+        return Existing(name, {"AliasName": name}, extra={"TargetKeyId": target})
 
     def key(self, key_id: str) -> Existing | None:
         found = _lookup(lambda: self._client("kms").describe_key(KeyId=key_id))

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             "to the environment's policy as losing data, and refuses it unless named)",
             markup=False,
         )
-    return _drift_of_adopted(args, survey)
+    return _drift_of_adopted(dep, survey)
 
 
 def _survey(dep, built):
@@ -70,13 +70,13 @@ def _survey(dep, built):
     return Surveyor(inventory, dep.target.region, dep.stack_name).survey(built)
 
 
-def _drift_of_adopted(args, survey) -> ExitCode:
+def _drift_of_adopted(dep, survey) -> ExitCode:
     """AWS recommends drift detection after an import: what differs from the templates."""
+    from mirror_infra.checks.base import open_environment
     from mirror_infra.checks.drift import detect
-    from mirror_infra.commands.common import environment
 
     ui.err.print("detecting drift on the adopted resources ...")
-    report = detect(environment(args))
+    report = detect(open_environment(dep))
     adopted = {r.path for r in survey.adopted}
     differences = [d for d in report.differences if f"{d.stack}.{d.resource}" in adopted]
     if not differences:
@@ -89,7 +89,7 @@ def _drift_of_adopted(args, survey) -> ExitCode:
         )
     ui.err.print(
         "the adopted resources differ from the templates where shown; 'mirror-infra plan "
-        f"--revert-drift --env {args.env}' shows how to put the template's values back"
+        f"--revert-drift --env {dep.cfg.name}' shows how to put the template's values back"
     )
     return ExitCode.OK
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from mirror_infra.build import BuildResult, nested_file_name
+from mirror_infra.build import BuildResult, write_nested
 
 TABLE = "AWS::DynamoDB::Table"
 PROTECTION = "DeletionProtectionEnabled"
@@ -43,10 +43,7 @@ def unprotected(built: BuildResult, into: Path) -> Unprotected | None:
             continue
         for name in turned:
             template["Resources"][name]["Properties"][PROTECTION] = False
-        body = json.dumps(template, indent=2, sort_keys=True) + "\n"
-        copy = into / nested_file_name(logical_id, body)
-        into.mkdir(parents=True, exist_ok=True)
-        copy.write_text(body, encoding="utf-8")
+        copy = write_nested(into, logical_id, template)
         root = root.replace(path.name, copy.name)  # content addresses: unique in the root
         nested[logical_id] = copy
         tables += [f"{logical_id}.{name}" for name in turned]

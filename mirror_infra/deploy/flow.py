@@ -241,8 +241,7 @@ def _protect_tables(
         plan = make_plan(dep, set(), hooks, built)
         hooks.on_plan(plan)
         if plan.has_changes:
-            planning.refuse_destructive(plan, set())
-            execute(dep, plan, set(), hooks)
+            execute(dep, plan, set(), hooks)  # refuses what replaces, deletes or loses data
     except DeployError as exc:
         applying.finish(dep)
         raise DeployError(

@@ -18,7 +18,7 @@ from mirror_infra.aws.status import (
     ChangeSetStatus,
     StackStatus,
 )
-from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.aws.wait import Timeout
 from mirror_infra.build import BuildResult
 from mirror_infra.deploy import express
 from mirror_infra.deploy.changes import (
@@ -194,12 +194,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
     if plan.create:
         plan.stack_id = stack_id  # the stack this change set made (REVIEW_IN_PROGRESS)
     try:
-        poll(
-            lambda: cfn.change_set_status(change_set_id),
-            lambda status: status.settled,
-            dep.backoff,
-            timeout,
-        )
+        cfn.wait_change_set(change_set_id, dep.backoff, timeout)
     except Timeout:
         raise DeployError(
             f"change set {name} was not ready within {timeout:.0f}s; see the CloudFormation console"

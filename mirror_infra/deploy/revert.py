@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass, replace
 
 from mirror_infra.aws.cfn_answers import ChangeSet, ResourceChange
+from mirror_infra.aws.errors import is_no_changes_reason
 from mirror_infra.aws.status import ChangeAction, ChangeSetStatus
-from mirror_infra.aws.wait import Timeout, poll
+from mirror_infra.aws.wait import Timeout
 from mirror_infra.deploy.changes import Change, read_changes
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.risk import Risk, in_place_losses
@@ -62,7 +63,7 @@ def create(dep: Deployment, plan, capabilities: list[str], timeout: float = 600)
         described = _settled(dep, change_set_id, timeout)
         if described.status is ChangeSetStatus.FAILED or not described.changes:
             cfn.discard_change_set(change_set_id)
-            if described.status is ChangeSetStatus.FAILED and "didn't contain" not in (
+            if described.status is ChangeSetStatus.FAILED and not is_no_changes_reason(
                 described.reason
             ):
                 raise DeployError(
@@ -104,12 +105,7 @@ def execute(dep: Deployment, plan, follow) -> list:
 
 def _settled(dep: Deployment, change_set_id: str, timeout: float) -> ChangeSet:
     try:
-        poll(
-            lambda: dep.cfn.change_set_status(change_set_id),
-            lambda status: status.settled,
-            dep.backoff,
-            timeout,
-        )
+        dep.cfn.wait_change_set(change_set_id, dep.backoff, timeout)
     except Timeout:
         raise DeployError(f"a drift-aware change set was not ready in {timeout:.0f}s") from None
     return dep.cfn.change_set(change_set_id, values=True)

@@ -158,6 +158,14 @@ def test_pitr_turned_off_out_of_band_is_shown_three_ways_and_put_back(cli, local
     # the template's value, the last deployment's, the actual one
     values = [json.loads(pitr[k]) for k in ("template", "previous", "actual")]
     assert [v["PointInTimeRecoveryEnabled"] for v in values] == [True, True, False]
+    # a saved revert whose change set is gone (deleted out of band) is refused, nothing runs
+    stale = project / "stale.json"
+    assert cli("plan", "--revert-drift", "--out", str(stale)).code == 2
+    (revert,) = json.loads(stale.read_text())["reverts"]
+    local_aws.client("cloudformation").delete_change_set(ChangeSetName=revert["change_set_id"])
+    refused = cli("apply", "--plan", str(stale))
+    assert refused.code == 1
+    assert "no longer exists" in refused.err
     saved = project / "revert.json"
     planned = cli("plan", "--revert-drift", "--out", str(saved))
     assert planned.code == 2, planned.text

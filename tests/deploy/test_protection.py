@@ -150,3 +150,25 @@ def test_a_named_replacement_that_fails_while_running_puts_the_policy_back(
     )
     assert applied.code == 1
     assert _denied(local_aws, "Dynamodb") == FULL
+
+
+def test_a_failed_protect_step_still_finishes_the_environment_and_says_to_apply_again(
+    cli, local_aws
+):
+    """The update after an unprotected first create fails (the local AWS's fault switch on a
+    table's update): the environment is still finished (termination protection, stack
+    policies) and the error says protection is not on yet; the next apply turns it on."""
+    assert cli("bootstrap", "--env", "production").code == 0
+    local_aws.settings(fail_update=["FpEventsTable"])
+    failed = cli("apply", "--env", "production", "--yes")
+    assert failed.code == 1
+    assert "deletion protection is not on yet" in failed.err, failed.err
+    cfn = local_aws.client("cloudformation")
+    (root,) = cfn.describe_stacks(StackName=PROD.root_stack)["Stacks"]
+    assert root["EnableTerminationProtection"] is True
+    assert _denied(local_aws, "Dynamodb") == FULL
+
+    local_aws.settings(fail_update=[])
+    assert cli("apply", "--env", "production", "--yes").code == 0
+    table = local_aws.client("dynamodb").describe_table(TableName=PROD.fp_events_table)["Table"]
+    assert table["DeletionProtectionEnabled"] is True
