@@ -51,7 +51,7 @@ def _root_final(server: Server) -> float:
 def _follow(record: dict, final: float) -> tuple[float, int, int]:
     """Calls per second made to follow the operation while it runs (after ExecuteChangeSet, up
     to the root stack's final event: the budget of issue 12, one call per second on average
-    per running apply; the first look right after ExecuteChangeSet is one call above it),
+    per running apply),
     the calls after that end (the last reads of the nested stacks and the finishing calls,
     made once per apply), and the most DescribeStackEvents on one stack within one poll."""
     calls = record["calls"]

@@ -223,6 +223,17 @@ def inherit(fn: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def begin_request() -> None:
+    """A request starts (server.py): no operation has ended inside it yet."""
+    _local.ended_in_call = False
+
+
+def ended_in_call() -> bool:
+    """An operation this request started also ended inside it (instant mode): the server says
+    so in a response header (server.ENDED_IN_CALL)."""
+    return getattr(_local, "ended_in_call", False)
+
+
 def check_abandoned() -> None:
     if getattr(_local, "generation", _generation) != _generation:
         raise Abandoned
@@ -236,6 +247,7 @@ def run(
     `express`: a DeploymentConfig Mode EXPRESS operation (no readiness waits)."""
     if not paced():
         work()
+        _local.ended_in_call = True
         return
 
     generation = _generation

@@ -1,7 +1,8 @@
 """The local AWS server: moto's WSGI app on loopback, with every correction installed.
 
 In front of moto: `GET`/`POST /localaws/settings` (the paced mode and the fault switch, see
-pacing.py, as JSON) and the throttling fault, which answers a call before moto sees it.
+pacing.py, as JSON), the throttling fault, which answers a call before moto sees it, and a
+header on the answer of a call whose stack operation ended inside it (instant mode).
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from localaws.install import install
 
 HOST = "127.0.0.1"
 SETTINGS_PATH = "/localaws/settings"
+# on the response of a call that started a stack operation which also ended inside it (instant
+# mode): a client need not wait before its first look. AWS never sends it: its operations take
+# seconds at least, and AWS's response to ExecuteChangeSet, DeleteStack or
+# ContinueUpdateRollback says nothing of the operation's progress (API reference: empty results)
+ENDED_IN_CALL = "x-localaws-ended-in-call"
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 
 
 class _Front:
-    """The settings endpoint and the throttling fault, in front of moto's WSGI app."""
+    """The settings endpoint, the throttling fault and the ENDED_IN_CALL header, in front of
+    moto's WSGI app."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -35,7 +42,14 @@ class _Front:
             match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
             if match and pacing.throttled(match.group(1)):
                 return _throttling(environ, start_response)
-        return self.app(environ, start_response)
+        pacing.begin_request()
+
+        def start(status: str, headers: list, exc_info: Any = None) -> Any:
+            if pacing.ended_in_call():
+                headers = [*headers, (ENDED_IN_CALL, "true")]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
 
     @staticmethod
     def _settings(environ: dict, start_response: Any) -> list[bytes]:

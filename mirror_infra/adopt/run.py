@@ -176,7 +176,7 @@ def _import(
         raise templates.AdoptError(f"AWS refused to import into {stack}: {reason}")
     hooks.say(f"importing {', '.join(r.path for r in rows)}")
     execution = applying.Execution(dep, stack_id)
-    dep.cfn.execute(change_set_id, execution.token)
+    execution.begin(lambda token: dep.cfn.execute(change_set_id, token))
     finished = flow.follow(dep, execution, hooks)
     if finished.status is not StackStatus.IMPORT_COMPLETE:
         raise flow.ApplyFailed(

@@ -40,6 +40,16 @@ from mirror_infra.aws.status import (
 from mirror_infra.aws.wait import Backoff, poll
 
 EVENTS_PAGE = 100  # DescribeStackEvents returns at most this many a page
+# the local AWS in instant mode ends a stack operation inside the call that starts it and says
+# so in this header of that call's answer; AWS never sends it (its operations take seconds at
+# least, and the answers to ExecuteChangeSet, DeleteStack and ContinueUpdateRollback carry
+# nothing of the operation's progress)
+ENDED_IN_CALL = "x-localaws-ended-in-call"
+
+
+def _ended_in_call(answer: dict) -> bool:
+    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return headers.get(ENDED_IN_CALL) == "true"
 
 
 def request_token() -> str:
@@ -160,17 +170,23 @@ class CloudFormation:
     def update(self, name: str, body: str) -> None:
         self._client.update_stack(StackName=name, TemplateBody=body)
 
-    def delete(self, stack_id: str, token: str = "") -> None:
-        self._client.delete_stack(StackName=stack_id, ClientRequestToken=token or request_token())
+    def delete(self, stack_id: str, token: str = "") -> bool:
+        """Start deleting the stack; True when the deletion ended inside this call."""
+        answer = self._client.delete_stack(
+            StackName=stack_id, ClientRequestToken=token or request_token()
+        )
+        return _ended_in_call(answer)
 
     def cancel_update(self, stack_id: str) -> None:
         self._client.cancel_update_stack(StackName=stack_id)
 
-    def continue_rollback(self, stack_id: str, skip: list[str], token: str = "") -> None:
+    def continue_rollback(self, stack_id: str, skip: list[str], token: str = "") -> bool:
+        """True when the rollback ended inside this call."""
         kwargs = {"ResourcesToSkip": skip} if skip else {}
-        self._client.continue_update_rollback(
+        answer = self._client.continue_update_rollback(
             StackName=stack_id, ClientRequestToken=token or request_token(), **kwargs
         )
+        return _ended_in_call(answer)
 
     def set_termination_protection(self, stack_id: str, enabled: bool) -> None:
         self._client.update_termination_protection(
@@ -273,15 +289,17 @@ class CloudFormation:
         described = self._client.describe_change_set(ChangeSetName=change_set_id)
         return ChangeSetStatus(described["Status"])
 
-    def execute(self, change_set_id: str, token: str = "") -> None:
-        """Run the change set. RetainExceptOnCreate: resources created by this operation are
-        deleted if it rolls back, even with DeletionPolicy Retain (AWS: "Retain except on
-        create"), so a failed first create leaves no fixed-name table or bucket behind."""
-        self._client.execute_change_set(
+    def execute(self, change_set_id: str, token: str = "") -> bool:
+        """Run the change set; True when its operation ended inside this call.
+        RetainExceptOnCreate: resources created by this operation are deleted if it rolls
+        back, even with DeletionPolicy Retain (AWS: "Retain except on create"), so a failed
+        first create leaves no fixed-name table or bucket behind."""
+        answer = self._client.execute_change_set(
             ChangeSetName=change_set_id,
             ClientRequestToken=token or request_token(),
             RetainExceptOnCreate=True,
         )
+        return _ended_in_call(answer)
 
     def discard_change_set(self, change_set_id: str) -> None:
         """Delete it; one already gone is fine."""

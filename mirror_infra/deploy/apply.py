@@ -54,6 +54,12 @@ class Execution:
             dep.cfn, stack_id, first[0].timestamp if first else None, self.token
         )
         self.stream.mark_seen(stack_id, [e.event_id for e in first])
+        self.ended_in_call = False
+
+    def begin(self, start: Callable[[str], bool]) -> None:
+        """Start the operation by `start(token)`, which says whether it ended inside that call
+        (only the local AWS's instant mode does so)."""
+        self.ended_in_call = start(self.token)
 
     def follow(self, on_event: Callable[[Event], None], timeout: float = 3600) -> Finished:
         """Stream events until the stack settles, within CALLS_PER_SECOND on average (AWS
@@ -64,6 +70,11 @@ class Execution:
         waited out, slower, within the same deadline."""
         deadline = time.monotonic() + timeout
         polls, state = 0, "in progress"
+        if not self.ended_in_call:
+            # the first look is paid for before it is made, as every later one is: no
+            # operation on AWS ends within a second of its start, and so the calls never run
+            # ahead of the budget by more than the rest of one poll
+            self._wait_or_give_up(deadline, timeout, state, 1 / CALLS_PER_SECOND)
         while True:
             calls_before = self.stream.calls
             info, checked = None, False
@@ -142,7 +153,7 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
             # a change set cannot override a stack policy: lift it for exactly the named ones
             protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
         execution = Execution(dep, info.stack_id)
-        cfn.execute(plan.change_set_id, execution.token)
+        execution.begin(lambda token: cfn.execute(plan.change_set_id, token))
         execution.lifted = lifted if lifting else set()
     except BaseException as exc:
         if lifting:  # nothing runs: put the full policies back before anything else
@@ -165,7 +176,7 @@ def delete_failed_create(dep: Deployment, on_event: Callable[[Event], None]) -> 
     if info is None or info.status is not StackStatus.ROLLBACK_COMPLETE:
         return
     execution = Execution(dep, info.stack_id)
-    dep.cfn.delete(info.stack_id, execution.token)
+    execution.begin(lambda token: dep.cfn.delete(info.stack_id, token))
     finished = execution.follow(on_event)
     if finished.status is not StackStatus.DELETE_COMPLETE:
         raise DeployError(
@@ -190,7 +201,7 @@ def continue_rollback(dep: Deployment, skip: list[str]) -> Execution:
         status = info.status if info else "missing"
         raise DeployError(f"{dep.stack_name} is {status}, not UPDATE_ROLLBACK_FAILED")
     execution = Execution(dep, info.stack_id)
-    dep.cfn.continue_rollback(info.stack_id, skip, execution.token)
+    execution.begin(lambda token: dep.cfn.continue_rollback(info.stack_id, skip, token))
     return execution
 
 

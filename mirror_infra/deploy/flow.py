@@ -283,7 +283,7 @@ def continue_rollback(dep: Deployment, skip: list[str], hooks: Hooks) -> applyin
 def destroy(dep: Deployment, stack_id: str, hooks: Hooks) -> applying.Finished:
     """Delete the stack `stack_id` (the caller has checked and confirmed) and follow it."""
     execution = applying.Execution(dep, stack_id)
-    dep.cfn.delete(stack_id, execution.token)
+    execution.begin(lambda token: dep.cfn.delete(stack_id, token))
     finished = follow(dep, execution, hooks)
     if finished.status is not StackStatus.DELETE_COMPLETE:
         raise ApplyFailed(failure_line(dep, finished), finished)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 
 from mirror_infra.aws.cfn_answers import ChangeSet, ResourceChange
 from mirror_infra.aws.errors import is_no_changes_reason
@@ -95,7 +96,7 @@ def execute(dep: Deployment, plan, follow) -> list:
     ended = []
     for revert in plan.reverts:
         execution = applying.Execution(dep, revert["stack_id"])
-        dep.cfn.execute(revert["change_set_id"], execution.token)
+        execution.begin(partial(dep.cfn.execute, revert["change_set_id"]))
         finished = follow(execution)
         ended.append(finished)
         if not finished.ok:

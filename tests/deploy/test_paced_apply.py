@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 
 def test_apply_follows_a_paced_create_to_the_end_and_then_has_nothing_to_do(cli, local_aws):
     local_aws.settings(pace=0.01)
@@ -24,10 +26,10 @@ def test_apply_follows_a_paced_create_to_the_end_and_then_has_nothing_to_do(cli,
     assert "No changes." in again.err + again.out
 
 
-def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, monkeypatch):
-    """README, On a real account: following an operation makes at most one call per second on
-    average (the local AWS's paced mode stands for AWS), and reads each stack's events at most
-    once per poll. Checked on the calls made and the pauses asked for, not on a clock."""
+@pytest.fixture
+def followed(monkeypatch):
+    """What following an operation does, in order: ("pause", seconds asked for), ("poll",
+    whether it reads the root), ("read", (poll number, stack id))."""
     from mirror_infra.deploy import apply as applying
     from mirror_infra.deploy.events import EventStream
 
@@ -49,18 +51,27 @@ def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, monke
         log.append(("read", (self._polls, stack_id)))
         return read(self, stack_id, path)
 
-    def poll(self, limit=None, **kwargs):
-        log.append(("poll", limit))
-        return polled(self, limit, **kwargs)
+    def poll(self, limit=None, root=True):
+        log.append(("poll", root))
+        return polled(self, limit, root)
 
     monkeypatch.setattr(applying, "time", Clock)
     monkeypatch.setattr(EventStream, "_poll_stack", poll_stack)
     monkeypatch.setattr(EventStream, "poll", poll)
+    return log
+
+
+def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, followed):
+    """README, On a real account: following an operation makes at most one call per second on
+    average (the local AWS's paced mode stands for AWS), and reads each stack's events at most
+    once per poll. Checked on the calls made and the pauses asked for, not on a clock."""
+    from mirror_infra.deploy import apply as applying
+
     local_aws.settings(pace=0.01)
     assert cli("bootstrap").code == 0
-    log.clear()
+    followed.clear()
     assert cli("apply", "--yes").code == 0
-    reads = [value for kind, value in log if kind == "read"]
+    reads = [value for kind, value in followed if kind == "read"]
     assert len(reads) == len(set(reads))  # no stack twice in one poll
     # from the read of the root that saw the end, no stack is read twice: a nested stack read
     # after the root's read that reported its end has its last events already
@@ -68,16 +79,30 @@ def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, monke
     last_root = max(i for i, (_, stack) in enumerate(reads) if stack == root)
     at_end = [stack for _, stack in reads[last_root:]]
     assert len(at_end) == len(set(at_end)), at_end
-    # up to every pause, the stack reads stay within one per second of the pauses asked for
-    # so far, one poll's worth ahead
+    # every poll while the operation runs, the first look included, is paid for before it is
+    # made: its first read stays within one per second of the pauses asked for so far (the
+    # last reads of the nested stacks once it has ended are not the operation's)
+    assert followed[0][0] == "pause", followed[:3]
     calls, paused = 0, 0.0
-    for kind, value in log:
-        if kind == "read":
+    for kind, value in followed:
+        if kind == "poll" and value:
+            assert calls + 1 <= paused * applying.CALLS_PER_SECOND, (calls, paused)
+        elif kind == "read":
             calls += 1
         elif kind == "pause":
             paused += value
-            assert calls <= paused * applying.CALLS_PER_SECOND + 2, (calls, paused)
-    assert paused > 0  # the create really was followed while in progress
+    assert paused > 1  # the create really was followed while in progress
+
+
+def test_an_operation_that_ended_inside_its_call_is_looked_at_at_once(cli, local_aws, followed):
+    """The instant local AWS ends an operation inside ExecuteChangeSet and says so
+    (tests/localaws/test_paced.py): its apply is followed without a pause; on AWS, and paced,
+    the first look waits its second (above)."""
+    assert cli("bootstrap").code == 0
+    followed.clear()
+    assert cli("apply", "--yes").code == 0
+    assert ("poll", True) in followed
+    assert [entry for entry in followed if entry[0] == "pause"] == []
 
 
 def test_the_end_of_an_apply_costs_no_call_it_does_not_need(cli, local_aws, monkeypatch):

@@ -46,6 +46,28 @@ def test_a_paced_create_is_in_progress_when_the_call_returns(local_aws):
     assert _statuses(cfn, "paced") == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
 
 
+def test_only_an_operation_that_ended_inside_its_call_says_so(local_aws):
+    """Instant mode ends a stack operation inside the call that starts it, and its answer says
+    so (server.ENDED_IN_CALL), the one thing that lets a client look at once. A paced one is
+    in progress when its call returns, as on AWS, whose answers to CreateStack, UpdateStack,
+    DeleteStack and ExecuteChangeSet carry no such header (nor anything of the progress)."""
+    from localaws.server import ENDED_IN_CALL
+
+    cfn = local_aws.client("cloudformation")
+
+    def said(answer: dict) -> bool:
+        return answer["ResponseMetadata"]["HTTPHeaders"].get(ENDED_IN_CALL) == "true"
+
+    assert said(cfn.create_stack(StackName="instant", TemplateBody=template({"A": alarm()})))
+    assert not said(cfn.describe_stacks(StackName="instant"))  # only on what started one
+    local_aws.settings(pace=PACE)
+    assert not said(cfn.create_stack(StackName="paced", TemplateBody=template({"A": alarm()})))
+    assert _wait(cfn, "paced") == "CREATE_COMPLETE"
+    assert not said(cfn.delete_stack(StackName="paced"))
+    local_aws.settings(pace=0)
+    assert said(cfn.delete_stack(StackName="instant"))
+
+
 def test_cancel_update_rolls_the_update_back(local_aws):
     """API_CancelUpdateStack: "If the call completes successfully, the stack rolls back the
     update and reverts to the previous stack configuration." """
