@@ -336,3 +336,5 @@ def adoption(survey) -> None:
         f"{counts[Action.CONFLICT]} in conflict"
         + (f", {counts[Action.MANAGED]} in the stacks already" if counts[Action.MANAGED] else "")
     )
+    for note in survey.left:
+        ui.out.print(note, markup=False)

@@ -54,6 +54,8 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         hooks.say(f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed create; deleting it first")
         applying.delete_failed_create(dep, hooks.on_event)
         info = None
+    if info is not None:
+        planning.check_stack_can_change(dep, info)  # stuck: the way out named
     resuming = info is not None and info.status.usable
     if info is not None and not resuming and info.status is not StackStatus.REVIEW_IN_PROGRESS:
         raise templates.AdoptError(

@@ -37,6 +37,9 @@ BUCKET_POLICY = "AWS::S3::BucketPolicy"
 TABLE = "AWS::DynamoDB::Table"
 # resources that hold data: adopted ones keep Retain (the tool did not create their data)
 STATEFUL = frozenset({TABLE, KEY, BUCKET, "AWS::Logs::LogGroup"})
+# account-wide names that carry the region (SPEC §2) where the seed's Terraform did not: a
+# resource under the name without it is the old environment's, left in place and said so
+REGIONAL_NAMES = {"AWS::CloudWatch::Dashboard": "dashboard", "AWS::IAM::Role": "role"}
 
 
 class Action(StrEnum):
@@ -69,6 +72,9 @@ class Row:
 @dataclass
 class Survey:
     rows: list[Row]
+    # resources of the old environment under a name the templates no longer use: not adopted,
+    # not changed, listed so that someone removes them once nothing uses them
+    left: list[str] = field(default_factory=list)
 
     @property
     def conflicts(self) -> list[Row]:
@@ -181,6 +187,7 @@ class Surveyor:
         self.root_stack = root_stack
         self._alias_targets: dict[str, str] = {}  # alias path -> the key id it points at
         self._bucket_policies: set[str] = set()  # existing buckets that have a policy
+        self._left: list[str] = []  # Survey.left
         self.pseudo = {
             "AWS::Region": region,
             "AWS::AccountId": inventory.account,
@@ -190,6 +197,7 @@ class Surveyor:
 
     def survey(self, built: BuildResult) -> Survey:
         rows: list[Row] = []
+        self._left = []
         for stack, path in built.nested.items():
             template = json.loads(path.read_text(encoding="utf-8"))
             resources = template.get("Resources", {})
@@ -203,7 +211,7 @@ class Surveyor:
             for row in found.values():
                 self._check_owner(row)
             rows += [found[logical_id] for logical_id in resources]
-        return Survey(rows)
+        return Survey(rows, self._left)
 
     def _named(self, stack: str, logical_id: str, resource: dict) -> Row:
         kind = resource["Type"]
@@ -225,6 +233,8 @@ class Surveyor:
         }[kind]
         existing = finder(name)
         row.physical_id = name
+        if kind in REGIONAL_NAMES and name.endswith(f"-{self.region}"):
+            self._old_name(kind, name, finder(name.removesuffix(f"-{self.region}")))
         if existing is None:
             return row
         self._found(row, existing)
@@ -281,6 +291,15 @@ class Surveyor:
             return row
         row.why = "no data; created anew"
         return row
+
+    def _old_name(self, kind: str, name: str, old: Existing | None) -> None:
+        if old is None or self.inventory.owner(old.physical_id):
+            return  # absent, or some stack's own (not the old environment's)
+        self._left.append(
+            f"{REGIONAL_NAMES[kind]} {old.physical_id}: left in place, not adopted (its name "
+            f"lacks the region that account-wide names carry now; the stacks make {name}); "
+            "delete it once nothing uses it"
+        )
 
     def _found(self, row: Row, existing: Existing) -> None:
         row.action = Action.IMPORT

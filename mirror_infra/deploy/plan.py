@@ -152,7 +152,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
     cfn = dep.cfn
     info = cfn.stack(dep.stack_name)
     if info is not None:
-        _check_stack_can_change(dep, info)
+        check_stack_can_change(dep, info)
     params = root_parameters(dep, bucket, build)
     hashes = template_hashes(build)
     plan = Plan(
@@ -260,7 +260,8 @@ def discard(dep: Deployment, plan: Plan) -> None:
             dep.cfn.delete(plan.stack_id)
 
 
-def _check_stack_can_change(dep: Deployment, info: StackInfo) -> None:
+def check_stack_can_change(dep: Deployment, info: StackInfo) -> None:
+    """Refuse a stack stuck in a failed state, naming the way out of it."""
     if info.status is StackStatus.UPDATE_ROLLBACK_FAILED:
         # ContinueUpdateRollback names a nested stack's resource as NestedStack.LogicalId
         stuck = [

@@ -7,7 +7,9 @@ import json
 import re
 
 from tests.adopt.conftest import unchanged
-from tests.adopt.terraformed import STAGING, TF_BUCKET, terraform_staging
+from tests.adopt.terraformed import STAGING, TF_BUCKET, TF_DASHBOARD, terraform_staging
+from tests.localaws.test_gaps import template
+from tests.localaws.test_paced import _two_alarms
 
 
 def _stack(local_aws) -> dict:
@@ -37,6 +39,14 @@ def test_a_terraform_made_environment_is_adopted_without_losing_a_byte(
     assert outputs["BaselinesBucketName"] == TF_BUCKET
     assert outputs["KmsKeyArn"].endswith(made.key_id)  # the same key: the nonce still decrypts
     assert "exists; kept as it is" in adopted.out
+    # Terraform's dashboard, named before SPEC §2 put the region in account-wide names, is
+    # listed, not adopted, and still there (the stacks made their own)
+    assert f"dashboard {TF_DASHBOARD}: left in place" in adopted.out
+    dashboards = local_aws.client("cloudwatch").list_dashboards()["DashboardEntries"]
+    assert {d["DashboardName"] for d in dashboards} == {
+        TF_DASHBOARD,
+        f"{TF_DASHBOARD}-us-east-1",
+    }
     verified = cli("verify")
     assert verified.code == 0, verified.text
 
@@ -286,3 +296,82 @@ def test_an_adoption_that_failed_while_converging_goes_on_from_there(cli, local_
     filters = cfn.describe_stack_resources(StackName=_stack(local_aws)["StackId"])
     assert filters  # the root is there, and verify passes on the finished environment
     assert cli("verify").code == 0
+
+
+def _refused(cli) -> str:
+    """adopt's one-line refusal (exit 1)."""
+    refused = cli("adopt", "--yes")
+    assert refused.code == 1, refused.text
+    return refused.err.strip().splitlines()[-1]
+
+
+def test_a_stack_stuck_after_a_failed_rollback_is_refused_with_the_way_out(
+    cli, local_aws, adopting
+):
+    """A root stack left UPDATE_ROLLBACK_FAILED (the fault switch: an update fails, and so does
+    rolling one resource back) cannot be imported into or updated until its rollback is
+    continued (API_ContinueUpdateRollback); adopt says how, and changes nothing."""
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    cfn = local_aws.client("cloudformation")
+    cfn.create_stack(StackName=STAGING.root_stack, TemplateBody=_two_alarms(10, 10))
+    local_aws.settings(fail_update=["Second"], fail_rollback=["First"])
+    cfn.update_stack(StackName=STAGING.root_stack, TemplateBody=_two_alarms(20, 20))
+    before = cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"]
+    line = _refused(cli)
+    assert "is UPDATE_ROLLBACK_FAILED" in line
+    assert line.endswith(
+        "run 'mirror-infra apply --env staging --continue-rollback' (add --skip-resource First "
+        "--skip-resource Second for the resources that cannot roll back)"
+    ), line
+    assert cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"] == before
+    stacks = {s["StackName"] for s in cfn.describe_stacks()["Stacks"]}
+    assert stacks == {STAGING.root_stack, "mirror-infra-bootstrap"}  # no nested stack made
+    unchanged(local_aws, made)
+
+
+def test_a_stack_left_failed_without_rollback_is_refused_and_left_as_it_is(
+    cli, local_aws, adopting
+):
+    """CREATE_FAILED (a create with DisableRollback, API_CreateStack) is neither a stack adopt
+    can go on from nor an empty one it may delete: refused, nothing changed."""
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    local_aws.settings(fail_create=["Second"])
+    local_aws.client("cloudformation").create_stack(
+        StackName=STAGING.root_stack, TemplateBody=_two_alarms(10, 10), DisableRollback=True
+    )
+    assert _stack(local_aws)["StackStatus"] == "CREATE_FAILED"
+    local_aws.settings(fail_create=[])
+    assert _refused(cli).endswith(
+        "mirror-dissonance-staging is CREATE_FAILED: settle it first ('mirror-infra status "
+        "--env staging')"
+    )
+    assert _stack(local_aws)["StackStatus"] == "CREATE_FAILED"
+    unchanged(local_aws, made)
+
+
+def test_region_less_names_are_listed_as_left_only_when_no_stack_holds_them(
+    cli, local_aws, adopting
+):
+    """A role or dashboard under the environment's name without the region (as before SPEC §2
+    put the region in account-wide names) is the old environment's: listed as left in place.
+    One that a stack manages (DescribeStackResources by PhysicalResourceId names it) is that
+    stack's business: not listed."""
+    local_aws.client("iam").create_role(
+        RoleName="mirror-dissonance-staging-app", AssumeRolePolicyDocument=json.dumps({})
+    )
+    dashboard = {
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {
+            "DashboardName": "mirror-dissonance-staging",
+            "DashboardBody": json.dumps({"widgets": []}),
+        },
+    }
+    cfn = local_aws.client("cloudformation")
+    cfn.create_stack(StackName="someone-elses", TemplateBody=template({"Board": dashboard}))
+    assert cli("bootstrap").code == 0
+    surveyed = cli("adopt", "--out", "survey.json")
+    assert "role mirror-dissonance-staging-app: left in place" in surveyed.out, surveyed.out
+    assert "the stacks make mirror-dissonance-staging-app-us-east-1" in surveyed.out
+    assert "dashboard mirror-dissonance-staging" not in surveyed.out
