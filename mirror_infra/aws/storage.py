@@ -3,14 +3,22 @@ pre-checks), typed, in one place beside the CloudFormation gateway."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.aws.wait import Backoff
 
 SSM_DELETE_BATCH = 10  # DeleteParameters takes at most 10 names
+# "It typically takes less than a few seconds for the change to propagate throughout the
+# system, but in some cases it can take several minutes. You might get unexpected errors, such
+# as a NotFoundException" (https://docs.aws.amazon.com/kms/latest/developerguide/
+# programming-eventual-consistency.html): a key just created (an express create does not wait
+# for it) may not be found yet; SSM answers that as InvalidKeyId. Retried for this long.
+KEY_PROPAGATION = 120.0
 
 
 class S3:
@@ -123,22 +131,30 @@ class Ssm:
         return Parameter(p["Name"], p["Type"], "", p["Version"])
 
     def create_secure_string(self, name: str, value: str, key_id: str, description: str) -> bool:
-        """Create `name`; False when it already exists (never overwritten)."""
-        try:
-            self._client.put_parameter(
-                Name=name,
-                Description=description,
-                Value=value,
-                Type="SecureString",
-                KeyId=key_id,
-                Overwrite=False,
-                Tier="Standard",
-            )
-        except ClientError as exc:
-            if classify(exc) is AwsErrorKind.ALREADY_EXISTS:
-                return False
-            raise
-        return True
+        """Create `name`; False when it already exists (never overwritten). A key that KMS
+        does not know yet is waited for, within KEY_PROPAGATION."""
+        deadline = time.monotonic() + KEY_PROPAGATION
+        for delay in Backoff().delays():
+            try:
+                self._client.put_parameter(
+                    Name=name,
+                    Description=description,
+                    Value=value,
+                    Type="SecureString",
+                    KeyId=key_id,
+                    Overwrite=False,
+                    Tier="Standard",
+                )
+            except ClientError as exc:
+                if classify(exc) is AwsErrorKind.ALREADY_EXISTS:
+                    return False
+                unknown_key = exc.response.get("Error", {}).get("Code") == "InvalidKeyId"
+                if not unknown_key or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                continue
+            return True
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def delete(self, names: list[str]) -> None:
         for start in range(0, len(names), SSM_DELETE_BATCH):

@@ -8,6 +8,7 @@ import base64
 import hashlib
 
 import boto3
+import pytest
 from botocore.stub import ANY, Stubber
 
 from mirror_infra.aws.storage import S3
@@ -50,3 +51,62 @@ def test_a_stored_copy_with_the_same_checksum_is_reused():
     with stubber:
         assert not put_if_absent(S3(client, owner="1"), "b", "k", BODY).uploaded
         stubber.assert_no_pending_responses()
+
+
+def _ssm():
+    client = boto3.client(
+        "ssm", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    return client, Stubber(client)
+
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_key_kms_does_not_know_yet_is_waited_for_before_the_nonce_is_written(monkeypatch):
+    """Right after an express create the key may not have propagated: KMS answers
+    NotFoundException for a while (programming-eventual-consistency.html) and SSM's PutParameter
+    InvalidKeyId (API_PutParameter.html, HTTP 400). The nonce is written once the key is
+    known, not left unwritten."""
+    from mirror_infra.aws import storage
+
+    monkeypatch.setattr(storage.time, "sleep", lambda seconds: None)
+    client, stubber = _ssm()
+    for _ in range(2):
+        stubber.add_client_error(
+            "put_parameter", "InvalidKeyId", f"Key {KEY} is not found.", 400, expected_params=None
+        )
+    stubber.add_response("put_parameter", {"Version": 1, "Tier": "Standard"})
+    with stubber:
+        assert storage.Ssm(client).create_secure_string("/guardian/s/n_v1", "v", KEY, "d")
+        stubber.assert_no_pending_responses()
+
+
+def test_a_key_that_stays_unknown_fails_the_write_after_the_propagation_window(monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from mirror_infra.aws import storage
+
+    clock = [0.0]
+    monkeypatch.setattr(storage.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(
+        storage.time, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds)
+    )
+    client, stubber = _ssm()
+    for _ in range(30):
+        stubber.add_client_error("put_parameter", "InvalidKeyId", "not found", 400)
+    with stubber, pytest.raises(ClientError, match="InvalidKeyId"):
+        storage.Ssm(client).create_secure_string("/guardian/s/n_v1", "v", KEY, "d")
+    assert storage.KEY_PROPAGATION - 10 <= clock[0] <= storage.KEY_PROPAGATION
+
+
+def test_other_put_parameter_errors_are_not_retried(monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from mirror_infra.aws import storage
+
+    monkeypatch.setattr(storage.time, "sleep", lambda seconds: pytest.fail("retried"))
+    client, stubber = _ssm()
+    stubber.add_client_error("put_parameter", "AccessDeniedException", "denied", 400)
+    with stubber, pytest.raises(ClientError, match="AccessDenied"):
+        storage.Ssm(client).create_secure_string("/guardian/s/n_v1", "v", KEY, "d")
