@@ -4,8 +4,13 @@ deploys, in which regions, and where taskcat puts the templates in S3.
 taskcat 0.9.58 uploads the project root to `s3://<bucket>/<project name>/` (taskcat/_s3_sync.py,
 prefix = project name) and launches the test's template from
 `<project name>/<template path relative to the project root>` (taskcat/_cfn/template.py,
-`s3_key`). The nested templates sit beside `build/<env>/root.json`, so the root stack's
-ArtifactsPrefix is `<project name>/build/<env>/`.
+`s3_key`). The nested templates sit beside `throwaway/<env>/root.json`, so the root stack's
+ArtifactsPrefix is `<project name>/throwaway/<env>/`.
+
+`throwaway/` exists only in the project that `mirror-infra taskcat` stages, where it holds the
+templates of a throwaway environment (SPEC §2: test environments never use a real one's names).
+The project root has none, so a plain `taskcat test run` there finds no template instead of
+deploying `build/<env>/` under the real environment's names.
 """
 
 from __future__ import annotations
@@ -20,9 +25,8 @@ import yaml
 from mirror_infra.errors import ConfigError
 
 PROJECT_FILE = "taskcat.yml"
-_TEMPLATE = re.compile(r"^build/(?P<env>[a-z][a-z0-9-]*)/root\.json$")
-# what taskcat.yml passes for ArtifactsPrefix; taskcat substitutes the project name
-PREFIX_PARAMETER = "$[taskcat_project_name]/build/{env}/"
+STAGED = "throwaway"  # the staged project's directory of throwaway environments' templates
+_TEMPLATE = re.compile(rf"^{STAGED}/(?P<env>[a-z][a-z0-9-]*)/root\.json$")
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,8 @@ class TaskcatProject:
     regional_buckets: bool
 
     def artifacts_prefix(self, env: str) -> str:
-        """The S3 key prefix under which taskcat puts build/{env}/."""
-        return f"{self.name}/build/{env}/"
+        """The S3 key prefix under which taskcat puts throwaway/{env}/."""
+        return f"{self.name}/{STAGED}/{env}/"
 
     def tests_of(self, env: str) -> list[TaskcatTest]:
         found = [t for t in self.tests.values() if t.env == env]
@@ -77,8 +81,8 @@ def load(path: Path) -> TaskcatProject:
         match = _TEMPLATE.match(str(template))
         if not match:
             raise ConfigError(
-                f"{path}: tests.{test_name}.template: expected build/<env>/root.json, "
-                f"got {template!r}"
+                f"{path}: tests.{test_name}.template: expected {STAGED}/<env>/root.json "
+                f"(mirror-infra taskcat stages a throwaway environment there), got {template!r}"
             )
         test_regions = tuple(test.get("regions") or regions)
         if not test_regions:
@@ -101,12 +105,13 @@ def load(path: Path) -> TaskcatProject:
 
 
 def stage(project: TaskcatProject, builds: dict[str, Path], into: Path) -> Path:
-    """A project root holding only taskcat.yml and build/{env}/ — all that taskcat uploads;
-    `builds` maps each environment taskcat.yml names to the build directory staged there."""
+    """A project root holding only taskcat.yml and throwaway/{env}/ — all that taskcat
+    uploads; `builds` maps each environment taskcat.yml names to the build directory (of a
+    throwaway environment) staged there."""
     into.mkdir(parents=True, exist_ok=True)
     shutil.copy2(project.path, into / PROJECT_FILE)
     for env, directory in builds.items():
-        target = into / "build" / env
+        target = into / STAGED / env
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(directory, target)

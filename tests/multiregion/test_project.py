@@ -26,7 +26,19 @@ def test_artifacts_parameters_point_where_taskcat_uploads(tc):
     assert test.parameters["ArtifactsBucket"] == "$[taskcat_autobucket]"
     # taskcat replaces $[taskcat_project_name] with project.name
     prefix = test.parameters["ArtifactsPrefix"].replace("$[taskcat_project_name]", tc.name)
-    assert prefix == tc.artifacts_prefix("staging") == f"{tc.name}/build/staging/"
+    assert prefix == tc.artifacts_prefix("staging") == f"{tc.name}/throwaway/staging/"
+
+
+def test_a_plain_taskcat_run_at_the_project_root_finds_no_template(tc):
+    """SPEC §2: test environments never use a real one's names. build/<env>/ holds the real
+    environment's templates, so taskcat.yml names a template only the project that
+    `mirror-infra taskcat` stages holds (a throwaway environment's): a plain `taskcat test run`
+    at the root stops at the missing file instead of deploying real names."""
+    (test,) = tc.tests_of("staging")
+    assert test.template == "throwaway/staging/root.json"
+    assert not (REPO / test.template).exists()
+    built = REPO / "build" / "staging" / "root.json"  # what `build` writes: not what is named
+    assert (REPO / test.template).resolve() != built.resolve()
 
 
 def test_offline_and_region_settings(tc):
@@ -52,7 +64,7 @@ def test_production_is_not_a_taskcat_test(tc):
     [
         ("project: {name: Bad_Name}", "project.name"),
         ("project: {name: p, regions: [us-east-1]}\ntests: {t: {template: x.json}}", "template"),
-        ("project: {name: p}\ntests: {t: {template: build/staging/root.json}}", "no regions"),
+        ("project: {name: p}\ntests: {t: {template: throwaway/staging/root.json}}", "no regions"),
         ("project: [", "not valid YAML"),
     ],
 )

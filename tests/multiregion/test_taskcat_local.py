@@ -41,7 +41,7 @@ def test_every_region_passes_offline(taskcat_project, local_aws, taskcat_venv, c
     assert cases == ["staging us-east-1", "staging us-west-2", "staging eu-west-1"]
     recorded = json.loads((taskcat_project / "taskcat_outputs" / RESULTS).read_text())
     for stack in recorded["stacks"]:
-        assert stack["parameters"]["ArtifactsPrefix"] == "mirror-infra/build/staging/"
+        assert stack["parameters"]["ArtifactsPrefix"] == "mirror-infra/throwaway/staging/"
         assert stack["outputs"]["BaselinesBucketName"] == (
             f"mirror-{env}-baselines-123456789012-{stack['region']}"
         )
