@@ -228,6 +228,11 @@ def begin_request() -> None:
     _local.ended_in_call = False
 
 
+def mark_ended_in_call() -> None:
+    """The stack operation this request started has ended inside it (cfn/api/common.py)."""
+    _local.ended_in_call = True
+
+
 def ended_in_call() -> bool:
     """An operation this request started also ended inside it (instant mode): the server says
     so in a response header (server.ENDED_IN_CALL)."""
@@ -247,7 +252,6 @@ def run(
     `express`: a DeploymentConfig Mode EXPRESS operation (no readiness waits)."""
     if not paced():
         work()
-        _local.ended_in_call = True
         return
 
     generation = _generation

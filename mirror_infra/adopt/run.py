@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mirror_infra.adopt import templates
 from mirror_infra.adopt.survey import Action, Survey
+from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.status import ChangeSetStatus, StackStatus
 from mirror_infra.aws.wait import Timeout
 from mirror_infra.build import dump, sha256
@@ -45,6 +46,22 @@ def refuse_conflicts(survey: Survey, env: str) -> None:
         )
 
 
+def refuse_unsettled(dep: Deployment, info: StackInfo | None) -> None:
+    """Refuse a root stack that adopt can neither go on from nor start over on, naming the way
+    out; none, one to go on from (usable, REVIEW_IN_PROGRESS), an empty failed create (deleted
+    first) and one still in progress (waited for) pass."""
+    if info is None or info.status.in_progress:
+        return
+    if info.status in (StackStatus.ROLLBACK_COMPLETE, StackStatus.REVIEW_IN_PROGRESS):
+        return
+    planning.check_stack_can_change(dep, info)  # stuck: the way out named
+    if not info.status.usable:
+        raise templates.AdoptError(
+            f"{dep.stack_name} is {info.status}: settle it first ('mirror-infra status --env "
+            f"{dep.cfg.name}')"
+        )
+
+
 def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
     """Bring the surveyed environment under the stacks; the survey has no conflicts."""
     refuse_conflicts(survey, dep.cfg.name)
@@ -54,14 +71,8 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         hooks.say(f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed create; deleting it first")
         applying.delete_failed_create(dep, hooks.on_event)
         info = None
-    if info is not None:
-        planning.check_stack_can_change(dep, info)  # stuck: the way out named
+    refuse_unsettled(dep, info)
     resuming = info is not None and info.status.usable
-    if info is not None and not resuming and info.status is not StackStatus.REVIEW_IN_PROGRESS:
-        raise templates.AdoptError(
-            f"{dep.stack_name} is {info.status}: settle it first ('mirror-infra status --env "
-            f"{dep.cfg.name}')"
-        )
     with tempfile.TemporaryDirectory(prefix="mirror-infra-adopt-") as scratch:
         adopted_ids = _adopted_ids(dep, survey, info.stack_id if resuming else "")
         adoption = templates.adoption_build(dep.cfg, adopted_ids, Path(scratch) / "adoption")

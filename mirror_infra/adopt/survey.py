@@ -294,11 +294,13 @@ class Surveyor:
 
     def _old_name(self, kind: str, name: str, old: Existing | None) -> None:
         if old is None or self.inventory.owner(old.physical_id):
-            return  # absent, or some stack's own (not the old environment's)
+            return  # absent, or a stack's own in this region (not the old environment's)
+        # account-wide, but the owner lookup sees this region's stacks only
         self._left.append(
             f"{REGIONAL_NAMES[kind]} {old.physical_id}: left in place, not adopted (its name "
-            f"lacks the region that account-wide names carry now; the stacks make {name}); "
-            "delete it once nothing uses it"
+            f"lacks the region that account-wide names carry now; the stacks make {name}; no "
+            f"stack in {self.region} manages it); delete it once nothing uses it and no stack "
+            "of another region holds it"
         )
 
     def _found(self, row: Row, existing: Existing) -> None:

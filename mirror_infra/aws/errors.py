@@ -20,6 +20,7 @@ class AwsErrorKind(Enum):
     ACCESS_DENIED = auto()
     ALREADY_EXISTS = auto()
     NOT_FOUND = auto()
+    KEY_UNKNOWN = auto()  # a KMS key named in another service's call is not known (yet)
     IN_PROGRESS = auto()
     CHANGE_SET_NOT_EXECUTABLE = auto()  # OBSOLETE or already executed: the stack moved on
     TERMINATION_PROTECTED = auto()
@@ -67,6 +68,7 @@ _CODE_RULES = {
     "NoSuchBucketPolicy": AwsErrorKind.NOT_FOUND,
     "ServerSideEncryptionConfigurationNotFoundError": AwsErrorKind.NOT_FOUND,
     "NoSuchPublicAccessBlockConfiguration": AwsErrorKind.NOT_FOUND,
+    "InvalidKeyId": AwsErrorKind.KEY_UNKNOWN,  # SSM PutParameter's KeyId
 }
 
 

@@ -146,10 +146,10 @@ class Ssm:
                     Tier="Standard",
                 )
             except ClientError as exc:
-                if classify(exc) is AwsErrorKind.ALREADY_EXISTS:
+                kind = classify(exc)
+                if kind is AwsErrorKind.ALREADY_EXISTS:
                     return False
-                unknown_key = exc.response.get("Error", {}).get("Code") == "InvalidKeyId"
-                if not unknown_key or time.monotonic() + delay > deadline:
+                if kind is not AwsErrorKind.KEY_UNKNOWN or time.monotonic() + delay > deadline:
                     raise
                 time.sleep(delay)
                 continue

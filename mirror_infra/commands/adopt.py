@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         + ("exists; kept as it is (never rewritten, never printed)" if nonce else "created after")
     )
     adopting.refuse_conflicts(survey, dep.cfg.name)
+    adopting.refuse_unsettled(dep, dep.cfn.stack(dep.stack_name))  # before a survey is saved
     if not survey.adopted:
         ui.err.print("nothing to adopt: none of the environment's resources exists; run 'apply'")
         return ExitCode.OK

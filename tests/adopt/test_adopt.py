@@ -8,8 +8,7 @@ import re
 
 from tests.adopt.conftest import unchanged
 from tests.adopt.terraformed import STAGING, TF_BUCKET, TF_DASHBOARD, terraform_staging
-from tests.localaws.test_gaps import template
-from tests.localaws.test_paced import _two_alarms
+from tests.localaws.stacks import template, two_alarms
 
 
 def _stack(local_aws) -> dict:
@@ -306,7 +305,7 @@ def _refused(cli) -> str:
 
 
 def test_a_stack_stuck_after_a_failed_rollback_is_refused_with_the_way_out(
-    cli, local_aws, adopting
+    cli, local_aws, adopting, project
 ):
     """A root stack left UPDATE_ROLLBACK_FAILED (the fault switch: an update fails, and so does
     rolling one resource back) cannot be imported into or updated until its rollback is
@@ -314,10 +313,13 @@ def test_a_stack_stuck_after_a_failed_rollback_is_refused_with_the_way_out(
     made = terraform_staging(local_aws)
     assert cli("bootstrap").code == 0
     cfn = local_aws.client("cloudformation")
-    cfn.create_stack(StackName=STAGING.root_stack, TemplateBody=_two_alarms(10, 10))
+    cfn.create_stack(StackName=STAGING.root_stack, TemplateBody=two_alarms(10, 10))
     local_aws.settings(fail_update=["Second"], fail_rollback=["First"])
-    cfn.update_stack(StackName=STAGING.root_stack, TemplateBody=_two_alarms(20, 20))
+    cfn.update_stack(StackName=STAGING.root_stack, TemplateBody=two_alarms(20, 20))
     before = cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"]
+    saving = cli("adopt", "--out", "survey.json")  # not saved to fail later
+    assert saving.code == 1 and "--continue-rollback" in saving.err, saving.text
+    assert not (project / "survey.json").exists()
     line = _refused(cli)
     assert "is UPDATE_ROLLBACK_FAILED" in line
     assert line.endswith(
@@ -339,7 +341,7 @@ def test_a_stack_left_failed_without_rollback_is_refused_and_left_as_it_is(
     assert cli("bootstrap").code == 0
     local_aws.settings(fail_create=["Second"])
     local_aws.client("cloudformation").create_stack(
-        StackName=STAGING.root_stack, TemplateBody=_two_alarms(10, 10), DisableRollback=True
+        StackName=STAGING.root_stack, TemplateBody=two_alarms(10, 10), DisableRollback=True
     )
     assert _stack(local_aws)["StackStatus"] == "CREATE_FAILED"
     local_aws.settings(fail_create=[])

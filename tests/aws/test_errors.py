@@ -64,6 +64,8 @@ CASES = [
         "The public access block configuration was not found",
         AwsErrorKind.NOT_FOUND,
     ),
+    # API_PutParameter.html: InvalidKeyId, "The query key ID isn't valid."
+    ("InvalidKeyId", "The query key ID isn't valid.", AwsErrorKind.KEY_UNKNOWN),
     ("InternalFailure", "boom", AwsErrorKind.OTHER),
 ]
 

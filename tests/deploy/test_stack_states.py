@@ -36,7 +36,13 @@ def _stack(status: str, reason: str = "") -> dict:
 
 
 @pytest.fixture
-def stubbed(project):
+def stubbed(project, monkeypatch):
+    """A deployment whose CloudFormation client answers from a Stubber, as AWS would: no
+    header says an operation ended inside its call, so following one pauses first; the
+    pauses are skipped here (what is called, not when, is under test)."""
+    from mirror_infra.deploy import apply as applying
+
+    monkeypatch.setattr(applying.time, "sleep", lambda seconds: None)
     dep = Deployment.open("staging", None, local=True, profile=None)
     cfn = dep.target.session.client("cloudformation", region_name="us-east-1")
     dep.target._clients["cloudformation"] = cfn
@@ -49,13 +55,13 @@ def stubbed(project):
 def rollback_failed(project, local_aws):
     """The environment's stack name left UPDATE_ROLLBACK_FAILED on the local AWS: an update
     fails on Second, and rolling First back fails too (the fault switch)."""
-    from tests.localaws.test_paced import _two_alarms
+    from tests.localaws.stacks import two_alarms
 
     dep = Deployment.open("staging", None, local=True, profile=None)
     cfn = local_aws.client("cloudformation")
-    cfn.create_stack(StackName=dep.stack_name, TemplateBody=_two_alarms(10, 10))
+    cfn.create_stack(StackName=dep.stack_name, TemplateBody=two_alarms(10, 10))
     local_aws.settings(fail_update=["Second"], fail_rollback=["First"])
-    cfn.update_stack(StackName=dep.stack_name, TemplateBody=_two_alarms(20, 20))
+    cfn.update_stack(StackName=dep.stack_name, TemplateBody=two_alarms(20, 20))
     return dep
 
 
@@ -86,11 +92,11 @@ def test_continue_rollback_skips_exactly_the_named_resources(rollback_failed, lo
 
 
 def test_continue_rollback_refuses_a_healthy_stack(project, local_aws):
-    from tests.localaws.test_paced import _two_alarms
+    from tests.localaws.stacks import two_alarms
 
     dep = Deployment.open("staging", None, local=True, profile=None)
     cfn = local_aws.client("cloudformation")
-    cfn.create_stack(StackName=dep.stack_name, TemplateBody=_two_alarms(10, 10))
+    cfn.create_stack(StackName=dep.stack_name, TemplateBody=two_alarms(10, 10))
     with pytest.raises(DeployError, match="is CREATE_COMPLETE, not UPDATE_ROLLBACK_FAILED"):
         apply.continue_rollback(dep, [])
 
@@ -271,3 +277,14 @@ def test_throttling_while_following_is_waited_out_not_fatal(stubbed, monkeypatch
     seen = []
     assert execution.follow(seen.append, timeout=30).ok
     assert [e.event_id for e in seen] == ["e1"]
+
+
+def test_a_timeout_shorter_than_the_first_pause_still_gets_its_look(stubbed):
+    """The first look waits its second of the call budget, but never past the deadline: a
+    short timeout looks once (and finds the end) rather than giving up unseen."""
+    dep, stubber = stubbed
+    stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
+    execution = apply.Execution(dep, STACK_ID)
+    done = _event("e1", "UPDATE_COMPLETE", execution.token, 1)
+    stubber.add_response("describe_stack_events", {"StackEvents": [done]}, {"StackName": STACK_ID})
+    assert execution.follow(lambda event: None, timeout=0.5).ok

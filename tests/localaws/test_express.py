@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.localaws.test_gaps import alarm, table, template
+from tests.localaws.stacks import alarm, table, template
 
 PACE = 0.01
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tests.localaws.test_gaps import TOPIC, TOPIC_OUTPUT, nested_root, put_template, template
+from tests.localaws.stacks import TOPIC, TOPIC_OUTPUT, nested_root, put_template, template
 
 
 def unchanged_nested_stack_row(aws) -> dict | None:
@@ -360,7 +360,7 @@ def test_two_simultaneous_executions_never_both_run(local_aws):
     two calls racing each other never both execute (moto interleaved them)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.localaws.test_gaps import alarm
+    from tests.localaws.stacks import alarm
 
     cfn = local_aws.client("cloudformation")
     cfn.create_stack(StackName="fid11", TemplateBody=template({"Alarm": alarm(10)}))

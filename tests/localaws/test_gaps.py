@@ -10,6 +10,16 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from tests.localaws.stacks import (
+    TOPIC,
+    TOPIC_OUTPUT,
+    alarm,
+    nested_root,
+    put_template,
+    table,
+    template,
+)
+
 CAPS = ["CAPABILITY_NAMED_IAM"]
 
 
@@ -17,65 +27,6 @@ def server_error(exc: ClientError) -> bool:
     """Plain moto's answer to what it does not implement: HTTP 500; any other error is a real
     failure of the test, not the gap (it is raised, so the canary cannot pass on it)."""
     return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 500
-
-
-def template(resources: dict, outputs: dict | None = None, parameters: dict | None = None) -> str:
-    body: dict = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
-    if outputs:
-        body["Outputs"] = outputs
-    if parameters:
-        body["Parameters"] = parameters
-    return json.dumps(body)
-
-
-TOPIC = {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "gap-topic"}}}
-TOPIC_OUTPUT = {"TopicArn": {"Value": {"Ref": "Topic"}}}
-
-
-def table(name: str = "gap-table", **extra) -> dict:
-    return {
-        "Type": "AWS::DynamoDB::Table",
-        "Properties": {
-            "TableName": name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            **extra,
-        },
-    }
-
-
-def alarm(threshold: int = 10, name: str = "gap-alarm") -> dict:
-    return {
-        "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {
-            "AlarmName": name,
-            "MetricName": "Errors",
-            "Namespace": "Gap",
-            "Statistic": "Sum",
-            "Period": 300,
-            "EvaluationPeriods": 1,
-            "Threshold": threshold,
-            "ComparisonOperator": "GreaterThanThreshold",
-        },
-    }
-
-
-def put_template(aws, key: str, body: str) -> str:
-    s3 = aws.client("s3")
-    if "gap-artifacts" not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
-        s3.create_bucket(Bucket="gap-artifacts")
-    s3.put_object(Bucket="gap-artifacts", Key=key, Body=body.encode())
-    return f"https://gap-artifacts.s3.us-east-1.amazonaws.com/{key}"
-
-
-def nested_root(url: str, outputs: bool = True) -> str:
-    return template(
-        {"Child": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}},
-        {"ChildTopic": {"Value": {"Fn::GetAtt": ["Child", "Outputs.TopicArn"]}}}
-        if outputs
-        else None,
-    )
 
 
 def via_change_set(aws, name: str, body: str, kind: str = "CREATE", nested: bool = True) -> dict:

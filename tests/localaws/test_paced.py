@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.localaws.test_gaps import alarm, table, template
+from tests.localaws.stacks import alarm, table, template, two_alarms
 
 PACE = 0.05  # 5 % of AWS's typical times: a table update takes 1 s, an alarm 0.15 s
 
@@ -59,7 +59,8 @@ def test_only_an_operation_that_ended_inside_its_call_says_so(local_aws):
         return answer["ResponseMetadata"]["HTTPHeaders"].get(ENDED_IN_CALL) == "true"
 
     assert said(cfn.create_stack(StackName="instant", TemplateBody=template({"A": alarm()})))
-    assert not said(cfn.describe_stacks(StackName="instant"))  # only on what started one
+    assert not said(cfn.describe_stacks(StackName="instant"))  # only on what started one ...
+    assert not said(cfn.detect_stack_drift(StackName="instant"))  # ... a stack operation
     local_aws.settings(pace=PACE)
     assert not said(cfn.create_stack(StackName="paced", TemplateBody=template({"A": alarm()})))
     assert _wait(cfn, "paced") == "CREATE_COMPLETE"
@@ -249,28 +250,22 @@ def test_reset_stops_a_running_operation_before_it_touches_the_new_state(local_a
     assert cfn.describe_stacks()["Stacks"] == []
 
 
-def _two_alarms(first: int, second: int) -> str:
-    resources = {"First": alarm(first, name="first"), "Second": alarm(second, name="second")}
-    resources["Second"]["DependsOn"] = "First"
-    return template(resources)
-
-
 def test_a_failed_rollback_stops_at_update_rollback_failed_until_continued(local_aws):
     """UPDATE_ROLLBACK_FAILED: "Unsuccessful return of one or more stacks to a previous working
     state after a failed stack update." API_ContinueUpdateRollback: ResourcesToSkip are left as
     they are; CloudFormation "sets the status of the specified resources to UPDATE_COMPLETE and
     continues to roll back the stack"."""
     cfn = local_aws.client("cloudformation")
-    cfn.create_stack(StackName="stuck", TemplateBody=_two_alarms(10, 10))
+    cfn.create_stack(StackName="stuck", TemplateBody=two_alarms(10, 10))
     local_aws.settings(fail_update=["Second"], fail_rollback=["First"])
-    cfn.update_stack(StackName="stuck", TemplateBody=_two_alarms(20, 20))
+    cfn.update_stack(StackName="stuck", TemplateBody=two_alarms(20, 20))
     stack = cfn.describe_stacks(StackName="stuck")["Stacks"][0]
     assert (stack["StackStatus"], stack["StackStatusReason"]) == (
         "UPDATE_ROLLBACK_FAILED",
         "The following resource(s) failed to update: [First]. ",
     )
     with pytest.raises(ClientError):
-        cfn.update_stack(StackName="stuck", TemplateBody=_two_alarms(30, 30))
+        cfn.update_stack(StackName="stuck", TemplateBody=two_alarms(30, 30))
     cfn.continue_update_rollback(StackName="stuck")  # the fault still holds: stuck again
     assert _wait(cfn, "stuck") == "UPDATE_ROLLBACK_FAILED"
     cfn.continue_update_rollback(StackName="stuck", ResourcesToSkip=["First"])
@@ -282,7 +277,7 @@ def test_a_failed_rollback_stops_at_update_rollback_failed_until_continued(local
 
 def test_continue_update_rollback_needs_update_rollback_failed(local_aws):
     cfn = local_aws.client("cloudformation")
-    cfn.create_stack(StackName="fine", TemplateBody=_two_alarms(10, 10))
+    cfn.create_stack(StackName="fine", TemplateBody=two_alarms(10, 10))
     with pytest.raises(ClientError) as raised:
         cfn.continue_update_rollback(StackName="fine")
     assert raised.value.response["Error"]["Code"] == "ValidationError"
