@@ -33,6 +33,8 @@ class Check:
     link: str = ""
     # what passes but needs a person's attention (an email subscription awaiting confirmation)
     warnings: tuple[str, ...] = ()
+    # what to do about a problem, where the row knows (shown below the table)
+    advice: tuple[str, ...] = ()
 
 
 class Evidence:
@@ -42,17 +44,21 @@ class Evidence:
         self.parts: list[str] = []
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.advice: list[str] = []
 
     def fact(self, text: str) -> None:
         self.parts.append(text)
 
-    def expect(self, ok: bool, shown: str, wanted: str) -> bool:
-        """Record `shown` (the live state); when not `ok`, say what was `wanted`."""
+    def expect(self, ok: bool, shown: str, wanted: str, way_out: str = "") -> bool:
+        """Record `shown` (the live state); when not `ok`, say what was `wanted` (and, in the
+        problem, `way_out`: what to do about it)."""
         if ok:
             self.parts.append(shown)
         else:
             self.parts.append(f"{shown} (expected {wanted})")
             self.problems.append(f"{shown}, expected {wanted}")
+            if way_out:
+                self.advice.append(way_out)
         return ok
 
     def warn(self, text: str) -> None:
@@ -68,6 +74,7 @@ class Evidence:
             tuple(self.problems),
             link,
             tuple(self.warnings),
+            tuple(self.advice),
         )
 
 

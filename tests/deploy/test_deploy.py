@@ -183,6 +183,17 @@ def test_destroy_then_create_again(deployed, local_aws):
     assert deployed("verify").code == 1  # its nonce row fails too
     assert deployed("rotate-nonce", "--yes").code == 0
     assert deployed("apply", "--yes").code == 0
+    # v1 stays under the old key (rotate-nonce never touches an older version), and the
+    # application reads every version by path: verify fails it and says what can be done
+    checked = deployed("verify")
+    assert checked.code == 1
+    advice = [line for line in checked.out.splitlines() if line.startswith("SSM nonce: ")]
+    assert advice == [
+        "SSM nonce: the application reads every version by path and cannot decrypt this one; "
+        "cancel the deletion of its key (aws kms cancel-key-deletion) if it is pending, or "
+        "delete /guardian/staging/redaction_nonce_v1 yourself if no redaction made with it "
+        "must still match"
+    ], checked.out
 
 
 def test_nonce_is_created_once_and_never_printed(deployed, local_aws):
