@@ -108,7 +108,7 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         if converge.has_changes:  # refused as any plan when it replaces, deletes or loses data
             flow.execute(dep, converge, set(), hooks)
         adopted.converge = converge
-    adopted.finish = applying.finish(dep)
+    adopted.finish = applying.finish(dep, hooks.say)
     return adopted
 
 

@@ -4,6 +4,7 @@ pre-checks), typed, in one place beside the CloudFormation gateway."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,11 +131,18 @@ class Ssm:
             raise
         return Parameter(p["Name"], p["Type"], "", p["Version"])
 
-    def create_secure_string(self, name: str, value: str, key_id: str, description: str) -> bool:
+    def create_secure_string(
+        self,
+        name: str,
+        value: str,
+        key_id: str,
+        description: str,
+        waiting: Callable[[], None] = lambda: None,
+    ) -> bool:
         """Create `name`; False when it already exists (never overwritten). A key that KMS
-        does not know yet is waited for, within KEY_PROPAGATION."""
+        does not know yet is waited for, within KEY_PROPAGATION (`waiting()` once, first)."""
         deadline = time.monotonic() + KEY_PROPAGATION
-        for delay in Backoff().delays():
+        for attempt, delay in enumerate(Backoff().delays()):
             try:
                 self._client.put_parameter(
                     Name=name,
@@ -151,6 +159,8 @@ class Ssm:
                     return False
                 if kind is not AwsErrorKind.KEY_UNKNOWN or time.monotonic() + delay > deadline:
                     raise
+                if attempt == 0:
+                    waiting()
                 time.sleep(delay)
                 continue
             return True

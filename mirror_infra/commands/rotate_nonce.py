@@ -17,7 +17,9 @@ def run(args: argparse.Namespace) -> ExitCode:
     info = deployed(dep)
     if not args.yes and not ui.confirm(f"Add a new nonce version for {dep.cfg.name}?"):
         raise Aborted("no nonce added; pass --yes to add one without asking")
-    name = nonce.rotate(dep.ssm, dep.names, info.outputs["KmsKeyArn"])
+    name = nonce.rotate(
+        dep.ssm, dep.names, info.outputs["KmsKeyArn"], lambda line: ui.err.print(line, markup=False)
+    )
     ui.out.print(f"added {name}; older versions are unchanged")
     return ExitCode.OK
 

@@ -235,7 +235,7 @@ class Finish:
     outputs: dict[str, str]
 
 
-def finish(dep: Deployment) -> Finish:
+def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> Finish:
     """After a successful apply: the nonce, stack policies, termination protection."""
     cfn = dep.cfn
     info = cfn.stack(dep.stack_name)
@@ -249,7 +249,7 @@ def finish(dep: Deployment) -> Finish:
     count = protection.apply_stack_policies(cfn, info.stack_id) if safety.stack_policy else 0
     if info.termination_protection != safety.termination_protection:
         cfn.set_termination_protection(info.stack_id, safety.termination_protection)
-    name, created, latest = nonce.ensure(dep.ssm, dep.names, key)
+    name, created, latest = nonce.ensure(dep.ssm, dep.names, key, say)
     if not nonce.under_key(latest, key):
         # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
         # again: the application could no longer decrypt the nonce

@@ -175,7 +175,7 @@ def apply(
         applied.finished = execute(dep, plan, allowed, hooks)
         if plan.create and plan.protect_after:
             _protect_tables(dep, plan, hooks, built)
-    applied.finish = applying.finish(dep)
+    applied.finish = applying.finish(dep, hooks.say)
     if applied.finish.nonce_created:
         applied.nonce_created.append(applied.finish.nonce_name)
     return applied
@@ -243,7 +243,7 @@ def _protect_tables(
         if plan.has_changes:
             execute(dep, plan, set(), hooks)  # refuses what replaces, deletes or loses data
     except DeployError as exc:
-        applying.finish(dep)
+        applying.finish(dep, hooks.say)
         raise DeployError(
             f"{dep.stack_name} was created, but deletion protection is not on yet for "
             f"{', '.join(created.protect_after)}: {exc}; run 'mirror-infra apply --env "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mirror_infra.aws.storage import Ssm
@@ -35,7 +36,7 @@ def versions(ssm: Ssm, names: Names) -> list[NonceVersion]:
     return sorted(found, key=lambda v: v.version)
 
 
-def _put(ssm: Ssm, name: str, key_id: str, env: str) -> bool:
+def _put(ssm: Ssm, name: str, key_id: str, env: str, say: Callable[[str], None]) -> bool:
     """Create `name` with a fresh random value; False if it already exists (never overwritten)."""
     return ssm.create_secure_string(
         name,
@@ -43,6 +44,10 @@ def _put(ssm: Ssm, name: str, key_id: str, env: str) -> bool:
         key_id,
         f"Phase Mirror {env} redaction nonce (created by mirror-infra; "
         "never rotated in place: rotate-nonce adds a version)",
+        waiting=lambda: say(
+            f"waiting for KMS to know the key {key_id} (a new key takes a while to propagate) "
+            f"before writing {name} ..."
+        ),
     )
 
 
@@ -53,25 +58,29 @@ def under_key(version: NonceVersion, key_arn: str) -> bool:
     return bool(key) and (key == key_arn or key_arn.endswith(f"/{key}"))
 
 
-def ensure(ssm: Ssm, names: Names, key_id: str) -> tuple[str, bool, NonceVersion]:
+def ensure(
+    ssm: Ssm, names: Names, key_id: str, say: Callable[[str], None] = lambda line: None
+) -> tuple[str, bool, NonceVersion]:
     """The first version exists (created now if no version does): (name, created, the latest
     version), with one read of the path when a version exists."""
     existing = versions(ssm, names)
     if existing:
         return existing[-1].name, False, existing[-1]
     name = names.nonce_parameter(1)
-    created = _put(ssm, name, key_id, names.env)
+    created = _put(ssm, name, key_id, names.env, say)
     if not created:  # another apply got there first: what it wrote is the latest
         return name, False, versions(ssm, names)[-1]
     return name, True, NonceVersion(name, 1, "SecureString", key_id)
 
 
-def rotate(ssm: Ssm, names: Names, key_id: str) -> str:
+def rotate(
+    ssm: Ssm, names: Names, key_id: str, say: Callable[[str], None] = lambda line: None
+) -> str:
     """Add the next version; older versions are not touched."""
     existing = versions(ssm, names)
     next_version = (existing[-1].version if existing else 0) + 1
     name = names.nonce_parameter(next_version)
-    if not _put(ssm, name, key_id, names.env):
+    if not _put(ssm, name, key_id, names.env, say):
         raise DeployError(
             f"{name} appeared while rotating (another rotate-nonce got there first); nothing "
             "was overwritten: run rotate-nonce again if another version is still wanted"

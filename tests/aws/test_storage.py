@@ -77,9 +77,14 @@ def test_a_key_kms_does_not_know_yet_is_waited_for_before_the_nonce_is_written(m
             "put_parameter", "InvalidKeyId", f"Key {KEY} is not found.", 400, expected_params=None
         )
     stubber.add_response("put_parameter", {"Version": 1, "Tier": "Standard"})
+    waited: list[str] = []
     with stubber:
-        assert storage.Ssm(client).create_secure_string("/guardian/s/n_v1", "v", KEY, "d")
+        ssm = storage.Ssm(client)
+        assert ssm.create_secure_string(
+            "/guardian/s/n_v1", "v", KEY, "d", waiting=lambda: waited.append("said")
+        )
         stubber.assert_no_pending_responses()
+    assert waited == ["said"]  # the wait is said once, not left silent
 
 
 def test_a_key_that_stays_unknown_fails_the_write_after_the_propagation_window(monkeypatch):
@@ -110,3 +115,25 @@ def test_other_put_parameter_errors_are_not_retried(monkeypatch):
     stubber.add_client_error("put_parameter", "AccessDeniedException", "denied", 400)
     with stubber, pytest.raises(ClientError, match="AccessDenied"):
         storage.Ssm(client).create_secure_string("/guardian/s/n_v1", "v", KEY, "d")
+
+
+def test_the_first_nonce_write_says_it_is_waiting_for_the_key(monkeypatch):
+    """apply's finish (and rotate-nonce) pass their way of saying things down to the write."""
+    from mirror_infra.aws import storage
+    from mirror_infra.deploy import nonce
+    from mirror_infra.names import Names
+
+    monkeypatch.setattr(storage.time, "sleep", lambda seconds: None)
+    names = Names("staging")
+    client, stubber = _ssm()
+    stubber.add_response("describe_parameters", {"Parameters": []})
+    stubber.add_client_error("put_parameter", "InvalidKeyId", "not found", 400)
+    stubber.add_response("put_parameter", {"Version": 1, "Tier": "Standard"})
+    said: list[str] = []
+    with stubber:
+        name, created, _ = nonce.ensure(storage.Ssm(client), names, KEY, said.append)
+    assert (name, created) == ("/guardian/staging/redaction_nonce_v1", True)
+    assert said == [
+        f"waiting for KMS to know the key {KEY} (a new key takes a while to propagate) before "
+        "writing /guardian/staging/redaction_nonce_v1 ..."
+    ]
