@@ -12,12 +12,17 @@ template. Per create and update:
   12 is 1 per second on average per running apply), the calls after that end, and the most
   DescribeStackEvents calls on one stack within one poll (a poll starts with a read of the
   root stack's events).
+
+And the create's exit delay over phases: the create at ten paces around the given one, so that
+its end falls at ten moments between two reads of the root rather than at the one moment every
+pair above sees.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -147,6 +152,37 @@ def figures(repo: Path, pairs: int, pace: float) -> list[Figure]:
     for figure in result:
         figure.name += f" (pace {pace})"
     return result
+
+
+# the create ends at another moment between two reads of the root at each of these paces (the
+# polls come on a fixed schedule from ExecuteChangeSet): the exit delay over the phases, where
+# the figures above see one phase, the same in every pair
+PHASE_FACTORS = (0.84, 0.88, 0.92, 0.96, 1.0, 1.04, 1.08, 1.12, 1.16, 1.2)
+
+
+def phase_figure(repo: Path, pace: float) -> Figure:
+    """mirror-infra's create exit delay at paces around `pace`, one run each (no baseline:
+    awscli's figure above is 20 s at any phase)."""
+    paces = [round(pace * f, 4) for f in PHASE_FACTORS]
+    figure = Figure(
+        f"paced create: exit delay over {len(paces)} phases (pace {paces[0]}–{paces[-1]})",
+        "mirror-infra apply --yes --local",
+    )
+    server = Server(repo)
+    try:
+        server.fresh(30)  # warm-up, not measured
+        server.run.ours("apply", "--yes")
+        for step in paces:
+            server.fresh(30)
+            server.settings(pace=step)
+            _, record = server.run.ours_recorded("apply", "--yes")
+            figure.ours.append(record["ended"] - _root_final(server))
+            server.settings(pace=0)
+            print(f"  pace {step} done", file=sys.stderr, flush=True)
+    finally:
+        server.close()
+    figure.note = "one run per pace; the median is the p50 over where the end falls"
+    return figure
 
 
 def express_figures(repo: Path, pairs: int, pace: float) -> list[Figure]:

@@ -68,6 +68,10 @@ def main() -> None:
             lambda: paced.figures(REPO, args.pairs, args.pace),
         )
         measure(
+            "exit delay over phases, AWS-paced local AWS",
+            lambda: [paced.phase_figure(REPO, args.pace)],
+        )
+        measure(
             f"express mode, AWS-paced local AWS (pace {args.pace})",
             lambda: paced.express_figures(REPO, args.pairs, args.pace),
         )
