@@ -83,9 +83,11 @@ def error_message(exc: ClientError) -> str:
 def classify(exc: ClientError) -> AwsErrorKind:
     """What an AWS error means for the caller."""
     code = error_code(exc)
+    message = error_message(exc)
+    if code == "InvalidKeyId" and ("pending deletion" in message or "is disabled" in message):
+        return AwsErrorKind.INVALID  # a key KMS knows but will not use: no wait mends that
     if code in _CODE_RULES:
         return _CODE_RULES[code]
-    message = error_message(exc)
     if code == "ValidationError":
         for text, also, kind in _TEXT_RULES:
             if text in message and (also is None or also in message):

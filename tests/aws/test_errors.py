@@ -64,8 +64,30 @@ CASES = [
         "The public access block configuration was not found",
         AwsErrorKind.NOT_FOUND,
     ),
-    # API_PutParameter.html: InvalidKeyId, "The query key ID isn't valid."
+    # API_PutParameter.html: InvalidKeyId, "The query key ID isn't valid."; AWS's messages name
+    # KMS's own error (binxio/aws-ssm-copy issue 10, cloudposse/docs 152, segmentio/chamber 355)
     ("InvalidKeyId", "The query key ID isn't valid.", AwsErrorKind.KEY_UNKNOWN),
+    (
+        "InvalidKeyId",
+        "Key 'arn:aws:kms:us-east-1:123123123:key/0f9b04ee-ab13-4f35-a2b2-d0902bfe6a1e' does not "
+        "exist (Service: AWSKMS; Status Code: 400; Error Code: NotFoundException; Request ID: "
+        "06817cdd-99f4-4895-a52c-60deb22131c9; Proxy: null)",
+        AwsErrorKind.KEY_UNKNOWN,
+    ),
+    (
+        "InvalidKeyId",
+        "Alias arn:aws:kms:us-west-2:271462348125:alias/parameter_store_key is not found. "
+        "(Service: AWSKMS; Status Code: 400; Error Code: NotFoundException; Request ID: "
+        "40c97139-788f-11e8-932c-45e4f64721d4)",
+        AwsErrorKind.KEY_UNKNOWN,
+    ),
+    (
+        "InvalidKeyId",
+        "arn:aws:kms:us-east-1:234148435633:key/KEYIDHERE is pending deletion. (Service: AWSKMS; "
+        "Status Code: 400; Error Code: KMSInvalidStateException; Request ID: "
+        "a45f1c26-e158-43b1-88e7-576d40fd5c77; Proxy: null)",
+        AwsErrorKind.INVALID,
+    ),
     ("InternalFailure", "boom", AwsErrorKind.OTHER),
 ]
 

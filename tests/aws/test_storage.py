@@ -105,15 +105,27 @@ def test_a_key_that_stays_unknown_fails_the_write_after_the_propagation_window(m
     assert storage.KEY_PROPAGATION - 10 <= clock[0] <= storage.KEY_PROPAGATION
 
 
-def test_other_put_parameter_errors_are_not_retried(monkeypatch):
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("AccessDeniedException", "denied"),
+        # a key KMS knows but will not use: no wait mends that (segmentio/chamber issue 355)
+        (
+            "InvalidKeyId",
+            f"{KEY} is pending deletion. (Service: AWSKMS; Status Code: 400; "
+            "Error Code: KMSInvalidStateException)",
+        ),
+    ],
+)
+def test_other_put_parameter_errors_are_not_retried(monkeypatch, code, message):
     from botocore.exceptions import ClientError
 
     from mirror_infra.aws import storage
 
     monkeypatch.setattr(storage.time, "sleep", lambda seconds: pytest.fail("retried"))
     client, stubber = _ssm()
-    stubber.add_client_error("put_parameter", "AccessDeniedException", "denied", 400)
-    with stubber, pytest.raises(ClientError, match="AccessDenied"):
+    stubber.add_client_error("put_parameter", code, message, 400)
+    with stubber, pytest.raises(ClientError, match=code):
         storage.Ssm(client).create_secure_string("/guardian/s/n_v1", "v", KEY, "d")
 
 

@@ -3,6 +3,8 @@ does where AWS's documentation is the judge, each with its canary against plain 
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -272,6 +274,46 @@ def test_a_secure_string_under_a_disabled_or_deleted_key_cannot_be_read(local_aw
 def test_canary_plain_moto_decrypts_under_any_key(plain_moto):
     """Closed by services/ssm.py."""
     assert not decrypt_fails_under_unusable_key(plain_moto)
+
+
+def write_fails_under_unknown_or_unusable_key(aws) -> bool:
+    """PutParameter of a SecureString under a key KMS does not know, or one pending deletion:
+    InvalidKeyId both times (API_PutParameter), nothing written."""
+    kms, ssm = aws.client("kms"), aws.client("ssm")
+    pending = kms.create_key()["KeyMetadata"]
+    kms.schedule_key_deletion(KeyId=pending["KeyId"], PendingWindowInDays=7)
+    unknown = f"arn:aws:kms:us-east-1:123456789012:key/{uuid.uuid4()}"
+    codes = []
+    for name, key in (
+        ("/fidw/a", unknown),
+        ("/fidw/b", "alias/fid-nope"),
+        ("/fidw/c", pending["Arn"]),
+    ):
+        try:
+            ssm.put_parameter(Name=name, Value="x", Type="SecureString", KeyId=key)
+        except ClientError as exc:
+            codes.append(exc.response["Error"]["Code"])
+    written = ssm.get_parameters_by_path(Path="/fidw")["Parameters"]
+    return codes == ["InvalidKeyId"] * 3 and written == []
+
+
+def test_a_secure_string_cannot_be_written_under_a_key_kms_cannot_use(local_aws):
+    """What apply's nonce write waits out after an express create (mirror_infra/aws/storage.py):
+    a key KMS does not know (yet) is InvalidKeyId, naming KMS's NotFoundException."""
+    assert write_fails_under_unknown_or_unusable_key(local_aws)
+    ssm = local_aws.client("ssm")
+    key = local_aws.client("kms").create_key()["KeyMetadata"]["Arn"]
+    ssm.put_parameter(Name="/fidw/ok", Value="x", Type="SecureString", KeyId=key)
+    ssm.put_parameter(Name="/fidw/default", Value="x", Type="SecureString")  # alias/aws/ssm
+    with pytest.raises(ClientError, match="does not exist .*NotFoundException"):
+        other = f"{key.rsplit('/', 1)[0]}/{uuid.uuid4()}"  # this account's and region's form
+        ssm.put_parameter(Name="/fidw/x", Value="x", Type="SecureString", KeyId=other)
+
+
+@pytest.mark.moto_canary
+def test_canary_plain_moto_writes_under_any_key(plain_moto):
+    """Closed by services/ssm.py."""
+    assert not write_fails_under_unknown_or_unusable_key(plain_moto)
 
 
 @pytest.mark.parametrize(
