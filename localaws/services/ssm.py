@@ -68,7 +68,8 @@ def _put_parameter(self: Any, *args: Any, **kwargs: Any) -> Any:
 
     bound = inspect.signature(_original_put_parameter).bind(self, *args, **kwargs)
     kind, key_id = bound.arguments.get("parameter_type"), bound.arguments.get("keyid")
-    if kind == "SecureString" and key_id and key_id != "alias/aws/ssm":
+    # AWS managed keys (alias/aws/ssm, by name or ARN) exist for every account and region
+    if kind == "SecureString" and key_id and "alias/aws/" not in key_id:
         found = _key_state(self.account_id, key_id, self.region_name)
         if found is None:
             if key_id.startswith("alias/") or ":alias/" in key_id:

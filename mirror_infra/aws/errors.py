@@ -68,8 +68,10 @@ _CODE_RULES = {
     "NoSuchBucketPolicy": AwsErrorKind.NOT_FOUND,
     "ServerSideEncryptionConfigurationNotFoundError": AwsErrorKind.NOT_FOUND,
     "NoSuchPublicAccessBlockConfiguration": AwsErrorKind.NOT_FOUND,
-    "InvalidKeyId": AwsErrorKind.KEY_UNKNOWN,  # SSM PutParameter's KeyId
 }
+# SSM's InvalidKeyId texts for a key KMS does not know (API_PutParameter's own text, and KMS's
+# NotFoundException passed through: "Key '...' does not exist", "Alias ... is not found.")
+_KEY_UNKNOWN_TEXTS = ("NotFoundException", "does not exist", "is not found", "isn't valid")
 
 
 def error_code(exc: ClientError) -> str:
@@ -84,8 +86,11 @@ def classify(exc: ClientError) -> AwsErrorKind:
     """What an AWS error means for the caller."""
     code = error_code(exc)
     message = error_message(exc)
-    if code == "InvalidKeyId" and ("pending deletion" in message or "is disabled" in message):
-        return AwsErrorKind.INVALID  # a key KMS knows but will not use: no wait mends that
+    if code == "InvalidKeyId":
+        # KEY_UNKNOWN only for a key KMS does not know (its NotFoundException, or SSM's own
+        # text): a key pending deletion, disabled, or denied is not mended by waiting
+        unknown = any(text in message for text in _KEY_UNKNOWN_TEXTS)
+        return AwsErrorKind.KEY_UNKNOWN if unknown else AwsErrorKind.INVALID
     if code in _CODE_RULES:
         return _CODE_RULES[code]
     if code == "ValidationError":

@@ -177,6 +177,7 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
             args.profile,
             set(args.allow_replace),
             args.keep,
+            say=lambda region, line: ui.err.print(f"{region}: {line}", markup=False),
         )
     if args.json:
         ui.print_json(

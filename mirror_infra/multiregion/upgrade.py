@@ -170,7 +170,12 @@ class Created:
 
 
 def _deploy(
-    dep: Deployment, build: BuildResult, allowed: set[str], on_event, created: Created
+    dep: Deployment,
+    build: BuildResult,
+    allowed: set[str],
+    on_event,
+    created: Created,
+    say: Callable[[str], None] = lambda line: None,
 ) -> tuple[Plan, applying.Finished | None]:
     """Plan `build` on the region's stack and apply it through the deploy flow (lint, refusal,
     policy restore, finish included); (plan, finished or None when nothing ran). Records in
@@ -178,7 +183,7 @@ def _deploy(
     from mirror_infra.deploy.bootstrap import bootstrap
 
     bootstrap(dep.target)  # the region's shared artifacts bucket: made once, never deleted here
-    hooks = flow.Hooks(on_event=on_event)
+    hooks = flow.Hooks(on_event=on_event, say=say)
     plan = flow.make_plan(dep, allowed, hooks, built=build)
     if plan.create:
         created.stack_id = plan.stack_id  # the stack its CREATE change set made: ours
@@ -206,6 +211,7 @@ def upgrade_region(
     allowed: set[str],
     keep: bool,
     on_event: Callable = lambda event: None,
+    say: Callable[[str], None] = lambda line: None,
 ) -> RegionUpgrade:
     """Deploy `previous`, then plan and apply `current`, in the deployment's region, as the
     test run's own environment; then delete what this call created (unless `keep`)."""
@@ -222,7 +228,7 @@ def upgrade_region(
                 "leaves it alone (it did not create it)"
             )
         started = time.time()
-        _, finished = _deploy(dep, previous, set(), on_event, created)
+        _, finished = _deploy(dep, previous, set(), on_event, created, say)
         result.deployed_at = (started, time.time())
         if finished is None or not finished.ok:
             result.previous_status = "NOT_CREATED" if finished is None else finished.status
@@ -231,7 +237,7 @@ def upgrade_region(
             )
             return result
         result.previous_status = finished.status
-        plan, finished = _deploy(dep, current, allowed, on_event, created)
+        plan, finished = _deploy(dep, current, allowed, on_event, created, say)
         result.changes = list(plan.changes)
         result.refused = plan.refused(allowed)
         if result.refused:
@@ -301,6 +307,7 @@ def run(
     allowed: set[str] = frozenset(),
     keep: bool = False,
     on_event: Callable = lambda region, event: None,
+    say: Callable[[str, str], None] = lambda region, line: None,
 ) -> list[RegionUpgrade]:
     """The upgrade test of the test run's environment `cfg` in every region at the same time;
     results in the order of `regions`."""
@@ -316,6 +323,7 @@ def run(
             set(allowed),
             keep,
             lambda event: on_event(dep.target.region, event),
+            lambda line: say(dep.target.region, line),
         )
 
     with ThreadPoolExecutor(max_workers=len(deployments)) as pool:

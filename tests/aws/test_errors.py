@@ -88,6 +88,18 @@ CASES = [
         "a45f1c26-e158-43b1-88e7-576d40fd5c77; Proxy: null)",
         AwsErrorKind.INVALID,
     ),
+    (
+        "InvalidKeyId",
+        "arn:aws:kms:us-east-1:1:key/x is disabled. (Service: AWSKMS; Status Code: 400; Error "
+        "Code: DisabledException)",
+        AwsErrorKind.INVALID,
+    ),
+    (
+        "InvalidKeyId",
+        "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: kms:Encrypt "
+        "(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)",
+        AwsErrorKind.INVALID,
+    ),
     ("InternalFailure", "boom", AwsErrorKind.OTHER),
 ]
 

@@ -61,6 +61,10 @@ def _ssm():
 
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# AWS's text for a key KMS does not know (binxio/aws-ssm-copy issue 10)
+UNKNOWN = (
+    f"Key '{KEY}' does not exist (Service: AWSKMS; Status Code: 400; Error Code: NotFoundException)"
+)
 
 
 def test_a_key_kms_does_not_know_yet_is_waited_for_before_the_nonce_is_written(monkeypatch):
@@ -99,7 +103,7 @@ def test_a_key_that_stays_unknown_fails_the_write_after_the_propagation_window(m
     )
     client, stubber = _ssm()
     for _ in range(30):
-        stubber.add_client_error("put_parameter", "InvalidKeyId", "not found", 400)
+        stubber.add_client_error("put_parameter", "InvalidKeyId", UNKNOWN, 400)
     with stubber, pytest.raises(ClientError, match="InvalidKeyId"):
         storage.Ssm(client).create_secure_string("/guardian/s/n_v1", "v", KEY, "d")
     assert storage.KEY_PROPAGATION - 10 <= clock[0] <= storage.KEY_PROPAGATION
@@ -139,7 +143,7 @@ def test_the_first_nonce_write_says_it_is_waiting_for_the_key(monkeypatch):
     names = Names("staging")
     client, stubber = _ssm()
     stubber.add_response("describe_parameters", {"Parameters": []})
-    stubber.add_client_error("put_parameter", "InvalidKeyId", "not found", 400)
+    stubber.add_client_error("put_parameter", "InvalidKeyId", UNKNOWN, 400)
     stubber.add_response("put_parameter", {"Version": 1, "Tier": "Standard"})
     said: list[str] = []
     with stubber:

@@ -4,7 +4,8 @@ Without options it runs against the local AWS (the session's server, in `make te
 `--aws-profile NAME --aws-region R` it runs against that real account and never touches the
 local AWS: every stack it makes is named `mi-conf-<random>` and deleted at the end of its test;
 nothing else is set up, except the objects it uploads to its own artifacts stack's bucket (for
-nested templates), which it deletes before that stack.
+nested templates), which it deletes before that stack, and an SSM parameter under
+`/mi-conf-<random>/` that a test expects AWS to refuse (deleted if AWS wrote it after all).
 """
 
 from __future__ import annotations

@@ -184,16 +184,30 @@ def test_destroy_then_create_again(deployed, local_aws):
     assert deployed("rotate-nonce", "--yes").code == 0
     assert deployed("apply", "--yes").code == 0
     # v1 stays under the old key (rotate-nonce never touches an older version), and the
-    # application reads every version by path: verify fails it and says what can be done
+    # application reads every version by path: verify fails it and says what can be done ...
     checked = deployed("verify")
     assert checked.code == 1
     advice = [line for line in checked.out.splitlines() if line.startswith("SSM nonce: ")]
-    assert advice == [
-        "SSM nonce: the application reads every version by path and cannot decrypt this one; "
-        "cancel the deletion of its key (aws kms cancel-key-deletion) if it is pending, or "
-        "delete /guardian/staging/redaction_nonce_v1 yourself if no redaction made with it "
-        "must still match"
-    ], checked.out
+    assert len(advice) == 1 and "delete /guardian/staging/redaction_nonce_v1 if" in advice[0]
+    assert "aws kms cancel-key-deletion, then enable-key" in advice[0]
+    # ... and each way out it names makes the row pass: the same value under the current key
+    kms = local_aws.client("kms")
+    v1 = NAMES.nonce_parameter(1)
+    old_key = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [v1]}])[
+        "Parameters"
+    ][0]["KeyId"]
+    key_id = old_key.rsplit("/", 1)[1]  # moto takes the key's id here, not its ARN
+    kms.cancel_key_deletion(KeyId=key_id)
+    kms.enable_key(KeyId=key_id)
+    value = ssm.get_parameter(Name=v1, WithDecryption=True)["Parameter"]["Value"]
+    key = advice[0].rsplit("--key-id ", 1)[1].rstrip(")")
+    ssm.put_parameter(Name=v1, Value=value, Type="SecureString", KeyId=key, Overwrite=True)
+    assert deployed("verify").code == 0
+    # or v1 deleted: the row passes, and warns that redactions made with it no longer match
+    ssm.delete_parameter(Name=v1)
+    checked = deployed("verify")
+    assert checked.code == 0, checked.out
+    assert "v1 to v1 deleted: redactions made with them no longer match" in checked.out
 
 
 def test_nonce_is_created_once_and_never_printed(deployed, local_aws):

@@ -10,8 +10,9 @@ DESCRIPTION = "Every nonce version a SecureString under the key"
 
 
 def nonce_row(env: Environment) -> Check:
-    """Every nonce version exists from v1 up, as a SecureString under the environment's key.
-    Reads metadata only: the value is never fetched, not even to decrypt it."""
+    """Every nonce version, from the lowest kept up without holes, is a SecureString under the
+    environment's key. Reads metadata only: the value is never fetched, not even to decrypt
+    it."""
     names = env.dep.names
     found = nonce.versions(env.dep.ssm, names)
     ev = Evidence()
@@ -20,10 +21,12 @@ def nonce_row(env: Environment) -> Check:
         return ev.check("SSM nonce")
     numbers = [v.version for v in found]
     ev.expect(
-        numbers == list(range(1, len(numbers) + 1)),
+        numbers == list(range(numbers[0], numbers[0] + len(numbers))),
         f"versions {', '.join(f'v{n}' for n in numbers)}",
-        f"v1 to v{numbers[-1]} without gaps",
+        f"v{numbers[0]} to v{numbers[-1]} without gaps",
     )
+    if numbers[0] > 1:  # deleted by someone (as the advice below offers): said, not failed
+        ev.warn(f"v1 to v{numbers[0] - 1} deleted: redactions made with them no longer match")
     for v in found:
         other_key = v.type == "SecureString" and not env.keys.is_env_key(v.key_id or None)
         ev.expect(
@@ -32,9 +35,12 @@ def nonce_row(env: Environment) -> Check:
             f"SecureString {env.keys.shown(env.key_arn)}",
             # e.g. kept by a destroy whose key is now pending deletion; rotate-nonce adds a
             # version under the current key but never touches this one (SPEC §2)
-            f"the application reads every version by path and cannot decrypt this one; cancel "
-            f"the deletion of its key (aws kms cancel-key-deletion) if it is pending, or delete "
-            f"{v.name} yourself if no redaction made with it must still match"
+            f"the application reads every version by path, and its role may decrypt only under "
+            f"the environment's key: delete {v.name} if no redaction made with it must still "
+            "match; else make its key usable again (aws kms cancel-key-deletion, then "
+            "enable-key) and write the same value under the environment's key (aws ssm "
+            "put-parameter --overwrite --type SecureString --key-id "
+            f"{env.key_arn or '<the environment key>'})"
             if other_key
             else "",
         )
