@@ -218,8 +218,9 @@ def checks(title: str, checks, as_json: bool, env, junit_path=None) -> ExitCode:
         for c in checks:
             if c.link:
                 ui.out.print(f"{c.name}: {c.link}", markup=False)
-            for advice in c.advice if not c.ok else ():
-                ui.out.print(f"{c.name}: {advice}", markup=False)
+            if not c.ok:
+                for advice in c.advice:
+                    ui.out.print(f"{c.name}: {advice}", markup=False)
         passed = sum(c.ok for c in checks)
         warned = sum(bool(c.ok and c.warnings) for c in checks)
         ui.out.print(

@@ -15,12 +15,14 @@ https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html):
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from moto.ssm.exceptions import SSMException
 
 _original_response_object = None
 _original_put_parameter = None
+_put_signature = None  # moto's put_parameter's, to read its arguments however it is called
 _KMS_ERRORS = {"Disabled": "DisabledException", "PendingDeletion": "KMSInvalidStateException"}
 
 
@@ -64,9 +66,7 @@ def _unusable(state: tuple[str, str]) -> InvalidKeyId:
 
 
 def _put_parameter(self: Any, *args: Any, **kwargs: Any) -> Any:
-    import inspect
-
-    bound = inspect.signature(_original_put_parameter).bind(self, *args, **kwargs)
+    bound = _put_signature.bind(self, *args, **kwargs)
     kind, key_id = bound.arguments.get("parameter_type"), bound.arguments.get("keyid")
     # AWS managed keys (alias/aws/ssm, by name or ARN) exist for every account and region
     if kind == "SecureString" and key_id and "alias/aws/" not in key_id:
@@ -90,7 +90,7 @@ def _put_parameter(self: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def install() -> None:
-    global _original_response_object, _original_put_parameter
+    global _original_response_object, _original_put_parameter, _put_signature
     from moto.ssm.models import Parameter, SimpleSystemManagerBackend
 
     if _original_response_object is None:
@@ -98,4 +98,5 @@ def install() -> None:
         Parameter.response_object = _response_object
     if _original_put_parameter is None:
         _original_put_parameter = SimpleSystemManagerBackend.put_parameter
+        _put_signature = inspect.signature(_original_put_parameter)
         SimpleSystemManagerBackend.put_parameter = _put_parameter

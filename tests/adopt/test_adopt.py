@@ -377,3 +377,27 @@ def test_region_less_names_are_listed_as_left_only_when_no_stack_holds_them(
     assert "role mirror-dissonance-staging-app: left in place" in surveyed.out, surveyed.out
     assert "the stacks make mirror-dissonance-staging-app-us-east-1" in surveyed.out
     assert "dashboard mirror-dissonance-staging" not in surveyed.out
+
+
+def test_the_library_refuses_a_stuck_stack_too(cli, local_aws, adopting):
+    """adopt() itself refuses a root stack it can neither go on from nor start over on, whoever
+    calls it (the CLI refuses earlier, before a survey is saved), and starts nothing."""
+    import pytest
+
+    from mirror_infra.adopt.run import adopt
+    from mirror_infra.adopt.survey import Survey
+    from mirror_infra.deploy.context import Deployment
+    from mirror_infra.deploy.flow import Hooks
+    from mirror_infra.errors import DeployError
+
+    cfn = local_aws.client("cloudformation")
+    local_aws.settings(fail_create=["Second"])
+    cfn.create_stack(
+        StackName=STAGING.root_stack, TemplateBody=two_alarms(10, 10), DisableRollback=True
+    )
+    local_aws.settings(fail_create=[])
+    before = cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"]
+    dep = Deployment.open("staging", None, local=True, profile=None)
+    with pytest.raises(DeployError, match="is CREATE_FAILED: settle it first"):
+        adopt(dep, Survey([]), Hooks())
+    assert cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"] == before
