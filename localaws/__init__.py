@@ -14,8 +14,8 @@ It imports nothing from the tool, and the tool never imports it: the tool reache
 through its endpoint URL. It is installed with the `local` extra (moto's server).
 
 Where each gap of SPEC §4 is closed is listed in `gaps.GAPS`. moto's CloudFormation engine is
-replaced (cfn/), resource types are created through their service APIs (resources/), and
-moto's service behaviour is corrected where AWS differs (services/).
+replaced (cfn/), each resource type has a provider that acts through its service's API
+(providers/), and moto's service APIs are corrected where AWS differs (moto_fixes/).
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ _installed = False
 
 
 def install() -> None:
-    """Route CloudFormation to this package's engine and apply the service corrections.
+    """Route CloudFormation to this package's engine, register every resource provider with
+    it, and apply the corrections to moto's service APIs.
 
-    Idempotent. Applied in-process: a server started after this call has every fix.
+        Idempotent. Applied in-process: a server started after this call has every fix.
     """
     global _installed
     with _lock:
@@ -19,9 +20,11 @@ def install() -> None:
             return
         from moto.cloudformation.responses import CloudFormationResponse
 
-        from localaws.cfn import api
-        from localaws.services import cloudwatch, dynamodb, logs, s3, sns, ssm
+        from localaws import providers
+        from localaws.cfn import api, registry
+        from localaws.moto_fixes import cloudwatch, dynamodb, logs, s3, sns, ssm
 
+        registry.register(*providers.providers())
         for name, handler in api.HANDLERS.items():
             setattr(CloudFormationResponse, name, handler)
         # these handlers answer in the API's own shape; moto's reshaping would break it
@@ -37,7 +40,3 @@ def install() -> None:
         dynamodb.install()
         logs.install()
         _installed = True
-
-
-def installed() -> bool:
-    return _installed

@@ -239,11 +239,6 @@ def ended_in_call() -> bool:
     return getattr(_local, "ended_in_call", False)
 
 
-def check_abandoned() -> None:
-    if getattr(_local, "generation", _generation) != _generation:
-        raise Abandoned
-
-
 def run(
     work: Callable[[], None], started: Callable[[], bool] | None = None, express: bool = False
 ) -> None:

@@ -5,6 +5,7 @@ AWS operation is called outside the gateway in `mirror_infra/aws/`."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,90 @@ def test_the_cli_holds_no_flow():
         if "client" in called(path)
     }
     assert clients == set()
+
+
+# the import graph ----------
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_edges(package: str) -> dict[str, set[str]]:
+    """Module -> the modules of `package` it imports, at any depth of its code (inside
+    functions too). `from a.b import c` names the module `a.b.c` when there is one, else
+    `a.b`; the parent packages Python runs on the way are not edges (every module would then
+    reach its package's `__init__`)."""
+    modules = {module_name(path): path for path in _modules(package)}
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                found |= {
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    for alias in node.names
+                }
+        edges[name] = {target for target in found if target in modules and target != name}
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+# mirror_infra joins once its own cycles are gone (issue 24, the tool's part)
+ACYCLIC_PACKAGES = ("localaws",)
+
+
+@pytest.mark.parametrize("package", ACYCLIC_PACKAGES)
+def test_no_import_cycle(package):
+    """A module never needs, through any chain of imports, a module that needs it: each
+    package reads as layers (localaws: API -> stack operations -> resource providers)."""
+    assert cycles(import_edges(package)) == []
+
+
+def test_the_cycle_check_sees_a_cycle_inside_a_function(tmp_path, monkeypatch):
+    """The check above would notice a cycle closed by an import inside a function."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg import b\n")
+    (package / "b.py").write_text("def f():\n    from pkg.a import thing\n")
+    (package / "c.py").write_text("from . import a\n")
+    monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
+    assert cycles(import_edges("pkg")) == [["pkg.a", "pkg.b"]]

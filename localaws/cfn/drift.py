@@ -19,10 +19,10 @@ from typing import Any
 
 from localaws import pacing
 from localaws.cfn import schema
-from localaws.cfn.loading import provider_for
+from localaws.cfn.registry import provider_for
 from localaws.cfn.stacks import ctx
 from localaws.cfn.state import Resource
-from localaws.resources.base import NotFound, utcnow
+from localaws.providers.base import NotFound, utcnow
 
 
 def detect_stack(stack: Any) -> dict:

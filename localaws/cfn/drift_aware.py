@@ -24,9 +24,10 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 
 from localaws.cfn import drift, schema
-from localaws.cfn.loading import NESTED_STACK, provider_for
+from localaws.cfn.loading import NESTED_STACK
+from localaws.cfn.registry import provider_for
 from localaws.cfn.stacks import ctx
-from localaws.resources.base import NotFound
+from localaws.providers.base import NotFound
 
 REVERT_DRIFT = "REVERT_DRIFT"
 VALUE_KEYS = ("BeforeValue", "AfterValue", "Drift")

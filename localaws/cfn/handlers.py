@@ -1,5 +1,6 @@
-"""One resource's create, update and delete within a stack operation, with its events, the
-fault switch and AWS's pace; and which property changes force a replacement (the resource
+"""One resource's create, import, update and delete within a stack operation, with its events,
+the fault switch and AWS's pace, through the provider of its type (cfn/registry.py; a nested
+stack's is one of them); and which property changes force a replacement (the resource
 schemas' createOnlyProperties)."""
 
 from __future__ import annotations
@@ -7,12 +8,11 @@ from __future__ import annotations
 from moto.cloudformation.models import Stack
 
 from localaws import pacing
-from localaws.cfn import nested as nested_stacks
 from localaws.cfn import schema
-from localaws.cfn.loading import NESTED_STACK, provider_for
+from localaws.cfn.registry import provider_for
 from localaws.cfn.stacks import cancelled, ctx, event
 from localaws.cfn.state import Resource
-from localaws.resources.base import ResourceFailure, handler_message
+from localaws.providers.base import ResourceFailure, handler_message
 
 
 def name_property(type_name: str) -> str | None:
@@ -28,8 +28,6 @@ def name_property(type_name: str) -> str | None:
 
 def replacing_properties(type_name: str, old: dict, new: dict) -> set[str]:
     """Top-level properties whose change forces a replacement."""
-    if type_name == NESTED_STACK:
-        return set()
     provider = provider_for(type_name)
     extra = provider.extra_replacement if provider else frozenset()
     keys = set(old) | set(new)
@@ -53,19 +51,23 @@ def create_resource(stack: Stack, logical_id: str, spec: dict, props: dict) -> R
     if injected:
         pacing.sleep(pacing.duration(spec["Type"], "create"))
         raise ResourceFailure(injected)
-    if spec["Type"] == NESTED_STACK:
 
-        def started(nested: Stack) -> None:
-            # as on AWS, the parent names the nested stack as soon as it exists, not once it is
-            # complete: a client following the parent's events finds it while it works
-            rec.physical_resource_id, rec.stack = nested.stack_id, nested
-            event(stack, "CREATE_IN_PROGRESS", "Resource creation Initiated", resource=rec)
-
-        nested_stacks.create(stack, logical_id, props, started)
-    else:
-        created = provider_for(spec["Type"]).create(ctx(stack, logical_id), props)
-        rec.physical_resource_id, rec.attributes = created.physical_id, created.attributes
+    def initiated(physical_id: str) -> None:
+        rec.physical_resource_id = physical_id
         event(stack, "CREATE_IN_PROGRESS", "Resource creation Initiated", resource=rec)
+
+    where = ctx(stack, logical_id)
+    where.announce = initiated
+    try:
+        created = provider_for(spec["Type"]).create(where, props)
+    except Exception as exc:
+        if rec.physical_resource_id is None:
+            raise
+        # it exists (announced) but failed: the rollback deletes it
+        raise ResourceFailure(handler_message(exc), rec.physical_resource_id) from exc
+    if rec.physical_resource_id is None:
+        initiated(created.physical_id)
+    rec.attributes = created.attributes
     pacing.sleep(pacing.duration(spec["Type"], "create"))
     event(stack, "CREATE_COMPLETE", resource=rec)
     return rec
@@ -112,13 +114,10 @@ def update_resource(stack: Stack, rec: Resource, props: dict, forward: bool = Tr
         injected = pacing.injected_failure(rec.logical_resource_id, "rollback")
         if injected:
             raise ResourceFailure(injected)
-    if rec.cf_resource_type == NESTED_STACK:
-        nested_stacks.update(stack, rec, props)
-    else:
-        created = provider_for(rec.cf_resource_type).update(
-            ctx(stack, rec.logical_resource_id), rec.physical_resource_id, rec.properties, props
-        )
-        rec.attributes = created.attributes or rec.attributes
+    created = provider_for(rec.cf_resource_type).update(
+        ctx(stack, rec.logical_resource_id), rec.physical_resource_id, rec.properties, props
+    )
+    rec.attributes = created.attributes or rec.attributes
     rec.properties = props
     event(stack, "UPDATE_COMPLETE", resource=rec)
 
@@ -129,18 +128,18 @@ def delete_resource(
     """Delete (or retain) one resource; raises ResourceFailure after a DELETE_FAILED event.
     `undo_create` is set when a failed create is rolled back: "retain-except-on-create" when
     the operation asked for RetainExceptOnCreate (its Retain resources go too), else "plain";
-    a nested stack made by that create is undone the same way."""
+    the provider is told (a nested stack made by that create is undone the same way)."""
     if (policy or rec.deletion_policy) in ("Retain", "RetainExceptOnCreate"):
         event(stack, "DELETE_SKIPPED", resource=rec)
         return
     event(stack, "DELETE_IN_PROGRESS", resource=rec)
     try:
         pacing.sleep(pacing.duration(rec.cf_resource_type, "delete"))
-        if rec.cf_resource_type == NESTED_STACK:
-            nested_stacks.delete(rec, undo_create)
-        elif rec.physical_resource_id:
+        if rec.physical_resource_id:
+            where = ctx(stack, rec.logical_resource_id)
+            where.undo_create = undo_create
             provider_for(rec.cf_resource_type).delete(
-                ctx(stack, rec.logical_resource_id), rec.physical_resource_id, rec.properties
+                where, rec.physical_resource_id, rec.properties
             )
     except Exception as exc:  # noqa: BLE001 - any failure becomes the event's reason, as on AWS
         event(stack, "DELETE_FAILED", handler_message(exc), resource=rec)

@@ -1,6 +1,6 @@
 """Template loading: the parsed template and typed parameters a stack operation works on, or a
 ValidationError before anything changes (unknown types, bad policies, features the local AWS
-does not model); and the provider that handles each resource type."""
+does not model)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 from moto.cloudformation.models import Stack
 
 from localaws.cfn.intrinsics import TemplateError, parse_template, resolve_parameters
-from localaws.resources import providers
-from localaws.resources.base import Provider
+from localaws.cfn.registry import provider_for
 
 NESTED_STACK = "AWS::CloudFormation::Stack"
 # aws-attribute-deletionpolicy.html / aws-attribute-updatereplacepolicy.html
@@ -18,17 +17,10 @@ _POLICIES = {
     "DeletionPolicy": ("Delete", "Retain", "RetainExceptOnCreate", "Snapshot"),
     "UpdateReplacePolicy": ("Delete", "Retain", "Snapshot"),
 }
-_PROVIDERS: dict[str, Provider] = {}
-
-
-def provider_for(type_name: str) -> Provider | None:
-    if not _PROVIDERS:
-        _PROVIDERS.update(providers())
-    return _PROVIDERS.get(type_name)
 
 
 def supported(type_name: str) -> bool:
-    return type_name == NESTED_STACK or provider_for(type_name) is not None
+    return provider_for(type_name) is not None
 
 
 def load(stack: Stack, body: str | dict, given: dict[str, str]) -> tuple[dict, dict, set]:

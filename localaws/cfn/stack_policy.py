@@ -11,7 +11,7 @@ import fnmatch
 import json
 from typing import Any
 
-from localaws.resources.base import ResourceFailure
+from localaws.providers.base import ResourceFailure
 
 
 def _as_list(value: Any) -> list:

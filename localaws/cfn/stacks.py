@@ -13,7 +13,7 @@ from moto.cloudformation.utils import generate_stack_id
 from localaws.cfn.intrinsics import Evaluator, TemplateError, Unresolvable, pseudo_parameters
 from localaws.cfn.loading import NESTED_STACK
 from localaws.cfn.state import Resource, StackState
-from localaws.resources.base import Ctx, utcnow
+from localaws.providers.base import Ctx, utcnow
 
 
 # stacks ----------

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from localaws.resources.base import utcnow
+from localaws.providers.base import utcnow
 
 
 @dataclass
@@ -18,26 +19,19 @@ class Resource:
     cf_resource_type: str
     physical_resource_id: str | None = None
     properties: dict = field(default_factory=dict)  # resolved, as last applied
-    attributes: dict = field(default_factory=dict)  # GetAtt values
+    attributes: Mapping = field(default_factory=dict)  # GetAtt values
     status: str = "CREATE_IN_PROGRESS"
     status_reason: str | None = None
     timestamp: datetime = field(default_factory=utcnow)
     deletion_policy: str = "Delete"
     update_replace_policy: str = "Delete"
     drift: dict | None = None  # the last StackResourceDrift
-    stack: Any = None  # nested stacks: the moto Stack
     imported: bool = False  # brought in by an import: a rollback forgets it, never deletes it
 
     def ref(self) -> Any:
         return self.physical_resource_id
 
     def get_att(self, name: str) -> Any:
-        if self.stack is not None and name.startswith("Outputs."):
-            key = name.split(".", 1)[1]
-            for output in self.stack.local.outputs:
-                if output["OutputKey"] == key:
-                    return output["OutputValue"]
-            raise KeyError(name)
         return self.attributes[name]
 
     # moto's serialisers and clean_json call these

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from localaws.cfn import schema
-from localaws.resources.base import NotFound, utcnow
+from localaws.providers.base import NotFound, utcnow
 
 PROPERTY_SYNTAX = "PropertySyntaxValidation"
 NAME_CONFLICT = "ResourceNameConflictValidation"

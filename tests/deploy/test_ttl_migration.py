@@ -5,7 +5,7 @@ block counter's is on `ttl` and consent has none. AWS cannot switch a table's TT
 one step: "you must first disable TTL and then enable TTL with the new attribute name"
 (CloudFormation template reference, AWS::DynamoDB::Table TimeToLiveSpecification), and a table
 takes one UpdateTimeToLive per hour (DynamoDB API reference, UpdateTimeToLive). The local AWS
-keeps both rules (localaws/services/dynamodb.py), its hour moved here by its clock. So the move
+keeps both rules (localaws/moto_fixes/dynamodb.py), its hour moved here by its clock. So the move
 is two deploys an hour apart — the first with the params' `ttl_off` — each a TTL change that
 plan marks "loses data" and apply refuses until the table is named.
 """
@@ -39,7 +39,7 @@ CONSENT_ITEM = {
 @pytest.fixture
 def hours(monkeypatch) -> list[float]:
     """The local AWS's clock for TTL changes; add 3600 to let an hour pass."""
-    from localaws.services import dynamodb as ttl_rules
+    from localaws.moto_fixes import dynamodb as ttl_rules
 
     now = [2_000_000_000.0]
     monkeypatch.setattr(ttl_rules, "clock", lambda: now[0])

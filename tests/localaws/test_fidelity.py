@@ -45,7 +45,7 @@ def test_an_unchanged_nested_stack_is_an_automatic_modify_row_with_an_empty_chan
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_has_no_automatic_row_for_an_unchanged_nested_stack(plain_moto):
-    """Closed by cfn/changesets.py (_modify_row). Plain moto lists it as an Add."""
+    """Closed by cfn/change_set_computation.py (_modify_row). Plain moto lists it as an Add."""
     row = unchanged_nested_stack_row(plain_moto) or {}
     assert row.get("Action") != "Modify"
 
@@ -130,7 +130,7 @@ def test_dashboards_are_account_global(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_keeps_dashboards_per_region(plain_moto):
-    """Closed by services/cloudwatch.py."""
+    """Closed by moto_fixes/cloudwatch.py."""
     assert not dashboard_seen_from_another_region(plain_moto)
 
 
@@ -192,7 +192,7 @@ def test_changing_the_type_of_a_key_attribute_fails_the_update(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_ignores_a_key_type_change(plain_moto):
-    """Closed by resources/dynamodb.py (_refuse_key_changes)."""
+    """Closed by providers/dynamodb.py (_refuse_key_changes)."""
     assert not key_type_change_fails(plain_moto)
 
 
@@ -272,7 +272,7 @@ def test_a_secure_string_under_a_disabled_or_deleted_key_cannot_be_read(local_aw
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_decrypts_under_any_key(plain_moto):
-    """Closed by services/ssm.py."""
+    """Closed by moto_fixes/ssm.py."""
     assert not decrypt_fails_under_unusable_key(plain_moto)
 
 
@@ -312,7 +312,7 @@ def test_a_secure_string_cannot_be_written_under_a_key_kms_cannot_use(local_aws)
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_writes_under_any_key(plain_moto):
-    """Closed by services/ssm.py."""
+    """Closed by moto_fixes/ssm.py."""
     assert not write_fails_under_unknown_or_unusable_key(plain_moto)
 
 

@@ -5,9 +5,10 @@ upstream: delete the unit named in its docstring (see localaws/gaps.py)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
 from tests.localaws.stacks import (
@@ -27,6 +28,31 @@ def server_error(exc: ClientError) -> bool:
     """Plain moto's answer to what it does not implement: HTTP 500; any other error is a real
     failure of the test, not the gap (it is raised, so the canary cannot pass on it)."""
     return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 500
+
+
+def gap_answer(exc: ClientError, code: str, message: str = "") -> None:
+    """Re-raise `exc` unless it is the answer plain moto gives for the gap a canary watches
+    (its error code, and a part of its message when given): a canary passes only on its gap,
+    never on a broken request."""
+    error = exc.response.get("Error", {})
+    if error.get("Code") != code or message not in error.get("Message", ""):
+        raise exc
+
+
+def unparsed(exc: ResponseParserError, body: str) -> None:
+    """Re-raise `exc` unless the answer botocore could not parse holds `body` (plain moto
+    answers some CloudFormation calls with an HTML error page or another service's error)."""
+    if body not in str(exc):
+        raise exc
+
+
+def test_every_unit_named_for_a_gap_exists():
+    """localaws/gaps.py names where each gap is closed: the names follow the files."""
+    from localaws import gaps
+
+    package = Path(gaps.__file__).parent
+    named = {unit for units in gaps.GAPS.values() for unit in units}
+    assert sorted(unit for unit in named if not (package / unit).exists()) == []
 
 
 def via_change_set(aws, name: str, body: str, kind: str = "CREATE", nested: bool = True) -> dict:
@@ -55,11 +81,8 @@ def outputs(stack: dict) -> dict[str, str]:
 def nested_outputs_work(aws) -> bool:
     url = put_template(aws, "child.json", template(TOPIC, TOPIC_OUTPUT))
     cfn = aws.client("cloudformation")
-    try:
-        plan = via_change_set(aws, "gap1", nested_root(url))
-        cfn.execute_change_set(ChangeSetName=plan["ChangeSetId"])
-    except (ClientError, BotoCoreError):
-        return False
+    plan = via_change_set(aws, "gap1", nested_root(url))
+    cfn.execute_change_set(ChangeSetName=plan["ChangeSetId"])
     stack = cfn.describe_stacks(StackName="gap1")["Stacks"][0]
     return outputs(stack).get("ChildTopic", "").endswith(":gap-topic")
 
@@ -71,7 +94,7 @@ def test_nested_outputs_resolve_through_a_change_set(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_drops_nested_outputs(plain_moto):
-    """Closed by localaws/cfn/nested.py and cfn/stacks.py (finish/outputs)."""
+    """Closed by localaws/providers/cloudformation.py and cfn/stacks.py (finish/outputs)."""
     assert not nested_outputs_work(plain_moto)
 
 
@@ -93,17 +116,13 @@ def nested_update_keeps_data(aws) -> bool:
     create(aws, "gap2", nested_root(v1, outputs=False))
     (child,) = cfn.describe_stack_resources(StackName="gap2")["StackResources"]
     aws.client("dynamodb").put_item(TableName="gap-table", Item={"pk": {"S": "kept"}})
-    try:
-        cfn.update_stack(StackName="gap2", TemplateBody=nested_root(v2, outputs=False))
-    except (ClientError, BotoCoreError):
-        return False
+    # plain moto answers the update and keeps a table of that name, but in a re-created nested
+    # stack, with the item gone and TTL ignored
+    cfn.update_stack(StackName="gap2", TemplateBody=nested_root(v2, outputs=False))
     (after,) = cfn.describe_stack_resources(StackName="gap2")["StackResources"]
     ddb = aws.client("dynamodb")
-    try:
-        items = ddb.scan(TableName="gap-table")["Count"]
-        ttl = ddb.describe_time_to_live(TableName="gap-table")["TimeToLiveDescription"]
-    except (ClientError, BotoCoreError):
-        return False
+    items = ddb.scan(TableName="gap-table")["Count"]
+    ttl = ddb.describe_time_to_live(TableName="gap-table")["TimeToLiveDescription"]
     same_stack = after["PhysicalResourceId"] == child["PhysicalResourceId"]
     return same_stack and items == 1 and ttl.get("TimeToLiveStatus") == "ENABLED"
 
@@ -114,7 +133,7 @@ def test_nested_stack_update_is_in_place(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_recreates_nested_stacks(plain_moto):
-    """Closed by cfn/nested.py (update) and resources/dynamodb.py (in-place update)."""
+    """Closed by providers/cloudformation.py (update) and providers/dynamodb.py (in place)."""
     assert not nested_update_keeps_data(plain_moto)
 
 
@@ -142,16 +161,18 @@ KEY = {
 
 
 def key_policy_works(aws) -> bool:
+    create(aws, "gap3", template(KEY, {"KeyId": {"Value": {"Ref": "Key"}}}))
+    cfn = aws.client("cloudformation")
+    (res,) = cfn.describe_stack_resources(StackName="gap3")["StackResources"]
+    kms = aws.client("kms")
     try:
-        create(aws, "gap3", template(KEY, {"KeyId": {"Value": {"Ref": "Key"}}}))
-        cfn = aws.client("cloudformation")
-        (res,) = cfn.describe_stack_resources(StackName="gap3")["StackResources"]
-        kms = aws.client("kms")
         kms.describe_key(KeyId=res["PhysicalResourceId"])
-        policy = kms.get_key_policy(KeyId=res["PhysicalResourceId"], PolicyName="default")
-        return json.loads(policy["Policy"])["Statement"][0]["Sid"] == "Root"
-    except (ClientError, BotoCoreError, ValueError, KeyError):
+    except ClientError as exc:  # plain moto: HTTP 500 on a key made with a policy object
+        if not server_error(exc):
+            raise
         return False
+    policy = kms.get_key_policy(KeyId=res["PhysicalResourceId"], PolicyName="default")
+    return json.loads(policy["Policy"])["Statement"][0]["Sid"] == "Root"
 
 
 def test_key_policy_object_works(local_aws):
@@ -160,7 +181,7 @@ def test_key_policy_object_works(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_breaks_on_key_policy_object(plain_moto):
-    """Closed by resources/kms.py."""
+    """Closed by providers/kms.py."""
     assert not key_policy_works(plain_moto)
 
 
@@ -197,17 +218,15 @@ SETTINGS_SHOWN = ("pitr", "ttl", "alarm", "versioning", "public_access_block", "
 
 def settings_visible(aws) -> dict[str, bool]:
     """Each template setting, True when the resource shows it (every key, always)."""
-    try:
-        create(aws, "gap4", template(SETTINGS))
-    except ClientError:
-        return dict.fromkeys(SETTINGS_SHOWN, False)
+    create(aws, "gap4", template(SETTINGS))
     ddb, s3 = aws.client("dynamodb"), aws.client("s3")
     pitr = ddb.describe_continuous_backups(TableName="gap-table")["ContinuousBackupsDescription"]
     topic = aws.client("sns").list_topics()["Topics"][0]["TopicArn"]
     subs = aws.client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     try:
         block = s3.get_public_access_block(Bucket="gap-settings-bucket")
-    except ClientError:
+    except ClientError as exc:  # the bucket exists, its block was never set
+        gap_answer(exc, "NoSuchPublicAccessBlockConfiguration")
         block = {}
     return {
         "pitr": pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED",
@@ -229,7 +248,7 @@ def test_template_settings_are_visible(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_ignores_template_settings(plain_moto):
-    """Closed by resources/{dynamodb,cloudwatch,s3,sns}.py and services/sns.py; delete a unit
+    """Closed by providers/{dynamodb,cloudwatch,s3,sns}.py and moto_fixes/sns.py; delete a unit
     once its entry here turns True."""
     seen = settings_visible(plain_moto)
     assert seen == dict.fromkeys(SETTINGS_SHOWN, False), seen
@@ -287,9 +306,10 @@ def no_op_change_set_fails_like_aws(aws) -> bool:
             TemplateBody=body,
             Parameters=params,
         )
-        plan = cfn.describe_change_set(ChangeSetName=made["Id"])
-    except (ClientError, BotoCoreError):
+    except ClientError as exc:  # plain moto refuses the call instead
+        gap_answer(exc, "ValidationError", "No updates are to be performed.")
         return False
+    plan = cfn.describe_change_set(ChangeSetName=made["Id"])
     return plan["Status"] == "FAILED" and "didn't contain changes" in plan["StatusReason"]
 
 
@@ -299,7 +319,7 @@ def test_no_op_change_set_is_failed_not_an_error(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_change_sets_lack_details(plain_moto):
-    """Closed by cfn/changesets.py."""
+    """Closed by cfn/change_set_computation.py."""
     assert not no_op_change_set_fails_like_aws(plain_moto)
     body = template({"Alarm": alarm(10)})
     plan = via_change_set(plain_moto, "gap5c", body, nested=False)
@@ -367,19 +387,16 @@ def protected_delete_fails_like_aws(aws) -> bool:
     )
     try:
         cfn.delete_stack(StackName="gap6p")
-        status = cfn.describe_stacks(StackName=stack["StackId"])["Stacks"][0]["StackStatus"]
-    except ResponseParserError:  # plain moto's HTTP 500 page, or another service's error body
+    except ResponseParserError as exc:  # plain moto answers with DynamoDB's error body
+        unparsed(exc, "deleted while DeletionProtectionEnabled is set to True")
         return False
-    except ClientError as exc:
-        if not server_error(exc):
-            raise
-        return False
+    status = cfn.describe_stacks(StackName=stack["StackId"])["Stacks"][0]["StackStatus"]
     return status == "DELETE_FAILED"
 
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_cannot_fail_a_delete(plain_moto):
-    """Closed by cfn/deletion.py (delete: DELETE_FAILED with the handler's reason).
+    """Closed by cfn/operations/delete.py (delete: DELETE_FAILED with the handler's reason).
 
     (SPEC §4 also says IAM roles survive deletion; with moto 5.2.5 and these small stacks,
     plain moto deletes them, so there is no canary for that part.)"""
@@ -442,13 +459,10 @@ def drift_detected(aws) -> bool:
     cfn = aws.client("cloudformation")
     try:
         detection = cfn.detect_stack_drift(StackName="gap7")["StackDriftDetectionId"]
-        status = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
-    except ResponseParserError:  # plain moto's HTTP 500 page, or another service's error body
+    except ResponseParserError as exc:  # plain moto: its HTTP 500 page, not implemented
+        unparsed(exc, "500 Internal Server Error")
         return False
-    except ClientError as exc:
-        if not server_error(exc):
-            raise
-        return False
+    status = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
     return status["StackDriftStatus"] == "DRIFTED"
 
 
@@ -468,7 +482,8 @@ def path_style_url_works(aws) -> bool:
     url = f"{aws.url}/gap-artifacts/child.json"
     try:
         stack = create(aws, "gap8", nested_root(url, outputs=False))
-    except (ClientError, BotoCoreError):
+    except ClientError as exc:  # plain moto reads the host "127.0.0.1" as a bucket name
+        gap_answer(exc, "NoSuchBucket")
         return False
     return stack["StackStatus"] == "CREATE_COMPLETE"
 
@@ -500,9 +515,10 @@ def tls_only_bucket_usable(aws) -> bool:
     )
     try:
         s3.put_object(Bucket="gap-tls-bucket", Key="k", Body=b"x")
-        return s3.get_object(Bucket="gap-tls-bucket", Key="k")["Body"].read() == b"x"
-    except (ClientError, BotoCoreError):
+    except ClientError as exc:  # plain moto: HTTP 403 "Forbidden", the policy read as a denial
+        gap_answer(exc, "403", "Forbidden")
         return False
+    return s3.get_object(Bucket="gap-tls-bucket", Key="k")["Body"].read() == b"x"
 
 
 def test_tls_only_bucket_policy_allows_requests(local_aws):
@@ -511,7 +527,7 @@ def test_tls_only_bucket_policy_allows_requests(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_denies_everything_under_a_tls_only_policy(plain_moto):
-    """Closed by services/s3.py."""
+    """Closed by moto_fixes/s3.py."""
     assert not tls_only_bucket_usable(plain_moto)
 
 
@@ -557,14 +573,14 @@ def test_ttl_attribute_cannot_switch_while_on(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_switches_the_ttl_attribute_at_once(plain_moto):
-    """Closed by services/dynamodb.py."""
+    """Closed by moto_fixes/dynamodb.py."""
     assert not ttl_switch_refused(plain_moto)
 
 
 def test_one_ttl_change_per_table_per_hour(local_aws, monkeypatch):
     # DynamoDB API reference, UpdateTimeToLive: "Any additional UpdateTimeToLive calls for the
     # same table during this one hour duration result in a ValidationException"
-    from localaws.services import dynamodb as rules
+    from localaws.moto_fixes import dynamodb as rules
 
     now = [1_000_000.0]
     monkeypatch.setattr(rules, "clock", lambda: now[0])
@@ -606,10 +622,12 @@ def log_group_key_follows(aws) -> bool:
 
     try:
         logs.associate_kms_key(logGroupName="/gap/kms", kmsKeyId=key)
-        associated = shown()
-        logs.disassociate_kms_key(logGroupName="/gap/kms")
-    except ClientError:
+    except ClientError as exc:  # plain moto: HTTP 500, the action is not implemented
+        if not server_error(exc):
+            raise
         return False
+    associated = shown()
+    logs.disassociate_kms_key(logGroupName="/gap/kms")
     return associated == key and shown() is None
 
 
@@ -619,5 +637,5 @@ def test_log_group_kms_key_is_associated_and_removed(local_aws):
 
 @pytest.mark.moto_canary
 def test_canary_plain_moto_has_no_associate_kms_key(plain_moto):
-    """Closed by services/logs.py."""
+    """Closed by moto_fixes/logs.py."""
     assert not log_group_key_follows(plain_moto)

@@ -10,7 +10,7 @@ from moto.cloudformation.exceptions import AlreadyExistsException, ValidationErr
 from moto.core.responses import ActionResult, EmptyResult
 
 from localaws.cfn import capabilities as capabilities_
-from localaws.cfn import changesets, creation, drift_aware, importing, imports, updating
+from localaws.cfn import change_set_computation, change_set_records, drift_aware, import_rules
 from localaws.cfn.api.common import (
     UPDATABLE,
     InvalidChangeSetStatus,
@@ -23,9 +23,10 @@ from localaws.cfn.api.common import (
     tags,
     template_body,
 )
-from localaws.cfn.change_set_record import ChangeSetRecord, change_set_arn
+from localaws.cfn.change_set_records import ChangeSetRecord, change_set_arn
 from localaws.cfn.intrinsics import parse_template
 from localaws.cfn.loading import load
+from localaws.cfn.operations import create, import_resources, update
 from localaws.cfn.stacks import event, new_stack
 
 
@@ -68,7 +69,7 @@ def create_change_set(self: Any) -> ActionResult:
         template, _, _ = load(existing, body, given)
         deployed = existing if existing is not None and existing.local.template else None
         requested = self._get_param("ResourcesToImport", []) or []
-        to_import = imports.check_request(deployed, template, requested, include_nested)
+        to_import = import_rules.check_request(deployed, template, requested, include_nested)
     stack = existing
     if stack is None:
         stack = new_stack(
@@ -99,8 +100,8 @@ def create_change_set(self: Any) -> ActionResult:
     )
     if existing is None:
         event(stack, "REVIEW_IN_PROGRESS", "User Initiated")
-    changesets.make(backend, record)
-    changesets.pace(record)
+    change_set_computation.make(backend, record)
+    change_set_records.pace(record)
     return ActionResult({"Id": record.change_set_id, "StackId": stack.stack_id})
 
 
@@ -137,7 +138,7 @@ def _check_import_target(name: str, existing: Any) -> None:
 
 
 def describe_change_set(self: Any) -> ActionResult:
-    record = changesets.find(
+    record = change_set_records.find(
         backend_of(self), self._get_param("ChangeSetName"), self._get_param("StackName")
     )
     return ActionResult(record.describe(self._get_bool_param("IncludePropertyValues", False)))
@@ -154,22 +155,18 @@ def list_change_sets(self: Any) -> ActionResult:
 
 def delete_change_set(self: Any) -> EmptyResult:
     backend = backend_of(self)
-    record = changesets.find(
+    record = change_set_records.find(
         backend, self._get_param("ChangeSetName"), self._get_param("StackName")
     )
     if record.parent_id:
         raise ValidationError(message="Cannot delete a nested change set; delete its root")
-    todo = [record]
-    while todo:
-        item = todo.pop()
-        backend.change_sets.pop(item.change_set_id, None)
-        todo.extend(item.nested)
+    change_set_records.delete(backend, record)
     return EmptyResult()
 
 
 def execute_change_set(self: Any) -> EmptyResult:
     backend = backend_of(self)
-    record = changesets.find(
+    record = change_set_records.find(
         backend, self._get_param("ChangeSetName"), self._get_param("StackName")
     )
     if record.parent_id:
@@ -194,7 +191,7 @@ def execute_change_set(self: Any) -> EmptyResult:
                 f"ChangeSet [{record.change_set_id}] cannot be executed in its current execution "
                 f"status of [{record.execution_status}]"
             )
-        changesets.start_execution(backend, record)
+        change_set_records.start_execution(backend, record)
         stack.status = f"{record.change_set_type}_IN_PROGRESS"
 
     disable = self._get_bool_param("DisableRollback", False)
@@ -210,7 +207,7 @@ def execute_change_set(self: Any) -> EmptyResult:
     def run() -> None:
         if record.change_set_type == "IMPORT":
             stack.local.capabilities = record.capabilities
-            importing.run(
+            import_resources.run(
                 stack,
                 record.template_body,
                 record.parameters,
@@ -222,7 +219,7 @@ def execute_change_set(self: Any) -> EmptyResult:
             stack.tags = record.tags or stack.tags
             on_failure = record.on_stack_failure or ("DO_NOTHING" if disable else "ROLLBACK")
             stack.local.disable_rollback = on_failure == "DO_NOTHING"
-            creation.create(
+            create.run(
                 stack,
                 record.template_body,
                 record.parameters,
@@ -236,9 +233,9 @@ def execute_change_set(self: Any) -> EmptyResult:
                 stack.tags = record.tags
             stack.local.capabilities = record.capabilities
             revert = record.deployment_mode == drift_aware.REVERT_DRIFT
-            updating.update(stack, record.template_body, record.parameters, disable, revert)
+            update.run(stack, record.template_body, record.parameters, disable, revert)
             ok = stack.status == "UPDATE_COMPLETE"
-        changesets.mark_executed(backend, record, ok)
+        change_set_records.mark_executed(backend, record, ok)
 
     operate(stack, work, record.express)
     return EmptyResult()
@@ -251,8 +248,8 @@ def describe_events(self: Any) -> ActionResult:
         raise ValidationError(
             message="DescribeEvents is supported by the local AWS for a ChangeSetName only"
         )
-    record = changesets.find(backend_of(self), name, self._get_param("StackName"))
-    events = [] if record.creating() else changesets.validation_events(record)
+    record = change_set_records.find(backend_of(self), name, self._get_param("StackName"))
+    events = [] if record.creating() else change_set_records.validation_events(record)
     if (self._get_param("Filters") or {}).get("FailedEvents"):
         events = [e for e in events if e["ValidationStatus"] == "FAILED"]
     return ActionResult({"OperationEvents": events})

@@ -10,7 +10,7 @@ from moto.cloudformation.models import Stack
 from moto.core.responses import ActionResult, EmptyResult
 
 from localaws.cfn import capabilities as capabilities_
-from localaws.cfn import changesets, creation, deletion, updating
+from localaws.cfn import change_set_records
 from localaws.cfn.api.common import (
     UPDATABLE,
     backend_of,
@@ -24,6 +24,7 @@ from localaws.cfn.api.common import (
 )
 from localaws.cfn.intrinsics import parse_template
 from localaws.cfn.loading import load
+from localaws.cfn.operations import create, delete, update
 from localaws.cfn.stacks import new_stack
 
 
@@ -94,7 +95,7 @@ def create_stack(self: Any) -> ActionResult:
     on_failure = self._get_param("OnFailure") or ("DO_NOTHING" if disable else "ROLLBACK")
     stack.local.disable_rollback = on_failure == "DO_NOTHING"
     retain = self._get_bool_param("RetainExceptOnCreate", False)
-    operate(stack, lambda: creation.create(stack, body, given, capabilities, on_failure, retain))
+    operate(stack, lambda: create.run(stack, body, given, capabilities, on_failure, retain))
     return ActionResult({"StackId": stack.stack_id})
 
 
@@ -117,10 +118,10 @@ def update_stack(self: Any) -> ActionResult:
             stack.tags = tags(self)
         stack.local.capabilities = capabilities
         # change sets made before this update no longer describe the stack
-        changesets.make_obsolete(backend, stack)
+        change_set_records.make_obsolete(backend, stack)
         stack.status = "UPDATE_IN_PROGRESS"  # claimed: a concurrent start sees it at once
     disable = self._get_bool_param("DisableRollback", False)
-    operate(stack, lambda: updating.update(stack, body, given, disable))
+    operate(stack, lambda: update.run(stack, body, given, disable))
     return ActionResult({"StackId": stack.stack_id})
 
 
@@ -142,7 +143,7 @@ def delete_stack(self: Any) -> EmptyResult:
                 message=f"Stack [{stack.name}] cannot be deleted while in status {stack.status}"
             )
         stack.status = "DELETE_IN_PROGRESS"
-    operate(stack, lambda: deletion.delete(stack))
+    operate(stack, lambda: delete.run(stack))
     return EmptyResult()
 
 
@@ -224,5 +225,5 @@ def continue_update_rollback(self: Any) -> EmptyResult:
                 "supported by the local AWS"
             )
         stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
-    operate(stack, lambda: updating.continue_rollback(stack, skip))
+    operate(stack, lambda: update.continue_rollback(stack, skip))
     return EmptyResult()

@@ -1,5 +1,5 @@
-"""CreateStack (and the execution of a CREATE change set): every resource in dependency order;
-on a failure, rolled back as OnFailure and RetainExceptOnCreate say."""
+"""The create operation (CreateStack, and the execution of a CREATE change set): every resource
+in dependency order; on a failure, rolled back as OnFailure and RetainExceptOnCreate say."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ import json
 
 from moto.cloudformation.models import Stack
 
-from localaws.cfn import deletion, handlers, imports
+from localaws.cfn import handlers, import_rules
 from localaws.cfn.intrinsics import Evaluator
 from localaws.cfn.loading import load
+from localaws.cfn.operations import delete
 from localaws.cfn.stacks import evaluator, event, finish
 from localaws.cfn.state import Resource
 from localaws.cfn.waves import in_dependency_order
-from localaws.resources.base import ResourceFailure, handler_message
+from localaws.providers.base import ResourceFailure, handler_message
 
 
 # create ----------
-def create(
+def run(
     stack: Stack,
     body: str | dict,
     given: dict[str, str],
@@ -49,7 +50,7 @@ def create(
             return
         _rollback_create(stack, failed, retain_except_on_create)
         if on_failure == "DELETE" and stack.status == "ROLLBACK_COMPLETE":
-            deletion.delete(stack)
+            delete.run(stack)
         return
     finish(stack, body, template)
     event(stack, "CREATE_COMPLETE")
@@ -63,7 +64,7 @@ def _create_one(stack: Stack, ev: Evaluator, logical_id: str, spec: dict) -> Non
         props = ev.resolve(spec.get("Properties") or {}) or {}
         target = None
         if st.import_existing:
-            target = imports.auto_import_target(stack, logical_id, spec, props)
+            target = import_rules.auto_import_target(stack, logical_id, spec, props)
         if target is not None:
             failed_status = "IMPORT_FAILED"
             rec = handlers.import_resource(stack, logical_id, spec, props, target)
@@ -71,9 +72,9 @@ def _create_one(stack: Stack, ev: Evaluator, logical_id: str, spec: dict) -> Non
             rec = handlers.create_resource(stack, logical_id, spec, props)
     except Exception as exc:  # noqa: BLE001 - reported as AWS reports it, then rolled back
         rec = Resource(logical_id, spec["Type"], properties={})
-        nested = getattr(exc, "nested", None)
-        if nested is not None:
-            rec.physical_resource_id, rec.stack = nested.stack_id, nested
+        made = getattr(exc, "physical_id", None)
+        if made is not None:  # it exists (a nested stack that failed): the rollback deletes it
+            rec.physical_resource_id = made
             st.resources[logical_id] = rec
         event(stack, failed_status, handler_message(exc), resource=rec)
         raise
@@ -101,7 +102,7 @@ def _rollback_create(stack: Stack, failed: str | None, retain_except_on_create: 
     ok = True
     undo = "retain-except-on-create" if retain_except_on_create else "plain"
     for rec in reversed(list(st.resources.values())):
-        policy = deletion.undo_policy(rec, undo) or rec.deletion_policy
+        policy = delete.undo_policy(rec, undo) or rec.deletion_policy
         try:
             handlers.delete_resource(stack, rec, policy, undo)
             if policy != "Retain":

@@ -11,7 +11,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from localaws.resources.base import (
+from localaws.providers.base import (
     Created,
     Ctx,
     NotFound,

@@ -2,7 +2,7 @@
 
 Corrects moto, which has no AWS::SNS::Subscription or AWS::SNS::TopicPolicy model (skipped
 silently, SPEC §4) and cannot update a topic in place. An email subscription stays
-"PendingConfirmation" until confirmed, as on AWS (see `localaws.services.sns`).
+"PendingConfirmation" until confirmed, as on AWS (see `localaws.moto_fixes.sns`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from localaws.resources.base import (
+from localaws.providers.base import (
     Created,
     Ctx,
     NotFound,

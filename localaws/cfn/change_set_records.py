@@ -1,5 +1,7 @@
-"""A change set as DescribeChangeSet and ListChangeSets show it (paced mode: shown as being made
-until it is ready)."""
+"""Change set records: a change set as DescribeChangeSet and ListChangeSets show it (paced
+mode: shown as being made until it is ready), where the records are kept and found, and their
+execution statuses (AVAILABLE, EXECUTE_IN_PROGRESS, OBSOLETE...). What a change set holds is
+computed by change_set_computation.py."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 
+from localaws import pacing
 from localaws.cfn import drift_aware
-from localaws.resources.base import utcnow
+from localaws.providers.base import utcnow
 
 
 @dataclass
@@ -137,3 +141,87 @@ def change_set_arn(backend: Any, name: str) -> str:
         f"arn:aws:cloudformation:{backend.region_name}:{backend.account_id}:changeSet/"
         f"{name}/{uuid.uuid4()}"
     )
+
+
+def pace(record: ChangeSetRecord) -> None:
+    """In paced mode, show the change set (and its nested ones) as being made for as long as
+    AWS typically takes (pacing.CHANGE_SET_SECONDS for each stack it covers)."""
+    items = tree(record)
+    ready_at = time.monotonic() + pacing.CHANGE_SET_SECONDS * pacing.current().pace * len(items)
+    for item in items:
+        item.ready_at = ready_at
+
+
+def validation_events(record: ChangeSetRecord) -> list[dict]:
+    """The validation events of this change set and of its nested change sets."""
+    return [event for item in tree(record) for event in item.validation]
+
+
+def keep(backend: Any, record: ChangeSetRecord) -> None:
+    backend.change_sets[record.change_set_id] = record
+
+
+def find(backend: Any, name_or_id: str, stack_name: str | None = None) -> ChangeSetRecord:
+    if name_or_id in backend.change_sets:
+        return backend.change_sets[name_or_id]
+    for record in list(backend.change_sets.values()):
+        if record.change_set_name == name_or_id and (
+            stack_name is None or stack_name in (record.stack_name, record.stack_id)
+        ):
+            return record
+    raise ValidationError(message=f"ChangeSet [{name_or_id}] does not exist")
+
+
+def tree(record: ChangeSetRecord) -> list[ChangeSetRecord]:
+    """The change set and its nested ones, at every depth."""
+    out, todo = [], [record]
+    while todo:
+        item = todo.pop()
+        out.append(item)
+        todo.extend(item.nested)
+    return out
+
+
+def make_obsolete(backend: Any, stack: Stack, keep: set[str] = frozenset()) -> None:
+    """Every other change set of the stack (and of its nested stacks) can no longer be
+    executed: it was computed against a stack that is about to change (ExecutionStatus
+    OBSOLETE)."""
+    ids = {stack.stack_id}
+    for other in list(backend.stacks.values()):
+        if other.local.root_id == stack.stack_id:
+            ids.add(other.stack_id)
+    for record in list(backend.change_sets.values()):
+        if (
+            record.stack_id in ids
+            and record.change_set_id not in keep
+            and record.execution_status in ("AVAILABLE", "UNAVAILABLE")
+        ):
+            record.execution_status = "OBSOLETE"
+
+
+def start_execution(backend: Any, record: ChangeSetRecord) -> None:
+    """This change set (and its nested ones) EXECUTE_IN_PROGRESS; every other one OBSOLETE."""
+    items = tree(record)
+    for item in items:
+        item.execution_status = "EXECUTE_IN_PROGRESS"
+    make_obsolete(backend, record.stack, {item.change_set_id for item in items})
+
+
+def mark_executed(backend: Any, record: ChangeSetRecord, succeeded: bool) -> None:
+    """After execution: this one (and its nested ones) EXECUTE_COMPLETE or EXECUTE_FAILED; every
+    other change set of the stack is removed, as CloudFormation does."""
+    status = "EXECUTE_COMPLETE" if succeeded else "EXECUTE_FAILED"
+    kept = set()
+    for item in tree(record):
+        item.execution_status = status
+        kept.add(item.change_set_id)
+    stacks = {r.stack_id for r in list(backend.change_sets.values()) if r.change_set_id in kept}
+    for cid, other in list(backend.change_sets.items()):
+        if cid not in kept and other.stack_id in stacks:
+            del backend.change_sets[cid]
+
+
+def delete(backend: Any, record: ChangeSetRecord) -> None:
+    """Forget the change set and its nested ones."""
+    for item in tree(record):
+        backend.change_sets.pop(item.change_set_id, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -16,7 +17,12 @@ from localaws import endpoint
 
 
 class ResourceFailure(Exception):
-    """A resource operation failed; the message becomes the event's ResourceStatusReason."""
+    """A resource operation failed; the message becomes the event's ResourceStatusReason.
+    `physical_id`: the resource was made before it failed (a rollback deletes it)."""
+
+    def __init__(self, message: str, physical_id: str | None = None) -> None:
+        super().__init__(message)
+        self.physical_id = physical_id
 
 
 class NotFound(Exception):
@@ -64,6 +70,12 @@ class Ctx:
     backend: Any = None  # the CloudFormation backend of account/region (nested stacks)
     stack: Any = None  # the moto Stack being operated on
     stack_tags: dict[str, str] = field(default_factory=dict)
+    # create: names the resource's physical id as soon as it exists, before the provider's
+    # work ends (a nested stack, whose own resources take their time)
+    announce: Callable[[str], None] = lambda physical_id: None
+    # delete: set when a failed create is undone ("plain" or "retain-except-on-create"), so a
+    # nested stack made by that create is undone the same way
+    undo_create: str = ""
 
     def client(self, service: str) -> Any:
         return endpoint.client(service, self.region)

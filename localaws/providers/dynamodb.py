@@ -9,7 +9,7 @@ are applied to the live table, so its items survive.
 
 from __future__ import annotations
 
-from localaws.resources.base import (
+from localaws.providers.base import (
     Created,
     Ctx,
     NotFound,

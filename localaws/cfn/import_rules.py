@@ -1,6 +1,7 @@
-"""Resource import, as CloudFormation does it: which resources can be imported, how they are
-identified, and what an IMPORT change set (`ResourcesToImport`) or an auto-import
-(`ImportExistingResources`) is refused for.
+"""The rules of resource import, as CloudFormation applies them: which resources can be
+imported, how they are identified, and what an IMPORT change set (`ResourcesToImport`) or an
+auto-import (`ImportExistingResources`) is refused for. The import operation itself is
+operations/import_resources.py; the Import rows of a change set, change_set_computation.py.
 
 Sources (each rule below names its page):
 - IMPORT: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html
@@ -22,11 +23,11 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 
-from localaws.cfn import change_rows, schema
-from localaws.cfn.intrinsics import Evaluator, Unresolvable
-from localaws.cfn.loading import NESTED_STACK, load, provider_for
-from localaws.cfn.stacks import ctx, pseudo
-from localaws.resources.base import NotFound
+from localaws.cfn import schema
+from localaws.cfn.loading import NESTED_STACK
+from localaws.cfn.registry import provider_for
+from localaws.cfn.stacks import ctx
+from localaws.providers.base import NotFound
 
 # CreateChangeSet's refusal texts that AWS's console and CLI show verbatim
 NEEDS_DELETION_POLICY = (
@@ -194,54 +195,3 @@ def needs_retain(stack: Any, logical_id: str, spec: dict, props: dict) -> str | 
     if missing_or_owned(stack, logical_id, spec["Type"], named[1], props) is not None:
         return None
     return f"{logical_id} ({{{named[0]}={named[1]}}})"
-
-
-# change set rows ----------
-def add_or_import_row(record: Any, ev: Evaluator, logical_id: str, spec: dict) -> dict:
-    """An Add row, or with ImportExistingResources an Import row for a resource that exists
-    and may be auto-imported; one that exists but lacks DeletionPolicy Retain or
-    RetainExceptOnCreate is noted in `record.import_refusals` (the change set fails)."""
-    row = change_rows.add_row(logical_id, spec)
-    if not record.import_existing or static_name(spec) is None:
-        return row
-    try:
-        props = ev.resolve(spec.get("Properties") or {}) or {}
-    except Unresolvable:
-        return row
-    target = auto_import_target(record.stack, logical_id, spec, props)
-    if target is not None:
-        row.update(Action="Import", PhysicalResourceId=target)
-        return row
-    refusal = needs_retain(record.stack, logical_id, spec, props)
-    if refusal:
-        record.import_refusals.append(refusal)
-    return row
-
-
-def import_rows(record: Any) -> list[dict]:
-    """The rows of an IMPORT change set; a resource that does not exist or belongs to a stack
-    is noted in `record.import_refusals` (the change set fails)."""
-    stack = record.stack
-    template, params, _ = load(stack, record.template_body, record.parameters)
-    ev = Evaluator(template, params, pseudo(stack), dict(stack.local.resources))
-    rows = []
-    for logical_id, physical in record.to_import.items():
-        spec = template["Resources"][logical_id]
-        try:
-            props = ev.resolve(spec.get("Properties") or {}) or {}
-        except Unresolvable:
-            props = {}
-        refusal = missing_or_owned(stack, logical_id, spec["Type"], physical, props)
-        if refusal:
-            record.import_refusals.append(refusal)
-        rows.append(
-            {
-                "Action": "Import",
-                "LogicalResourceId": logical_id,
-                "PhysicalResourceId": physical,
-                "ResourceType": spec["Type"],
-                "Scope": [],
-                "Details": [],
-            }
-        )
-    return rows

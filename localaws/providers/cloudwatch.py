@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from localaws.resources.base import (
+from localaws.providers.base import (
     Created,
     Ctx,
     NotFound,

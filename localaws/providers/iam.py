@@ -11,7 +11,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from localaws.resources.base import Created, Ctx, NotFound, Provider, tags_list
+from localaws.providers.base import Created, Ctx, NotFound, Provider, tags_list
 
 
 def _doc(policy: dict | str) -> str:

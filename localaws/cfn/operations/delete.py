@@ -1,5 +1,6 @@
-"""DeleteStack: every resource once what uses it has gone; DeletionPolicy Retain honoured
-(unless a failed create is undone); DELETE_FAILED when one cannot go."""
+"""The delete operation (DeleteStack, and a create's OnFailure DELETE): every resource once what
+uses it has gone; DeletionPolicy Retain honoured (unless a failed create is undone);
+DELETE_FAILED when one cannot go."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from localaws.cfn.intrinsics import TemplateError, dependencies, dependency_orde
 from localaws.cfn.stacks import event
 from localaws.cfn.state import Resource
 from localaws.cfn.waves import in_waves
-from localaws.resources.base import utcnow
+from localaws.providers.base import utcnow
 
 
 # delete ----------
@@ -29,7 +30,7 @@ def undo_policy(rec: Resource, undo_create: str) -> str | None:
     return None
 
 
-def delete(stack: Stack, undo_create: str = "") -> None:
+def run(stack: Stack, undo_create: str = "") -> None:
     """Delete every resource (Retain ones are skipped, unless a failed create is undone, see
     `_undo_policy`); DELETE_FAILED if one cannot go."""
     st = stack.local

@@ -1,6 +1,6 @@
-"""The execution of an IMPORT change set: each resource to import is brought under the stack
-(IMPORT_IN_PROGRESS -> IMPORT_COMPLETE) without being changed; the stack goes
-IMPORT_IN_PROGRESS -> IMPORT_COMPLETE, or on a failure IMPORT_ROLLBACK_IN_PROGRESS ->
+"""The import operation (the execution of an IMPORT change set): each resource to import is
+brought under the stack (IMPORT_IN_PROGRESS -> IMPORT_COMPLETE) without being changed; the
+stack goes IMPORT_IN_PROGRESS -> IMPORT_COMPLETE, or on a failure IMPORT_ROLLBACK_IN_PROGRESS ->
 IMPORT_ROLLBACK_COMPLETE ("Import will roll back to the previous template configuration",
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/resource-import.html): what was
 imported is forgotten again, never deleted."""
@@ -14,7 +14,7 @@ from localaws.cfn.intrinsics import dependency_order
 from localaws.cfn.loading import load
 from localaws.cfn.stacks import evaluator, event, finish
 from localaws.cfn.state import Resource
-from localaws.resources.base import handler_message, utcnow
+from localaws.providers.base import handler_message, utcnow
 
 
 def run(

@@ -1,32 +1,35 @@
-"""UpdateStack (and the execution of an UPDATE change set): resources updated in place,
-replaced or refused as AWS does, under the stack policy; a failure rolls back
-(UPDATE_ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_FAILED until ContinueUpdateRollback)."""
+"""The update operation (UpdateStack, and the execution of an UPDATE change set, drift-aware
+ones included): resources updated in place, replaced or refused as AWS does, under the stack
+policy; a failure rolls back (UPDATE_ROLLBACK_COMPLETE, or UPDATE_ROLLBACK_FAILED until
+ContinueUpdateRollback, also here)."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from moto.cloudformation.models import Stack
 
 from localaws import pacing
-from localaws.cfn import drift_aware, handlers, imports, stack_policy
+from localaws.cfn import drift_aware, handlers, import_rules, stack_policy
 from localaws.cfn.intrinsics import Evaluator
 from localaws.cfn.loading import load
 from localaws.cfn.stacks import cancelled, evaluator, event, finish, root_of
 from localaws.cfn.state import Resource
 from localaws.cfn.waves import in_dependency_order
-from localaws.resources.base import ResourceFailure, handler_message, utcnow
+from localaws.providers.base import ResourceFailure, handler_message, utcnow
 
 
 @dataclass
 class _Journal:
     created: list[Resource]
-    modified: list[tuple[Resource, dict, dict]]  # record, old properties, old attributes
+    modified: list[tuple[Resource, dict, Mapping]]  # record, old properties, old attributes
     replaced: list[tuple[Resource, Resource]]  # new record, old record
 
 
-def update(
+def run(
     stack: Stack,
     body: str | dict,
     given: dict[str, str],
@@ -113,7 +116,7 @@ def _update_step(
         stack_policy.check(stack, "Update:Create", logical_id, spec["Type"])
         target = None
         if stack.local.import_existing:
-            target = imports.auto_import_target(stack, logical_id, spec, props)
+            target = import_rules.auto_import_target(stack, logical_id, spec, props)
         if target is not None:
             # an import is not undone by deleting: a rollback only forgets it
             current[logical_id] = handlers.import_resource(stack, logical_id, spec, props, target)
@@ -134,7 +137,7 @@ def _update_step(
     replace = handlers.replacing_properties(rec.cf_resource_type, rec.properties, props)
     if not replace:
         stack_policy.check(stack, "Update:Modify", logical_id, spec["Type"])
-        old_props, old_attrs = rec.properties, dict(rec.attributes)
+        old_props, old_attrs = rec.properties, copy.copy(rec.attributes)
         handlers.update_resource(stack, rec, props)
         journal.modified.append((rec, old_props, old_attrs))
         return

@@ -1,1 +1,0 @@
-"""Corrections to moto's service APIs (not CloudFormation) that this environment relies on."""
