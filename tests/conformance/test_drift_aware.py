@@ -146,8 +146,11 @@ def test_drift_aware_change_sets_are_refused_without_a_deployed_stack_or_with_ne
         )
     assert refused.value.response["Error"]["Code"] == "ValidationError"
     if case == "create":
-        with pytest.raises(ClientError):  # nothing was made
+        with pytest.raises(ClientError) as missing:  # nothing was made
             cfn.describe_stacks(StackName=name)
+        # API_DescribeStacks: a stack that does not exist is a ValidationError
+        assert missing.value.response["Error"]["Code"] == "ValidationError"
+        assert f"Stack with id {name} does not exist" in str(missing.value)
 
 
 def test_values_are_shown_only_with_include_property_values(target, stacks):

@@ -163,8 +163,9 @@ def test_cancel_update_stack_needs_an_update_in_progress(target, stacks):
     cfn = target.client("cloudformation")
     cfn.create_stack(StackName=name, TemplateBody=template({"Topic": topic()}))
     target.settle(name)
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as refused:
         cfn.cancel_update_stack(StackName=name)
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
 
 
 def test_a_stack_policy_denies_updates_of_protected_resources(target, stacks):

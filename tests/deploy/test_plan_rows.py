@@ -359,6 +359,7 @@ def test_events_read_before_a_throttled_call_are_not_lost():
                 yield raw("n1", "ConsentTable", "CREATE_IN_PROGRESS", minutes=2)
 
     stream = EventStream(Gateway(), ROOT_ID, t0)
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as raised:
         stream.poll()
+    assert raised.value.response["Error"]["Code"] == "Throttling"
     assert [e.event_id for e in stream.poll()] == ["r1", "n1"]

@@ -69,6 +69,19 @@ def test_only_an_operation_that_ended_inside_its_call_says_so(local_aws):
     assert said(cfn.delete_stack(StackName="instant"))
 
 
+def test_the_tool_reads_the_header_the_local_aws_sends(local_aws):
+    """The header's name is written on both sides of the boundary (neither package imports
+    the other, SPEC §1), so they are compared here: were they to differ, apply would wait a
+    second before its first look at every instant operation, and nothing else would fail."""
+    from localaws.server import ENDED_IN_CALL as SENT
+    from mirror_infra.aws.cloudformation import ENDED_IN_CALL as READ
+    from mirror_infra.aws.cloudformation import _ended_in_call
+
+    assert READ == SENT
+    cfn = local_aws.client("cloudformation")
+    assert _ended_in_call(cfn.create_stack(StackName="said", TemplateBody=template({"A": alarm()})))
+
+
 def test_cancel_update_rolls_the_update_back(local_aws):
     """API_CancelUpdateStack: "If the call completes successfully, the stack rolls back the
     update and reverts to the previous stack configuration." """
@@ -264,8 +277,10 @@ def test_a_failed_rollback_stops_at_update_rollback_failed_until_continued(local
         "UPDATE_ROLLBACK_FAILED",
         "The following resource(s) failed to update: [First]. ",
     )
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as refused:
         cfn.update_stack(StackName="stuck", TemplateBody=two_alarms(30, 30))
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+    assert "UPDATE_ROLLBACK_FAILED state and can not be updated" in str(refused.value)
     cfn.continue_update_rollback(StackName="stuck")  # the fault still holds: stuck again
     assert _wait(cfn, "stuck") == "UPDATE_ROLLBACK_FAILED"
     cfn.continue_update_rollback(StackName="stuck", ResourcesToSkip=["First"])
