@@ -12,16 +12,41 @@ from enum import StrEnum
 NONCE_BASENAME = "redaction_nonce"
 NONCE_BYTES = 32  # each nonce is 64 hex characters
 
+
+class RootOutput(StrEnum):
+    """The root stack's output keys: what the templates write and the tool reads."""
+
+    KMS_KEY_ARN = "KmsKeyArn"
+    KMS_KEY_ALIAS = "KmsKeyAlias"
+    FP_EVENTS_TABLE_NAME = "FpEventsTableName"
+    CONSENT_TABLE_NAME = "ConsentTableName"
+    BLOCK_COUNTER_TABLE_NAME = "BlockCounterTableName"
+    NONCE_PARAMETER_NAME = "NonceParameterName"
+    NONCE_PARAMETER_PATH = "NonceParameterPath"
+    SNS_TOPIC_ARN = "SnsTopicArn"
+    DASHBOARD_NAME = "DashboardName"
+    LOG_GROUP_NAME = "LogGroupName"
+    BASELINES_BUCKET_NAME = "BaselinesBucketName"
+    APP_ROLE_ARN = "AppRoleArn"
+
+
+# the output naming each table, by the table's name suffix (contract.TABLES)
+TABLE_NAME_OUTPUTS = {
+    "fp-events": RootOutput.FP_EVENTS_TABLE_NAME,
+    "consent": RootOutput.CONSENT_TABLE_NAME,
+    "block-counter": RootOutput.BLOCK_COUNTER_TABLE_NAME,
+}
+
 # the output contract: the seed's output names -> the root stack's output keys
 SEED_OUTPUTS = {
-    "kms_key_arn": "KmsKeyArn",
-    "fp_events_table_name": "FpEventsTableName",
-    "consent_table_name": "ConsentTableName",
-    "block_counter_table_name": "BlockCounterTableName",
-    "nonce_parameter_name": "NonceParameterName",
-    "sns_topic_arn": "SnsTopicArn",
-    "dashboard_name": "DashboardName",
-    "baselines_bucket_name": "BaselinesBucketName",
+    "kms_key_arn": RootOutput.KMS_KEY_ARN,
+    "fp_events_table_name": RootOutput.FP_EVENTS_TABLE_NAME,
+    "consent_table_name": RootOutput.CONSENT_TABLE_NAME,
+    "block_counter_table_name": RootOutput.BLOCK_COUNTER_TABLE_NAME,
+    "nonce_parameter_name": RootOutput.NONCE_PARAMETER_NAME,
+    "sns_topic_arn": RootOutput.SNS_TOPIC_ARN,
+    "dashboard_name": RootOutput.DASHBOARD_NAME,
+    "baselines_bucket_name": RootOutput.BASELINES_BUCKET_NAME,
 }
 
 # SPEC §2: environment names are at most 12 characters, so every name fits AWS's limits

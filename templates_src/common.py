@@ -7,6 +7,9 @@ from troposphere import AWSObject, Output, Parameter, Sub, Tags, Template
 from mirror_infra.config import EnvConfig
 
 ACCOUNT_ROOT_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+# the nested stacks' parameter that carries the key's ARN, the one value with no fixed name that
+# crosses stacks through the Kms stack's outputs (SPEC §2)
+KEY_ARN_PARAMETER = "KmsKeyArn"
 
 
 def new_template(cfg: EnvConfig, what: str) -> Template:
@@ -38,7 +41,7 @@ def key_arn_parameter(template: Template) -> Parameter:
     """The environment's KMS key, passed in from the KMS stack."""
     return string_parameter(
         template,
-        "KmsKeyArn",
+        KEY_ARN_PARAMETER,
         "ARN of the environment's customer-managed KMS key",
         AllowedPattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[a-f0-9-]+$",
     )

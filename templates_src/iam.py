@@ -158,7 +158,7 @@ def grant_put_metrics(cfg: EnvConfig) -> Statement:
 
 
 def grant_log_writes(log_group_arn: object) -> Statement:
-    # a log group's Arn attribute ends in ":*", which also covers its log streams
+    # the log group's ARN ends in ":*", which also covers its log streams
     return Statement(
         Sid="AppLogWrites",
         Effect=Allow,
@@ -188,18 +188,31 @@ def trust_policy(cfg: EnvConfig, services: object) -> PolicyDocument:
     return PolicyDocument(Version="2012-10-17", Statement=statements)
 
 
+def _name_parameter(t: Template, name: str, what: str) -> str:
+    """A name SPEC §2 fixes, passed in as that name; returns the `${...}` that Fn::Sub reads."""
+    string_parameter(t, name, f"Name of {what}")
+    return f"${{{name}}}"
+
+
 def template(cfg: EnvConfig) -> Template:
     t = new_template(cfg, "application IAM role")
     key_arn = key_arn_parameter(t)
+    # SPEC §2: each resource's name crosses stacks, its ARN built here from the name
     table_arns = {
-        spec.logical_id: Ref(
-            string_parameter(t, f"{spec.logical_id}Arn", f"ARN of the {spec.suffix} table")
+        spec.logical_id: arn(
+            "dynamodb",
+            "table/" + _name_parameter(t, f"{spec.logical_id}Name", f"the {spec.suffix} table"),
         )
         for spec in contract.TABLES
     }
     fp_events = next(spec for spec in contract.TABLES if spec.logical_id == "FpEventsTable")
-    bucket_arn = Ref(string_parameter(t, "BucketArn", "ARN of the baselines bucket"))
-    log_group_arn = Ref(string_parameter(t, "LogGroupArn", "ARN of the application log group"))
+    bucket_arn = arn(
+        "s3", _name_parameter(t, "BucketName", "the baselines bucket"), region=False, account=False
+    )
+    # as the log group's Arn attribute: ending in ":*", which also covers its log streams
+    log_group_arn = arn(
+        "logs", f"log-group:{_name_parameter(t, 'LogGroupName', 'the application log group')}:*"
+    )
     services = t.add_parameter(
         Parameter(
             "TrustedServices",

@@ -1,4 +1,11 @@
-"""The root stack: nests one stack per service, wires them with GetAtt Outputs and parameters."""
+"""The root stack: nests one stack per service and wires them with parameters.
+
+SPEC §2: a value with a fixed name (a table, the bucket, the log group) crosses stacks as that
+name, and the stack that needs its ARN builds it with Fn::Sub; only the key's ARN, which no name
+fixes, crosses through the Kms stack's outputs. AWS cannot resolve another nested stack's outputs
+when it makes a nested change set and then shows changes, even replacements, where none exist
+(cloudformation-coverage-roadmap issue 759, AWS's own tracker; no documentation page covers it).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,9 @@ from troposphere.cloudformation import Stack
 
 from mirror_infra import contract
 from mirror_infra.config import EnvConfig
+from mirror_infra.names import TABLE_NAME_OUTPUTS, RootOutput
 from templates_src import dynamodb, iam, kms, monitoring, ssm, storage
-from templates_src.common import new_template, output
+from templates_src.common import KEY_ARN_PARAMETER, new_template, output
 
 # logical id of the nested stack -> the module that renders its template, in dependency order
 SERVICES: dict[str, Callable[[EnvConfig], Template]] = {
@@ -64,25 +72,17 @@ def template(cfg: EnvConfig, files: Mapping[str, str]) -> Template:
         )
     )
     key_arn = _out("Kms", "KeyArn")
-    tables = [spec.logical_id for spec in contract.TABLES]
-    # SPEC §2 fixes the table names: handed over as names, not as Dynamodb's outputs, so that
-    # Monitoring need not wait for Dynamodb and AWS's nested change sets need not guess
-    # (cloudformation-coverage-roadmap issue 759); ARNs stay GetAtt
-    table_names = {spec.logical_id: spec.name(cfg) for spec in contract.TABLES}
+    table_names = {f"{spec.logical_id}Name": spec.name(cfg) for spec in contract.TABLES}
     parameters: dict[str, dict[str, object]] = {
         "Kms": {},
-        "Dynamodb": {"KmsKeyArn": key_arn},
-        "Monitoring": {
-            "KmsKeyArn": key_arn,
-            "AlertEmail": Ref(email),
-            **{f"{table}Name": table_names[table] for table in tables},
-        },
-        "Storage": {"KmsKeyArn": key_arn},
+        "Dynamodb": {KEY_ARN_PARAMETER: key_arn},
+        "Monitoring": {KEY_ARN_PARAMETER: key_arn, "AlertEmail": Ref(email), **table_names},
+        "Storage": {KEY_ARN_PARAMETER: key_arn},
         "Iam": {
-            "KmsKeyArn": key_arn,
-            **{f"{table}Arn": _out("Dynamodb", f"{table}Arn") for table in tables},
-            "BucketArn": _out("Storage", "BucketArn"),
-            "LogGroupArn": _out("Monitoring", "LogGroupArn"),
+            KEY_ARN_PARAMETER: key_arn,
+            **table_names,
+            "BucketName": storage.baselines_bucket_name(cfg),
+            "LogGroupName": cfg.names.log_group,
             "TrustedServices": Join(",", Ref(services)),
         },
     }
@@ -99,17 +99,32 @@ def template(cfg: EnvConfig, files: Mapping[str, str]) -> Template:
         )
     del bucket, prefix  # referenced by name inside Fn::Sub
 
-    output(t, "KmsKeyArn", key_arn, "KMS key ARN for encryption")
-    output(t, "KmsKeyAlias", _out("Kms", "KeyAlias"), "KMS key alias")
+    output(t, RootOutput.KMS_KEY_ARN, key_arn, "KMS key ARN for encryption")
+    output(t, RootOutput.KMS_KEY_ALIAS, _out("Kms", "KeyAlias"), "KMS key alias")
     for spec in contract.TABLES:
         stem = spec.logical_id.removesuffix("Table")
         output(
-            t, f"{stem}TableName", _out("Dynamodb", f"{stem}TableName"), f"The {spec.suffix} table"
+            t,
+            TABLE_NAME_OUTPUTS[spec.suffix],
+            _out("Dynamodb", f"{stem}TableName"),
+            f"The {spec.suffix} table",
         )
     ssm.add_outputs(cfg, t)
-    output(t, "SnsTopicArn", _out("Monitoring", "TopicArn"), "Ops alerts topic")
-    output(t, "DashboardName", _out("Monitoring", "DashboardName"), "CloudWatch dashboard name")
-    output(t, "LogGroupName", _out("Monitoring", "LogGroupName"), "Application log group")
-    output(t, "BaselinesBucketName", _out("Storage", "BucketName"), "S3 bucket for baselines")
-    output(t, "AppRoleArn", _out("Iam", "RoleArn"), "Application IAM role")
+    output(t, RootOutput.SNS_TOPIC_ARN, _out("Monitoring", "TopicArn"), "Ops alerts topic")
+    output(
+        t,
+        RootOutput.DASHBOARD_NAME,
+        _out("Monitoring", "DashboardName"),
+        "CloudWatch dashboard name",
+    )
+    output(
+        t, RootOutput.LOG_GROUP_NAME, _out("Monitoring", "LogGroupName"), "Application log group"
+    )
+    output(
+        t,
+        RootOutput.BASELINES_BUCKET_NAME,
+        _out("Storage", "BucketName"),
+        "S3 bucket for baselines",
+    )
+    output(t, RootOutput.APP_ROLE_ARN, _out("Iam", "RoleArn"), "Application IAM role")
     return t

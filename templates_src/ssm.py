@@ -10,6 +10,7 @@ from __future__ import annotations
 from troposphere import Template
 
 from mirror_infra.config import EnvConfig
+from mirror_infra.names import RootOutput
 from templates_src.common import output
 
 
@@ -17,13 +18,13 @@ def add_outputs(cfg: EnvConfig, template: Template) -> None:
     """Name the first nonce version and the path every version lives under."""
     output(
         template,
-        "NonceParameterName",
+        RootOutput.NONCE_PARAMETER_NAME,
         cfg.names.nonce_parameter(1),
         "SSM SecureString holding the first redaction nonce (created by mirror-infra apply)",
     )
     output(
         template,
-        "NonceParameterPath",
+        RootOutput.NONCE_PARAMETER_PATH,
         cfg.names.nonce_path,
         "SSM path under which every redaction nonce version lives",
     )

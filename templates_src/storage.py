@@ -80,6 +80,12 @@ def private_encrypted_bucket(
     )
 
 
+def baselines_bucket_name(cfg: EnvConfig) -> str | Sub:
+    """The baselines bucket's name: the one params adopt, else SPEC §2's name for this stack's
+    account and region."""
+    return cfg.baselines_bucket or Sub(cfg.names.baselines_bucket(ACCOUNT_VAR, REGION_VAR))
+
+
 def template(cfg: EnvConfig) -> Template:
     t = new_template(cfg, "baselines bucket")
     key_arn = key_arn_parameter(t)
@@ -88,7 +94,7 @@ def template(cfg: EnvConfig) -> Template:
         private_encrypted_bucket(
             cfg,
             "BaselinesBucket",
-            cfg.baselines_bucket or Sub(cfg.names.baselines_bucket(ACCOUNT_VAR, REGION_VAR)),
+            baselines_bucket_name(cfg),
             Ref(key_arn),
             LifecycleConfiguration=s3.LifecycleConfiguration(
                 Rules=[

@@ -14,12 +14,13 @@ Besides the adapters' own calls, CONTRACT holds the KMS calls that the services 
 caller's permissions when the data is under the environment's key, and the two grants SPEC §2
 asks for that no adapter call needs (metrics, logs), each marked with where it comes from.
 
-Each row is checked against the app-role policy of the built iam template, resolved for
-account 123456789012 in us-east-1 by following the root template's wiring to the resources
-whose ARNs it passes; the expected ARNs below are written from SPEC §2's names, not from the
-code. A granted row must be allowed, and the same call on the other environment's resource
-denied; a row "not granted on purpose" must be denied; and every piece of what the role
-grants (action x resource x condition value) must be needed by some granted row.
+Each row is checked against the app-role policy of the built iam template, resolved for account
+123456789012 in us-east-1 by following the root template's wiring: the names it passes, and the
+key's ARN from the resource behind the Kms stack's output; the expected ARNs below are written
+from SPEC §2's names, not from the code. A granted row must be allowed, and the same call on the
+other environment's resource denied; a row "not granted on purpose" must be denied; and every
+piece of what the role grants (action x resource x condition value) must be needed by some
+granted row.
 
 **Why a policy evaluator and not the local AWS with IAM enforced.** moto (5.2.5) can enforce
 IAM (INITIAL_NO_AUTH_ACTION_COUNT / set_initial_no_auth_action_count) and accepts assumed-role
@@ -247,7 +248,7 @@ def _arn_of(resource: dict, refs: dict, key_id: str) -> str:
 
 
 class Wiring:
-    """The values a nested stack's parameters take, following the root's GetAtt wiring."""
+    """The values a nested stack's parameters take, following the root's wiring."""
 
     def __init__(self, built_env: dict[str, dict], key_id: str) -> None:
         self.built = built_env
@@ -269,17 +270,18 @@ class Wiring:
         return refs
 
     def _value(self, value):
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            stack, attribute = value["Fn::GetAtt"]
-            output = self.built[stack]["Outputs"][attribute.removeprefix("Outputs.")]["Value"]
-            if "Fn::GetAtt" in output:
-                logical_id, att = output["Fn::GetAtt"]
-                if att != "Arn":
-                    raise Unsupported(f"GetAtt {logical_id}.{att}")
-                resource = self.built[stack]["Resources"][logical_id]
-                return _arn_of(resource, self.refs(stack), self.key_id)
-            return resolve(output, self.refs(stack))
-        raise Unsupported(f"root parameter value {value}")
+        if not (isinstance(value, dict) and "Fn::GetAtt" in value):
+            # a name (SPEC §2): a literal, or built from the pseudo parameters
+            return resolve(value, pseudo_parameters(ACCOUNT, REGION))
+        stack, attribute = value["Fn::GetAtt"]
+        output = self.built[stack]["Outputs"][attribute.removeprefix("Outputs.")]["Value"]
+        if "Fn::GetAtt" in output:
+            logical_id, att = output["Fn::GetAtt"]
+            if att != "Arn":
+                raise Unsupported(f"GetAtt {logical_id}.{att}")
+            resource = self.built[stack]["Resources"][logical_id]
+            return _arn_of(resource, self.refs(stack), self.key_id)
+        return resolve(output, self.refs(stack))
 
 
 def app_role_policy(built_env: dict[str, dict], key_id: str = KEY_ID) -> dict:
