@@ -250,13 +250,18 @@ def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> F
     if info.termination_protection != safety.termination_protection:
         cfn.set_termination_protection(info.stack_id, safety.termination_protection)
     name, created, latest = nonce.ensure(dep.ssm, dep.names, key, say)
-    if not nonce.under_key(latest, key):
+    if not nonce.under_key(latest, dep.keys(key)):
         # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
         # again: the application could no longer decrypt the nonce
+        held = (
+            f"encrypted with {latest.key_id or 'no key'}"
+            if latest.type == "SecureString"
+            else f"a {latest.type}, not a SecureString"
+        )
         raise DeployError(
-            f"{latest.name} is encrypted with {latest.key_id or 'no key'}, not the "
-            f"environment's key {key}, so the application cannot use it; run 'mirror-infra "
-            f"rotate-nonce --env {dep.cfg.name}' to add a version under the current key"
+            f"{latest.name} is {held}, not under the environment's key {key}, so the "
+            f"application cannot use it; run 'mirror-infra rotate-nonce --env {dep.cfg.name}' "
+            "to add a version under the current key"
         )
     return Finish(name, created, count, safety.termination_protection, info.outputs)
 
