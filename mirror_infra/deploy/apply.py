@@ -17,6 +17,7 @@ from mirror_infra.aws.wait import Timeout
 from mirror_infra.deploy import nonce, protection
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event, EventStream
+from mirror_infra.deploy.outputs import AppOutputs
 from mirror_infra.deploy.plan import Plan, refuse_destructive
 from mirror_infra.deploy.risk import Risk
 from mirror_infra.errors import DeployError, StalePlanError
@@ -232,7 +233,7 @@ class Finish:
     nonce_created: bool
     policies: int
     termination_protection: bool
-    outputs: dict[str, str]
+    outputs: AppOutputs  # naming the latest nonce version, the one the application should use
 
 
 def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> Finish:
@@ -263,7 +264,8 @@ def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> F
             f"application cannot use it; run 'mirror-infra rotate-nonce --env {dep.cfg.name}' "
             "to add a version under the current key"
         )
-    return Finish(name, created, count, safety.termination_protection, info.outputs)
+    outputs = AppOutputs(dict(info.outputs), name, dep.target.region)
+    return Finish(name, created, count, safety.termination_protection, outputs)
 
 
 def pending_finish(dep: Deployment) -> list[str]:

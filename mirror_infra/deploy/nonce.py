@@ -59,6 +59,11 @@ def under_key(version: NonceVersion, keys: KeyRefs) -> bool:
     return version.type == "SecureString" and keys.is_env_key(version.key_id or None)
 
 
+def current(found: list[NonceVersion], keys: KeyRefs) -> NonceVersion | None:
+    """The version the application should use now: the latest under the environment's key."""
+    return next((v for v in reversed(found) if under_key(v, keys)), None)
+
+
 def ensure(
     ssm: Ssm, names: Names, key_id: str, say: Callable[[str], None] = lambda line: None
 ) -> tuple[str, bool, NonceVersion]:

@@ -514,3 +514,4 @@ def test_a_nonce_written_under_the_alias_is_under_the_key(deployed, local_aws, a
     again = deployed("apply", "--yes")
     assert again.code == 0, again.text
     assert deployed("verify").code == 0
+    assert deployed.json("outputs")["nonce_parameter_name"] == NAMES.nonce_parameter(2)
