@@ -147,3 +147,8 @@ APP_CONFIG_OUTPUTS = {
     "NONCE_PARAMETER_NAME": "NonceParameterName",
     "BASELINE_BUCKET": "BaselinesBucketName",
 }
+
+# The application also runs in GitHub Actions, by OIDC (upstream's workflows): the account's
+# provider for GitHub's tokens, and the audience aws-actions/configure-aws-credentials asks for
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
