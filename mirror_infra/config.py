@@ -29,6 +29,10 @@ from mirror_infra.names import Names, ThrowawayEnv
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")  # matched whole (fullmatch)
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
+# GitHub's OIDC subject claim, repo:OWNER/REPO:CONTEXT (https://docs.github.com/en/actions/
+# reference/security/oidc#example-subject-claims): owner and repository named in full, a
+# wildcard allowed only in the context after them (matched whole)
+_GITHUB_SUBJECT = re.compile(r"repo:[A-Za-z0-9-]+/[A-Za-z0-9_.-]+:[A-Za-z0-9_.:/@=+*?-]+")
 # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html: keys 1-128 and values
 # 0-256 characters of letters, digits, spaces and _ . : / = + - @; no key starting with aws:
 _TAG_KEY = re.compile(r"(?!aws:)[\w .:/=+\-@]{1,128}")
@@ -71,6 +75,20 @@ def _role_arn(value: str) -> str:
     if not _ROLE_ARN.match(value):
         raise ValueError(
             f"an IAM role or account-root ARN like arn:aws:iam::123456789012:role/ci, not {value!r}"
+        )
+    return value
+
+
+def _github_subject(value: str) -> str:
+    # a wildcard in the owner or the repository lets other repositories assume the role
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_oidc.html
+    # #idp_oidc_Create_GitHub)
+    if not _GITHUB_SUBJECT.fullmatch(value):
+        raise ValueError(
+            "a GitHub subject pattern like repo:OWNER/REPO:ref:refs/heads/main, naming the owner "
+            "and the repository without wildcards (a wildcard there would let other "
+            f"repositories assume the role; one after them, repo:OWNER/REPO:*, is fine), not "
+            f"{value!r}"
         )
     return value
 
@@ -132,11 +150,16 @@ class AppRole(_Strict):
         default_factory=lambda: ["ecs-tasks.amazonaws.com"]
     )
     trusted_role_arns: list[Annotated[str, AfterValidator(_role_arn)]] = Field(default_factory=list)
+    # GitHub Actions workflows that may assume the role by OIDC: subject patterns matched against
+    # the token's `sub` (e.g. repo:OWNER/REPO:ref:refs/heads/main), through the account's
+    # token.actions.githubusercontent.com provider, which must exist (verify checks it;
+    # mirror-infra never creates it: it is account-wide). @default none
+    github_oidc: list[Annotated[str, AfterValidator(_github_subject)]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _someone_trusted(self) -> AppRole:
-        if not self.trusted_services and not self.trusted_role_arns:
-            raise ValueError("at least one of trusted_services or trusted_role_arns")
+        if not (self.trusted_services or self.trusted_role_arns or self.github_oidc):
+            raise ValueError("at least one of trusted_services, trusted_role_arns or github_oidc")
         return self
 
 

@@ -134,3 +134,21 @@ ALARMS = (
         "The circuit breaker was triggered",
     ),
 )
+
+
+# The application's configuration: the environment variables its `loadCloudConfig` reads for
+# CLOUD_PROVIDER=aws (upstream packages/mirror-dissonance/src/adapters/config.ts, read at
+# 3e8fb25), each with the root stack output that carries it; AWS_REGION is the target's region.
+APP_CLOUD_PROVIDER = "aws"
+APP_CONFIG_OUTPUTS = {
+    "FP_TABLE_NAME": "FpEventsTableName",
+    "CONSENT_TABLE_NAME": "ConsentTableName",
+    "BLOCK_COUNTER_TABLE_NAME": "BlockCounterTableName",
+    "NONCE_PARAMETER_NAME": "NonceParameterName",
+    "BASELINE_BUCKET": "BaselinesBucketName",
+}
+
+# The application also runs in GitHub Actions, by OIDC (upstream's workflows): the account's
+# provider for GitHub's tokens, and the audience aws-actions/configure-aws-credentials asks for
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"

@@ -187,6 +187,11 @@ def outputs(outputs: dict[str, str]) -> None:
     ui.out.print(ui.table("Outputs", ["Output", "Value"], rows))
 
 
+def env_lines(variables: dict[str, str]) -> str:
+    """NAME=value lines, as a .env file and GitHub's $GITHUB_ENV read them."""
+    return "".join(f"{name}={value}\n" for name, value in variables.items())
+
+
 def checks(title: str, checks, as_json: bool, env, junit_path=None) -> ExitCode:
     """Print pass/fail rows (verify and smoke alike); OK only when every row passed."""
     ok = all(c.ok for c in checks)

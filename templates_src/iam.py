@@ -16,8 +16,9 @@ from awacs.aws import (
     Principal,
     Statement,
     StringEquals,
+    StringLike,
 )
-from troposphere import GetAtt, Parameter, Ref, Sub, Template, iam
+from troposphere import Equals, GetAtt, If, Join, Not, NoValue, Parameter, Ref, Sub, Template, iam
 
 from mirror_infra import contract
 from mirror_infra.config import EnvConfig
@@ -30,6 +31,8 @@ from templates_src.common import (
     string_parameter,
     tags,
 )
+
+HAS_TRUSTED_SERVICES = "HasTrustedServices"
 
 # Every grant below answers a call the application's AWS adapters make (SPEC §2: they are the
 # contract); tests/contract/test_app_role.py lists those calls and checks the role both ways.
@@ -167,15 +170,35 @@ def grant_log_writes(log_group_arn: object) -> Statement:
     )
 
 
-def trust_policy(cfg: EnvConfig, services: object) -> PolicyDocument:
-    statements = [
-        Statement(
-            Sid="TrustedServices",
-            Effect=Allow,
-            Principal=Principal("Service", services),
-            Action=[sts.AssumeRole],
-        )
-    ]
+def trust_github_actions(subjects: list[str]) -> Statement:
+    """GitHub Actions workflows whose token's subject matches one of `subjects`, through the
+    account's GitHub OIDC provider (named as docs/github-actions/ci-role.yaml names it; it must
+    exist, and verify checks that it does), with STS as the token's audience."""
+    host = contract.GITHUB_OIDC_HOST
+    return Statement(
+        Sid="TrustedGitHubActions",
+        Effect=Allow,
+        Principal=Principal("Federated", arn("iam", f"oidc-provider/{host}", region=False)),
+        Action=[sts.AssumeRoleWithWebIdentity],
+        Condition=Condition(
+            [
+                StringEquals({f"{host}:aud": contract.GITHUB_OIDC_AUDIENCE}),
+                StringLike({f"{host}:sub": list(subjects)}),
+            ]
+        ),
+    )
+
+
+def trust_policy(cfg: EnvConfig, services: object) -> dict:
+    """Who may assume the role: the services (a parameter; none when it is empty), the roles
+    and the GitHub workflows that params name."""
+    trusted_services = Statement(
+        Sid="TrustedServices",
+        Effect=Allow,
+        Principal=Principal("Service", services),
+        Action=[sts.AssumeRole],
+    )
+    statements: list[object] = [If(HAS_TRUSTED_SERVICES, trusted_services, NoValue)]
     if cfg.app_role.trusted_role_arns:
         statements.append(
             Statement(
@@ -185,7 +208,10 @@ def trust_policy(cfg: EnvConfig, services: object) -> PolicyDocument:
                 Action=[sts.AssumeRole],
             )
         )
-    return PolicyDocument(Version="2012-10-17", Statement=statements)
+    if cfg.app_role.github_oidc:
+        statements.append(trust_github_actions(cfg.app_role.github_oidc))
+    # a plain document: an awacs PolicyDocument takes no Fn::If among its statements
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _name_parameter(t: Template, name: str, what: str) -> str:
@@ -221,6 +247,8 @@ def template(cfg: EnvConfig) -> Template:
             Default=",".join(cfg.app_role.trusted_services),
         )
     )
+    # an empty list (params with no trusted_services) would be a statement without principals
+    t.add_condition(HAS_TRUSTED_SERVICES, Not(Equals(Join("", Ref(services)), "")))
     policy = PolicyDocument(
         Version="2012-10-17",
         Statement=[

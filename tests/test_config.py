@@ -72,6 +72,37 @@ BAD_FILES = [
         "params/staging.yaml: ttl_off.counters.[key]: Input should be 'fp-events', 'consent' "
         "or 'block-counter'",
     ),
+    *[
+        (
+            f"github_oidc {pattern}",
+            _with(
+                GOOD,
+                "  trusted_role_arns: []",
+                f"  trusted_role_arns: []\n  github_oidc: ['{pattern}']",
+            ),
+            "params/staging.yaml: app_role.github_oidc.0: expected a GitHub subject pattern like "
+            "repo:OWNER/REPO:ref:refs/heads/main, naming the owner and the repository without "
+            "wildcards (a wildcard there would let other repositories assume the role; one after "
+            f"them, repo:OWNER/REPO:*, is fine), not '{pattern}'",
+        )
+        # AWS's guidance: no wildcard in the owner or the repository; and a subject names both
+        for pattern in (
+            "*",
+            "repo:*",
+            "repo:*/*",
+            "repo:org/*",
+            "repo:org/na*e:*",
+            "repo:o?g/name:*",
+            "repo:org/name",
+            "org/name:*",
+        )
+    ],
+    (
+        "nobody trusted",
+        _with(GOOD, "[ecs-tasks.amazonaws.com, lambda.amazonaws.com]", "[]"),
+        "params/staging.yaml: app_role: expected at least one of trusted_services, "
+        "trusted_role_arns or github_oidc",
+    ),
     ("not yaml", "region: [us-east-1\n", "params/staging.yaml: line 2: not valid YAML"),
     ("not a mapping", "- a\n- b\n", "params/staging.yaml: expected a mapping of settings"),
     (
@@ -120,6 +151,27 @@ def test_missing_params_dir_names_the_file(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["build"]) == 1
     assert "params/staging.yaml: no such params file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "repo:MultiplicityFoundation/Phase-Mirror:ref:refs/heads/main",
+        "repo:org/name:*",  # a wildcard after a named repository
+        "repo:org/name:environment:production",
+        "repo:org/my.repo_2:pull_request",
+    ],
+)
+def test_github_oidc_alone_trusts_someone(project, pattern):
+    params = project / "params" / "staging.yaml"
+    params.write_text(
+        _with(
+            GOOD,
+            "  trusted_services: [ecs-tasks.amazonaws.com, lambda.amazonaws.com]",
+            f"  trusted_services: []\n  github_oidc: ['{pattern}']",
+        )
+    )
+    assert load("staging").app_role.github_oidc == [pattern]
 
 
 def test_production_is_protected_and_staging_is_not():

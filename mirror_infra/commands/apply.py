@@ -85,9 +85,9 @@ def run(args: argparse.Namespace) -> ExitCode:
         finished = applied.finished
         ui.err.print(f"{dep.stack_name}: {finished.status} ({finished.events} events)")
     done = applied.finish
+    if done.outputs.nonce_note:
+        ui.err.print(done.outputs.nonce_note, markup=False)
     if args.json:
-        from mirror_infra.names import SEED_OUTPUTS
-
         render.json_line(
             "outcome",
             ok=True,
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             nonce=done.nonce_name,
             nonce_created=done.nonce_created,
             termination_protection=done.termination_protection,
-            outputs={seed: done.outputs.get(key, "") for seed, key in SEED_OUTPUTS.items()},
+            outputs=done.outputs.seed(),
         )
         return ExitCode.OK
     kept = "created" if done.nonce_created else "kept (never overwritten)"
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         f"stack policies on {done.policies} stack(s); termination protection "
         f"{'on' if done.termination_protection else 'off'}"
     )
-    render.outputs(done.outputs)
+    render.outputs(done.outputs.values)
     return ExitCode.OK
 
 

@@ -63,10 +63,15 @@ def _cases(report) -> list:
             for d in differences
         )
 
+    def drifted(differences) -> str:
+        # the failure line is what a CI reporter shows first: each drifted property by name
+        named = ", ".join(f"{d.resource} {d.property}" for d in differences)
+        return f"{len(differences)} difference(s): {named}"
+
     cases = []
     for s in report.stacks:
         complete = s.detection.value == "DETECTION_COMPLETE" and not s.unknown
-        problems = [f"{len(s.differences)} difference(s)"] if s.differences else []
+        problems = [drifted(s.differences)] if s.differences else []
         if not complete:
             problems.append(
                 f"detection {s.detection.value}" + (f": {s.reason}" if s.reason else "")
@@ -82,7 +87,7 @@ def _cases(report) -> list:
             OUT_OF_BAND,
             not outside,
             lines(outside),
-            f"{len(outside)} difference(s)" if outside else "",
+            drifted(outside) if outside else "",
         )
     )
     return cases

@@ -1,4 +1,6 @@
-"""`mirror-infra outputs`: the seed's eight outputs of the deployed environment."""
+"""`mirror-infra outputs`: the seed's eight outputs of the deployed environment, naming the
+nonce version the application should use now; `--format env` prints the application's own
+configuration variables."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import argparse
 
 from mirror_infra import render, ui
 from mirror_infra.commands.common import open_deployment
-from mirror_infra.errors import DeployError, ExitCode
+from mirror_infra.errors import ConfigError, DeployError, ExitCode
 
 
 def deployed(dep):
@@ -21,17 +23,30 @@ def deployed(dep):
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.names import SEED_OUTPUTS
+    from mirror_infra.deploy.outputs import read
 
+    if args.json and args.format not in (None, "json"):
+        raise ConfigError(f"--json is --format json; it does not go with --format {args.format}")
+    shape = "json" if args.json else args.format or "table"
     dep = open_deployment(args)
-    info = deployed(dep)
-    if args.json:
-        ui.print_json({seed: info.outputs.get(key, "") for seed, key in SEED_OUTPUTS.items()})
+    found = read(dep, deployed(dep))
+    if found.nonce_note:
+        ui.err.print(found.nonce_note, markup=False)
+    if shape == "json":
+        ui.print_json(found.seed())
+    elif shape == "env":
+        ui.out.file.write(render.env_lines(found.app_config()))
     else:
-        render.outputs(info.outputs)
+        render.outputs(found.values)
     return ExitCode.OK
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("outputs", parents=[common(read_state=True)], help="the eight outputs")
+    p.add_argument(
+        "--format",
+        choices=["table", "json", "env"],
+        help="table (default); json (as --json); env: the application's configuration "
+        "variables as NAME=value lines, for a .env file or $GITHUB_ENV",
+    )
     p.set_defaults(handler=run)

@@ -17,6 +17,7 @@ from mirror_infra.aws.wait import Timeout
 from mirror_infra.deploy import nonce, protection
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event, EventStream
+from mirror_infra.deploy.outputs import AppOutputs
 from mirror_infra.deploy.plan import Plan, refuse_destructive
 from mirror_infra.deploy.risk import Risk
 from mirror_infra.errors import DeployError, StalePlanError
@@ -232,7 +233,7 @@ class Finish:
     nonce_created: bool
     policies: int
     termination_protection: bool
-    outputs: dict[str, str]
+    outputs: AppOutputs  # naming the latest nonce version, the one the application should use
 
 
 def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> Finish:
@@ -250,15 +251,21 @@ def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> F
     if info.termination_protection != safety.termination_protection:
         cfn.set_termination_protection(info.stack_id, safety.termination_protection)
     name, created, latest = nonce.ensure(dep.ssm, dep.names, key, say)
-    if not nonce.under_key(latest, key):
+    if not nonce.under_key(latest, dep.keys(key)):
         # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
         # again: the application could no longer decrypt the nonce
-        raise DeployError(
-            f"{latest.name} is encrypted with {latest.key_id or 'no key'}, not the "
-            f"environment's key {key}, so the application cannot use it; run 'mirror-infra "
-            f"rotate-nonce --env {dep.cfg.name}' to add a version under the current key"
+        held = (
+            f"encrypted with {latest.key_id or 'no key'}"
+            if latest.type == "SecureString"
+            else f"a {latest.type}, not a SecureString"
         )
-    return Finish(name, created, count, safety.termination_protection, info.outputs)
+        raise DeployError(
+            f"{latest.name} is {held}, not under the environment's key {key}, so the "
+            f"application cannot use it; run 'mirror-infra rotate-nonce --env {dep.cfg.name}' "
+            "to add a version under the current key"
+        )
+    outputs = AppOutputs(dict(info.outputs), name, dep.target.region)
+    return Finish(name, created, count, safety.termination_protection, outputs)
 
 
 def pending_finish(dep: Deployment) -> list[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from mirror_infra.aws.cloudformation import CloudFormation
+from mirror_infra.aws.kms import KeyRefs
 from mirror_infra.aws.storage import S3, DynamoDb, Ssm
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff
@@ -51,6 +52,10 @@ class Deployment:
     @property
     def ssm(self) -> Ssm:
         return Ssm(self.target.client("ssm"))
+
+    def keys(self, key_arn: str) -> KeyRefs:
+        """KMS key references, resolved against the environment's key `key_arn`."""
+        return KeyRefs(self.target.client("kms"), key_arn)
 
     @property
     def dynamodb(self) -> DynamoDb:

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mirror_infra.aws.kms import KeyRefs
 from mirror_infra.aws.storage import Ssm
 from mirror_infra.errors import DeployError
 from mirror_infra.names import NONCE_BASENAME, NONCE_BYTES, Names
@@ -51,11 +52,16 @@ def _put(ssm: Ssm, name: str, key_id: str, env: str, say: Callable[[str], None])
     )
 
 
-def under_key(version: NonceVersion, key_arn: str) -> bool:
-    """Whether the version is encrypted with the key `key_arn` (the tool writes the key's ARN;
-    an id or the environment's alias names the same key)."""
-    key = version.key_id
-    return bool(key) and (key == key_arn or key_arn.endswith(f"/{key}"))
+def under_key(version: NonceVersion, keys: KeyRefs) -> bool:
+    """Whether the application can decrypt the version: a SecureString under the environment's
+    key, however SSM records it (the key's id or ARN, or an alias: Terraform writes
+    `alias/...`), resolved by KMS, never by decrypting. `verify` judges each version so."""
+    return version.type == "SecureString" and keys.is_env_key(version.key_id or None)
+
+
+def current(found: list[NonceVersion], keys: KeyRefs) -> NonceVersion | None:
+    """The version the application should use now: the latest under the environment's key."""
+    return next((v for v in reversed(found) if under_key(v, keys)), None)
 
 
 def ensure(

@@ -10,10 +10,11 @@ import boto3
 from botocore.stub import Stubber
 
 from mirror_infra.aws.cfn_answers import StackInfo
+from mirror_infra.aws.kms import KeyRefs
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.target import Target
 from mirror_infra.aws.wait import Backoff
-from mirror_infra.checks.base import Environment, KeyRefs
+from mirror_infra.checks.base import Environment
 from mirror_infra.config import load
 from mirror_infra.deploy.context import Deployment
 

@@ -67,6 +67,11 @@ def test_drift_marks_the_drifted_stack_failed(green, tmp_path):
     failed = {name for name, c in cases.items() if c.find("failure") is not None}
     assert failed == {"Dynamodb"}
     assert "FpEventsTable MODIFIED" in cases["Dynamodb"].findtext("system-out")
+    # the failure line, which a CI reporter shows first, names the drifted property
+    assert cases["Dynamodb"].find("failure").get("message") == (
+        "1 difference(s): FpEventsTable "
+        "/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled"
+    )
 
 
 def test_an_unwritable_report_is_one_line_before_anything_runs(green, tmp_path):

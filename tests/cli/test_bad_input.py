@@ -144,6 +144,8 @@ CASES = [
     ("--allow-data-loss empty", _nothing, ["plan", "--allow-data-loss", ""], "--allow-data-loss '': no such resource in the staging templates"),
     ("--allow-data-loss unknown", _nothing, ["apply", "--yes", "--allow-data-loss", "Nope"], "--allow-data-loss 'Nope': no such resource in the staging templates"),
     ("drift --timeout nan", _nothing, ["drift", "--timeout", "nan"], "--timeout nan: expected a number of seconds above 0"),
+    ("outputs --json --format env", _nothing, ["outputs", "--json", "--format", "env"], "--json is --format json; it does not go with --format env"),
+    ("outputs --format yaml", _nothing, ["outputs", "--format", "yaml"], "argument --format: invalid choice: 'yaml' (choose from 'table', 'json', 'env')"),
 ]  # fmt: skip
 
 

@@ -491,3 +491,27 @@ def test_delete_nonce_without_a_stack_needs_the_same_confirmation(
     assert deleted.code == 0, deleted.text
     assert "deleted 2 nonce version(s)" in deleted.out
     assert ssm.get_parameters_by_path(Path=f"/guardian/{env}")["Parameters"] == []
+
+
+@pytest.mark.parametrize("alias_form", ["name", "arn"])
+def test_a_nonce_written_under_the_alias_is_under_the_key(deployed, local_aws, alias_form):
+    """Terraform (the source document) writes the nonce with `key_id = alias/...`; SSM keeps
+    the KeyId as given ("The alias of the ... KMS key used to encrypt the parameter",
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ParameterMetadata.html),
+    and KMS resolves the alias to the environment's key (DescribeKey)."""
+    ssm = local_aws.client("ssm")
+    arn = deployed.json("outputs")["kms_key_arn"]
+    alias = (
+        NAMES.key_alias if alias_form == "name" else arn.split(":key/")[0] + f":{NAMES.key_alias}"
+    )
+    ssm.put_parameter(
+        Name=NAMES.nonce_parameter(2), Value="ab" * 32, Type="SecureString", KeyId=alias
+    )
+    (described,) = ssm.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [NAMES.nonce_parameter(2)]}]
+    )["Parameters"]
+    assert described["KeyId"] == alias  # what the tool reads: the alias, not the key's ARN
+    again = deployed("apply", "--yes")
+    assert again.code == 0, again.text
+    assert deployed("verify").code == 0
+    assert deployed.json("outputs")["nonce_parameter_name"] == NAMES.nonce_parameter(2)

@@ -1,14 +1,19 @@
-"""The application role exists and carries its policies."""
+"""The application role exists and carries its policies; GitHub Actions, when params trust
+them, reach it through the account's GitHub OIDC provider, which exists."""
 
 from __future__ import annotations
 
 import json
 
+from botocore.exceptions import ClientError
+
+from mirror_infra import contract
+from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.checks.base import Check, Environment, Evidence
 from mirror_infra.checks.policies import as_list
 
 ID = "role"
-DESCRIPTION = "Application role with its policies"
+DESCRIPTION = "Application role with its policies (and the GitHub OIDC provider it trusts)"
 
 
 def role_row(env: Environment) -> Check:
@@ -23,10 +28,9 @@ def role_row(env: Environment) -> Check:
         from urllib.parse import unquote
 
         trust = json.loads(unquote(trust))
+    statements = as_list(trust.get("Statement", []))
     services = sorted(
-        str(p)
-        for s in trust.get("Statement", [])
-        for p in as_list(s.get("Principal", {}).get("Service", []))
+        str(p) for s in statements for p in as_list(s.get("Principal", {}).get("Service", []))
     )
     ev = Evidence()
     ev.fact(name)
@@ -35,5 +39,44 @@ def role_row(env: Environment) -> Check:
         f"policies: {len(inline)} inline, {len(attached)} managed",
         "at least one policy",
     )
-    ev.fact(f"trusted by {', '.join(services) or 'roles only'}")
+    ev.fact(f"trusted by {', '.join(services) or 'no service'}")
+    if env.dep.cfg.app_role.github_oidc:
+        _github_oidc(ev, iam, statements)
     return ev.check("application role")
+
+
+def _github_oidc(ev: Evidence, iam, statements: list) -> None:
+    """The trust names the account's GitHub OIDC provider, and that provider exists with STS as
+    an audience (mirror-infra never creates it: it is account-wide, and bootstrap is per
+    region; GetOpenIDConnectProvider, https://docs.aws.amazon.com/IAM/latest/APIReference/
+    API_GetOpenIDConnectProvider.html)."""
+    host = contract.GITHUB_OIDC_HOST
+    named = [
+        str(p)
+        for s in statements
+        for p in as_list(s.get("Principal", {}).get("Federated", []))
+        if str(p).endswith(f":oidc-provider/{host}")
+    ]
+    if not ev.expect(bool(named), "no GitHub OIDC trust", f"a statement for {host} (params)"):
+        return
+    arn = named[0]
+    create = (
+        "create the account's GitHub OIDC provider once (mirror-infra never does: it is "
+        f"account-wide): aws iam create-open-id-connect-provider --url https://{host} "
+        f"--client-id-list {contract.GITHUB_OIDC_AUDIENCE}"
+    )
+    try:
+        provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    except ClientError as exc:
+        if classify(exc) is not AwsErrorKind.NOT_FOUND:
+            raise
+        ev.expect(False, f"GitHub OIDC provider {arn} missing", "it to exist", create)
+        return
+    audiences = provider.get("ClientIDList", [])
+    ev.expect(
+        contract.GITHUB_OIDC_AUDIENCE in audiences,
+        f"GitHub OIDC provider {arn} (audiences {', '.join(audiences) or 'none'})",
+        f"audience {contract.GITHUB_OIDC_AUDIENCE}",
+        "add the audience: aws iam add-client-id-to-open-id-connect-provider "
+        f"--open-id-connect-provider-arn {arn} --client-id {contract.GITHUB_OIDC_AUDIENCE}",
+    )
