@@ -58,6 +58,8 @@ def make(backend: Any, record: ChangeSetRecord) -> None:
         ]
     else:
         record.changes = update_rows(backend, record)
+        if record.deployment_mode:
+            record.stack_drift_status = drift_aware.stack_drift_status(stack)
         # a nested change set with nothing to change is an empty, executable part of its root
         if not record.changes and not record.parent_id and _same_inputs(record):
             record.status, record.execution_status = "FAILED", "UNAVAILABLE"

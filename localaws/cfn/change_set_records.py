@@ -45,6 +45,7 @@ class ChangeSetRecord:
     validation: list[dict] = field(default_factory=list)  # DescribeEvents' OperationEvents
     import_existing: bool = False  # ImportExistingResources
     deployment_mode: str | None = None  # REVERT_DRIFT: a drift-aware change set
+    stack_drift_status: str | None = None  # a drift-aware change set's, when it was made
     deployment_config: dict = field(default_factory=dict)  # DeploymentConfig: Mode, DisableRollback
     to_import: dict[str, str] = field(default_factory=dict)  # IMPORT: logical -> physical id
     import_refusals: list[str] = field(default_factory=list)  # why an import cannot happen
@@ -101,6 +102,8 @@ class ChangeSetRecord:
         }
         if self.deployment_mode:
             out["DeploymentMode"] = self.deployment_mode
+        if self.stack_drift_status:
+            out["StackDriftStatus"] = self.stack_drift_status
         if self.deployment_config:
             out["DeploymentConfig"] = self.deployment_config
         if self.description:

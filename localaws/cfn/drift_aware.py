@@ -82,6 +82,16 @@ def actual_state(stack: Any, rec: Any) -> tuple[str, dict, set[str]]:
     return ("MODIFIED" if drifted else "IN_SYNC"), actual, drifted
 
 
+def stack_drift_status(stack: Any) -> str:
+    """The stack's drift status when a drift-aware change set is made (API_DescribeChangeSet
+    StackDriftStatus: "DRIFTED – The stack has drifted from its last deployment", "IN_SYNC –
+    The stack is in sync with its last deployment"): DRIFTED when a resource's actual state
+    differs from its last deployment or it is gone."""
+    resources = list(stack.local.resources.values())
+    drifted = any(actual_state(stack, rec)[0] in ("MODIFIED", "DELETED") for rec in resources)
+    return "DRIFTED" if drifted else "IN_SYNC"
+
+
 def row(stack: Any, rec: Any, template_props: dict, create_only: frozenset[str]) -> dict | None:
     """The ResourceChange of one existing resource in a drift-aware change set, or None when
     its template, previous deployment and actual state all agree."""

@@ -8,7 +8,10 @@ names and values from the API reference: API_ResourceChange (ResourceDriftStatus
 BeforeContext, AfterContext, PreviousDeploymentContext), API_ResourceTargetDefinition
 (BeforeValueFrom ACTUAL_STATE, AfterValueFrom TEMPLATE, Drift, AttributeChangeType),
 API_LiveResourceDrift (PreviousValue, ActualValue), API_DescribeChangeSet
-(IncludePropertyValues, DeploymentMode)."""
+(IncludePropertyValues, DeploymentMode, StackDriftStatus: "The drift status of the stack when
+the change set was created ... DRIFTED – The stack has drifted from its last deployment ...
+IN_SYNC – The stack is in sync with its last deployment ... Only present for drift-aware
+change sets")."""
 
 from __future__ import annotations
 
@@ -57,6 +60,7 @@ def test_drifted_retention_is_shown_three_ways_and_put_back(target, stacks):
     described = _drift_aware(target, name, body)
     assert described["Status"] == "CREATE_COMPLETE", described.get("StatusReason")
     assert described["DeploymentMode"] == "REVERT_DRIFT"
+    assert described["StackDriftStatus"] == "DRIFTED"
     (change,) = [c["ResourceChange"] for c in described["Changes"]]
     assert change["Action"] == "Modify"
     assert change["ResourceDriftStatus"] == "MODIFIED"
@@ -122,6 +126,20 @@ def test_a_template_that_matches_the_actual_value_only_syncs(target, stacks):
     assert target.settle(name)["StackStatus"] == "UPDATE_COMPLETE"
     found = target.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
     assert found[0]["retentionInDays"] == 3
+
+
+def test_the_stack_drift_status_is_that_of_the_stack_when_the_change_set_was_made(target, stacks):
+    """StackDriftStatus (API_DescribeChangeSet): IN_SYNC for a stack in sync with its last
+    deployment, even when the template changes; "Only present for drift-aware change sets"."""
+    name = stacks.name()
+    _create(target, name, template({"Group": log_group(1)}))
+    described = _drift_aware(target, name, template({"Group": log_group(3)}))
+    assert described["StackDriftStatus"] == "IN_SYNC"
+    cfn = target.client("cloudformation")
+    made = cfn.create_change_set(
+        StackName=name, ChangeSetName="plain1", TemplateBody=template({"Group": log_group(5)})
+    )
+    assert "StackDriftStatus" not in target.change_set(made["Id"])
 
 
 @pytest.mark.parametrize("case", ["create", "include-nested"])

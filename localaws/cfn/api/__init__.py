@@ -1,13 +1,14 @@
 """The CloudFormation API of the local AWS: moto's request parsing and serialisation, with the
-stack operations answered by this package's engine, change sets, drift detection and the calls
-moto lacks (UpdateTerminationProtection, CancelUpdateStack, the four drift calls).
+stack operations answered by this package's engine, change sets, drift detection, template
+summaries (with ResourceIdentifierSummaries) and the calls moto lacks
+(UpdateTerminationProtection, CancelUpdateStack, the four drift calls).
 
 `HANDLERS` maps each action's moto method name to its handler; `install()` sets them on
 moto's CloudFormationResponse."""
 
 from __future__ import annotations
 
-from localaws.cfn.api import change_sets, drift, resources, stacks
+from localaws.cfn.api import change_sets, drift, resources, stacks, template_summary
 
 HANDLERS = {
     fn.__name__: fn
@@ -34,5 +35,6 @@ HANDLERS = {
         drift.describe_stack_drift_detection_status,
         drift.describe_stack_resource_drifts,
         drift.detect_stack_resource_drift,
+        template_summary.get_template_summary,
     )
 }

@@ -25,7 +25,15 @@ from localaws.cfn.api.common import (
 from localaws.cfn.intrinsics import parse_template
 from localaws.cfn.loading import load
 from localaws.cfn.operations import create, delete, update
-from localaws.cfn.stacks import new_stack
+from localaws.cfn.stacks import new_stack, root_of
+
+
+def protected(stack: Stack) -> bool:
+    """Termination protection, which a nested stack takes from its root: "Enabling or disabling
+    termination protection on a stack passes the same choice on to any nested stacks belonging
+    to that stack as well"
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-protect-stacks.html)."""
+    return bool(root_of(stack).enable_termination_protection)
 
 
 def describe_stack(stack: Stack) -> dict:
@@ -41,7 +49,7 @@ def describe_stack(stack: Stack) -> dict:
         "NotificationARNs": stack.notification_arns or [],
         "Capabilities": st.capabilities,
         "Tags": [{"Key": k, "Value": v} for k, v in (stack.tags or {}).items()],
-        "EnableTerminationProtection": bool(stack.enable_termination_protection),
+        "EnableTerminationProtection": protected(stack),
         "DriftInformation": {"StackDriftStatus": st.drift_status},
     }
     if st.drift_checked:
@@ -131,7 +139,9 @@ def delete_stack(self: Any) -> EmptyResult:
         stack = find_stack(backend, self._get_param("StackName"))
     except ValidationError:
         return EmptyResult()  # AWS: deleting a stack that does not exist succeeds
-    if stack.enable_termination_protection:
+    # a nested stack under a protected root too: "the operation fails and the nested stack
+    # remains unchanged" (using-cfn-protect-stacks.html)
+    if protected(stack):
         raise ValidationError(
             message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
         )
