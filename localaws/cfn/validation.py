@@ -8,9 +8,11 @@
 
 Results are the change set's operation events (DescribeEvents, EventType VALIDATION_ERROR) with
 ValidationName, ValidationStatus, ValidationFailureMode, ValidationPath and
-ValidationStatusReason. The page describes the checks; AWS's API model gives ValidationName no
-values, so the three names below are the local AWS's own. Everything is read from the provider
-schemas the engine already loads: no hand-kept property lists.
+ValidationStatusReason. AWS's API model gives ValidationName no values; the page's example
+output of a property syntax failure shows `PROPERTY_VALIDATION`, transcribed below. The page
+names no value for the other two checks, so theirs are the local AWS's own (to be read on an
+account). Everything is read from the provider schemas the engine already loads: no hand-kept
+property lists.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from typing import Any
 from localaws.cfn import schema
 from localaws.providers.base import NotFound, utcnow
 
-PROPERTY_SYNTAX = "PropertySyntaxValidation"
-NAME_CONFLICT = "ResourceNameConflictValidation"
-BUCKET_EMPTINESS = "S3BucketEmptinessValidation"
+PROPERTY_SYNTAX = "PROPERTY_VALIDATION"  # the page's example output
+NAME_CONFLICT = "ResourceNameConflictValidation"  # the local AWS's own
+BUCKET_EMPTINESS = "S3BucketEmptinessValidation"  # the local AWS's own
 
 
 @dataclass(frozen=True)

@@ -260,16 +260,32 @@ def discard(dep: Deployment, plan: Plan) -> None:
             dep.cfn.delete(plan.stack_id)
 
 
+def _failed_to_roll_back(dep: Deployment, stack_id: str) -> set[str]:
+    """The stack's resources whose rollback failed: UPDATE_FAILED since its last rollback
+    began. Only those can be skipped ("You can specify only resources that are in the
+    UPDATE_FAILED state because a rollback failed. You can't specify resources that are in the
+    UPDATE_FAILED state for other reasons", API_ContinueUpdateRollback); a resource whose
+    update failed before the rollback is UPDATE_FAILED too."""
+    latest: dict[str, str] = {}
+    for event in dep.cfn.events(stack_id):  # newest first
+        if event.physical_id == stack_id:  # the stack's own event
+            if event.status == "UPDATE_ROLLBACK_IN_PROGRESS":
+                break
+            continue
+        latest.setdefault(event.logical_id, str(event.status))
+    return {logical_id for logical_id, status in latest.items() if status == "UPDATE_FAILED"}
+
+
 def check_stack_can_change(dep: Deployment, info: StackInfo) -> None:
     """Refuse a stack stuck in a failed state, naming the way out of it."""
     if info.status is StackStatus.UPDATE_ROLLBACK_FAILED:
         # ContinueUpdateRollback names a nested stack's resource as NestedStack.LogicalId
-        stuck = [
-            str(r.path)
-            for node in dep.cfn.tree(info.stack_id)
-            for r in node.resources
-            if r.status == "UPDATE_FAILED" and not r.is_stack
-        ]
+        stuck: list[str] = []
+        for node in dep.cfn.tree(info.stack_id):
+            failed = [r for r in node.resources if r.status == "UPDATE_FAILED" and not r.is_stack]
+            if failed:  # read the events only of a stack that has some
+                in_rollback = _failed_to_roll_back(dep, node.stack_id)
+                stuck += [str(r.path) for r in failed if r.logical_id in in_rollback]
         skips = " ".join(f"--skip-resource {name}" for name in stuck) or "--skip-resource LogicalId"
         raise DeployError(
             f"{dep.stack_name} is UPDATE_ROLLBACK_FAILED ({info.reason or 'no reason given'}); "

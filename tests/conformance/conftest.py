@@ -127,22 +127,33 @@ class Target:
         if self.real:
             yield
             return
-        import json
-        import urllib.request
-
-        def put(value: float) -> None:
-            request = urllib.request.Request(
-                f"{self.url}/localaws/settings",
-                data=json.dumps({"pace": value}).encode(),
-                method="POST",
-            )
-            urllib.request.urlopen(request, timeout=10).read()
-
-        put(pace)
+        self._settings(pace=pace)
         try:
             yield
         finally:
-            put(0.0)
+            self._settings(pace=0.0)
+
+    @contextmanager
+    def failing(self, **faults: list[str]) -> Iterator[None]:
+        """Resources that fail on purpose (the local AWS's fault switch: fail_create,
+        fail_update, fail_rollback). A real account has no such switch: the test is skipped
+        there, and what it shows rests on the page it cites."""
+        if self.real:
+            pytest.skip("needs resources that fail on demand (the local AWS's fault switch)")
+        self._settings(**faults)
+        try:
+            yield
+        finally:
+            self._settings(**{name: [] for name in faults})
+
+    def _settings(self, **changes: Any) -> None:
+        import json
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{self.url}/localaws/settings", data=json.dumps(changes).encode(), method="POST"
+        )
+        urllib.request.urlopen(request, timeout=10).read()
 
 
 @pytest.fixture(scope="session")

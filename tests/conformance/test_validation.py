@@ -7,8 +7,9 @@ violations like S3 bucket emptiness". Results come from DescribeEvents for the c
 (OperationEvent: ValidationStatus, ValidationFailureMode, ValidationPath,
 https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_OperationEvent.html).
 
-The pages do not fix the ValidationName strings or the reason texts, so these tests do not
-assert them."""
+The page's example output of a property syntax failure shows its ValidationName,
+`PROPERTY_VALIDATION`; the page names no value for the other checks and fixes no reason text,
+so those are not asserted."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ def test_a_schema_error_fails_the_change_set_with_its_path(target, stacks):
     failed = [e for e in events if e["ValidationStatus"] == "FAILED"]
     assert failed
     assert {e["ValidationFailureMode"] for e in failed} == {"FAIL"}
+    assert {e["ValidationName"] for e in failed} == {"PROPERTY_VALIDATION"}
     assert all(e["ValidationPath"].startswith("/Resources/Table") for e in failed)
 
 

@@ -65,15 +65,22 @@ def rollback_failed(project, local_aws):
     return dep
 
 
-def test_plan_on_update_rollback_failed_names_the_way_out(rollback_failed):
+def test_plan_on_update_rollback_failed_names_the_way_out(rollback_failed, local_aws):
+    """Only First failed to roll back; Second is UPDATE_FAILED because its update failed, and
+    ContinueUpdateRollback refuses to skip it ("You can specify only resources that are in the
+    UPDATE_FAILED state because a rollback failed", API_ContinueUpdateRollback). The advice
+    names First alone, and following it ends the rollback."""
     with pytest.raises(DeployError) as raised:
         plan.create_plan(rollback_failed, build=_NoBuild(), bucket="b")
     assert str(raised.value) == (
         "mirror-dissonance-staging is UPDATE_ROLLBACK_FAILED (The following resource(s) failed "
-        "to update: [First]. ); failed to roll back: First, Second; run 'mirror-infra apply "
-        "--env staging --continue-rollback' (add --skip-resource First --skip-resource Second "
+        "to update: [First]. ); failed to roll back: First; run 'mirror-infra apply "
+        "--env staging --continue-rollback' (add --skip-resource First "
         "for the resources that cannot roll back)"
     )
+    local_aws.settings(fail_update=[], fail_rollback=[])
+    finished = apply.continue_rollback(rollback_failed, ["First"]).follow(lambda e: None, 30)
+    assert str(finished.status) == "UPDATE_ROLLBACK_COMPLETE"
 
 
 def test_continue_rollback_skips_exactly_the_named_resources(rollback_failed, local_aws):
@@ -207,6 +214,23 @@ def test_the_way_out_names_nested_resources_as_continue_rollback_expects(stubbed
     )
     stubber.add_response(
         "list_stack_resources", {"StackResourceSummaries": nested}, {"StackName": NESTED_IAM}
+    )
+    # newest first: AppRole failed again after the nested stack's rollback began
+    events = [
+        {
+            **_event("e3", "UPDATE_FAILED", "t1", 3),
+            "LogicalResourceId": "AppRole",
+            "PhysicalResourceId": "p",
+        },
+        {**_event("e2", "UPDATE_ROLLBACK_IN_PROGRESS", "t1", 2), "PhysicalResourceId": NESTED_IAM},
+        {
+            **_event("e1", "UPDATE_FAILED", "t1", 1),
+            "LogicalResourceId": "Other",
+            "PhysicalResourceId": "p",
+        },
+    ]
+    stubber.add_response(
+        "describe_stack_events", {"StackEvents": events}, {"StackName": NESTED_IAM}
     )
     with pytest.raises(DeployError) as raised:
         plan.create_plan(dep, build=_NoBuild(), bucket="b")

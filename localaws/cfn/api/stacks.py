@@ -218,7 +218,9 @@ def cancel_update_stack(self: Any) -> EmptyResult:
 
 def continue_update_rollback(self: Any) -> EmptyResult:
     """API_ContinueUpdateRollback: only from UPDATE_ROLLBACK_FAILED; ResourcesToSkip are left
-    as they are."""
+    as they are, and may name only resources that failed to roll back: "You can specify only
+    resources that are in the UPDATE_FAILED state because a rollback failed. You can't specify
+    resources that are in the UPDATE_FAILED state for other reasons"."""
     backend = backend_of(self)
     stack = find_stack(backend, self._get_param("StackName"))
     skip = set(self._get_param("ResourcesToSkip", []) or [])
@@ -233,6 +235,14 @@ def continue_update_rollback(self: Any) -> EmptyResult:
             raise ValidationError(
                 message=f"ResourcesToSkip of nested stacks ({', '.join(nested)}) is not "
                 "supported by the local AWS"
+            )
+        _, stuck, _ = stack.local.pending_rollback
+        failed_rollback = {rec.logical_resource_id for rec, _, _ in stuck}
+        others = sorted(skip - failed_rollback)
+        if others:
+            raise ValidationError(
+                message=f"ResourcesToSkip may name only resources in UPDATE_FAILED because their "
+                f"rollback failed ({', '.join(sorted(failed_rollback))}); not: {', '.join(others)}"
             )
         stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
     operate(stack, lambda: update.continue_rollback(stack, skip))
