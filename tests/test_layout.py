@@ -1,6 +1,7 @@
 """The shape of the code, checked on its syntax trees: the local AWS and the tool never import
-each other (SPEC §1: the tool reaches the local AWS only through its endpoint URL), and no
-AWS operation is called outside the gateway in `mirror_infra/aws/`."""
+each other (SPEC §1: the tool reaches the local AWS only through its endpoint URL), no AWS
+operation is called outside the gateway in `mirror_infra/aws/`, and no package in
+ACYCLIC_PACKAGES has an import cycle (imports inside functions included)."""
 
 from __future__ import annotations
 
