@@ -102,6 +102,21 @@ BAD_FILES = [
         _with(GOOD, "[ecs-tasks.amazonaws.com, lambda.amazonaws.com]", "[]"),
         "params/staging.yaml: app_role: expected at least one of trusted_services, "
         "trusted_role_arns or github_oidc",
+    (
+        "account id unquoted (YAML makes it a number)",
+        GOOD + "accounts: [123456789012]\n",
+        "params/staging.yaml: accounts.0: expected a 12-digit AWS account id in quotes, like "
+        '"123456789012", not 123456789012',
+    ),
+    (
+        "account id too short",
+        GOOD + 'accounts: ["12345678901"]\n',
+        "params/staging.yaml: accounts.0: expected a 12-digit AWS account id in quotes",
+    ),
+    (
+        "no account listed",
+        GOOD + "accounts: []\n",
+        "params/staging.yaml: accounts: expected at least 1 item(s), got []",
     ),
     ("not yaml", "region: [us-east-1\n", "params/staging.yaml: line 2: not valid YAML"),
     ("not a mapping", "- a\n- b\n", "params/staging.yaml: expected a mapping of settings"),
