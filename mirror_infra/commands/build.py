@@ -53,7 +53,12 @@ def run_lint(args: argparse.Namespace) -> ExitCode:
     for regions, group in groups.items():
         builds = [build(env) for env in group]
         paths = [path for result in builds for path in result.files]
-        findings = lint.lint_files(paths, linters[regions], builds[0].directory.parent)
+        findings = lint.lint_files(
+            paths,
+            linters[regions],
+            builds[0].directory.parent,
+            on_unsaved=lambda line: ui.err.print(line, markup=False),
+        )
         for finding in findings:
             ui.out.print(str(finding), markup=False)
         total += len(findings)
