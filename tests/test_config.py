@@ -151,6 +151,10 @@ BAD_FLAGS = [
     ),
     (["build", "--env", "../etc"], "--env '../etc': expected a lower-case name like 'staging'"),
     (["lint", "--env", "Prod"], "--env 'Prod': expected a lower-case name"),
+    (
+        ["build", "--env", "staging", "--all"],
+        "--env staging and --all name different environments; give one of them",
+    ),
 ]
 
 
@@ -160,6 +164,14 @@ def test_bad_flag_is_one_clear_line(project, capsys, argv, message):
     err = capsys.readouterr().err
     assert err.startswith("error: " + message), err
     assert err.count("\n") == 1
+    assert not (project / "build").exists()
+
+
+def test_build_without_env_builds_staging_and_all_builds_every_environment(project, capsys):
+    assert main(["build"]) == 0
+    assert sorted(p.name for p in (project / "build").iterdir()) == ["staging"]
+    assert main(["build", "--all"]) == 0
+    assert sorted(p.name for p in (project / "build").iterdir()) == ["production", "staging"]
 
 
 def test_missing_params_dir_names_the_file(tmp_path, monkeypatch, capsys):
