@@ -29,6 +29,7 @@ from mirror_infra.names import Names, ThrowawayEnv
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")  # matched whole (fullmatch)
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
+_ACCOUNT_ID = re.compile(r"\d{12}")  # matched whole (fullmatch)
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
 # GitHub's OIDC subject claim, repo:OWNER/REPO:CONTEXT (https://docs.github.com/en/actions/
 # reference/security/oidc#example-subject-claims): owner and repository named in full, a
@@ -36,7 +37,6 @@ _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/
 _GITHUB_SUBJECT = re.compile(r"repo:[A-Za-z0-9-]+/[A-Za-z0-9_.-]+:[A-Za-z0-9_.:/@=+*?-]+")
 # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html: keys 1-128 and values
 # 0-256 characters of letters, digits, spaces and _ . : / = + - @; no key starting with aws:
-_ACCOUNT_ID = re.compile(r"\d{12}")  # matched whole (fullmatch)
 _TAG_KEY = re.compile(r"(?!aws:)[\w .:/=+\-@]{1,128}")
 _TAG_VALUE = re.compile(r"[\w .:/=+\-@]{0,256}")
 

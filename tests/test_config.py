@@ -102,6 +102,7 @@ BAD_FILES = [
         _with(GOOD, "[ecs-tasks.amazonaws.com, lambda.amazonaws.com]", "[]"),
         "params/staging.yaml: app_role: expected at least one of trusted_services, "
         "trusted_role_arns or github_oidc",
+    ),
     (
         "account id unquoted (YAML makes it a number)",
         GOOD + "accounts: [123456789012]\n",
