@@ -6,8 +6,12 @@ TemplateURL and a deploy never touches it. A rebuild whose inputs have not chang
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
+import re
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -59,7 +63,13 @@ def fingerprint(params_file: Path, env: str) -> str:
     sources = [params_file, *(_PACKAGE_DIR / s for s in _SOURCES)]
     sources += sorted(_TEMPLATES_DIR.glob("*.py"))
     for path in sources:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            from mirror_infra.envs import unreadable
+
+            raise unreadable(path, exc) from None
+        digest.update(path.name.encode() + b"\0" + data + b"\0")
     return digest.hexdigest()
 
 
@@ -122,10 +132,54 @@ def _write(cfg: EnvConfig, out: Path, stamp: str) -> BuildResult:
             "project root of an intact checkout"
         ) from None
 
-    nested = {logical_id: render(make(cfg)) for logical_id, make in root_module.SERVICES.items()}
+    nested = {logical_id: _rendered(make, cfg) for logical_id, make in root_module.SERVICES.items()}
     names = {logical_id: nested_file_name(logical_id, body) for logical_id, body in nested.items()}
-    root_body = render(root_module.template(cfg, names))
+    root_body = _rendered(root_module.template, cfg, names)
     return store(out, cfg.name, stamp, root_body, nested)
+
+
+# what troposphere raises for a value, type or property it refuses (its validators included)
+_REFUSALS = (ValueError, TypeError, AttributeError, KeyError)
+# troposphere writes this to stderr before re-raising a validator's exception
+_VALIDATOR_LINE = re.compile(r": (\S+) function validator '(\w+)' threw exception")
+
+
+def _rendered(make, *args) -> str:
+    """One template rendered; what troposphere refuses in templates_src/ is one BuildError
+    naming the file and line that set it, never a traceback."""
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            body = render(make(*args))
+    except _REFUSALS as exc:
+        raise BuildError(_refusal(exc, make, said.getvalue())) from None
+    sys.stderr.write(said.getvalue())  # anything else said while building is passed on
+    return body
+
+
+def _refusal(exc: Exception, make, said: str) -> str:
+    """'templates_src/kms.py line 104: troposphere refuses Key.KeyUsage (...)': the deepest
+    frame in templates_src/, or the module of `make` when the refusal came at rendering."""
+    import traceback
+
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if Path(f.filename).resolve().parent == _TEMPLATES_DIR
+    ]
+    if frames:
+        where = f"templates_src/{Path(frames[-1].filename).name} line {frames[-1].lineno}"
+    else:
+        where = f"templates_src/{make.__module__.rpartition('.')[2]}.py"
+    validator = _VALIDATOR_LINE.search(said)
+    what = f" {validator.group(1)}" if validator else ""
+    text = " ".join(str(exc).split())
+    if not text:
+        text = f"its validator {validator.group(2)} refused the value" if validator else "no reason"
+    return (
+        f"{where}: troposphere refuses{what} ({type(exc).__name__}: {text}); "
+        "correct it there and run the command again"
+    )
 
 
 def dump(template: dict) -> str:

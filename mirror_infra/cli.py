@@ -27,6 +27,8 @@ from mirror_infra.commands import (
 from mirror_infra.errors import ExitCode, MirrorInfraError, UsageError
 
 LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
+# set (to anything but 0/false) to see the traceback of an error no command anticipated
+DEBUG_ENV_VAR = "MIRROR_INFRA_DEBUG"
 
 # each module adds its verbs with register(subparsers, common); handlers return an ExitCode
 COMMAND_MODULES = [
@@ -102,11 +104,26 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:
-        message = _aws_failure(exc)
-        if message is None:
-            raise
+        if os.environ.get(DEBUG_ENV_VAR, "") not in ("", "0", "false"):
+            raise  # the traceback, for whoever debugs or reports it
+        message = _aws_failure(exc) or _unexpected(exc)
         print(f"error: {message}", file=sys.stderr)
         return int(ExitCode.ERROR)
+
+
+def _unexpected(exc: Exception) -> str:
+    """One line for what no part of the tool anticipated: what happened, and how to see and
+    report the traceback (never printed unasked)."""
+    if isinstance(exc, OSError) and exc.filename:
+        what = f"{exc.filename}: {exc.strerror or exc}"
+    else:
+        what = " ".join(str(exc).split()) or "(no message)"
+    if len(what) > 300:
+        what = what[:300] + " ..."
+    return (
+        f"unexpected {type(exc).__name__}: {what}; mirror-infra did not foresee this: run again "
+        f"with {DEBUG_ENV_VAR}=1 for the traceback, and report it with that output"
+    )
 
 
 def _aws_failure(exc: Exception) -> str | None:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -28,6 +29,7 @@ from mirror_infra.names import Names, ThrowawayEnv
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")  # matched whole (fullmatch)
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
+_ACCOUNT_ID = re.compile(r"\d{12}")  # matched whole (fullmatch)
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
 # GitHub's OIDC subject claim, repo:OWNER/REPO:CONTEXT (https://docs.github.com/en/actions/
 # reference/security/oidc#example-subject-claims): owner and repository named in full, a
@@ -93,6 +95,13 @@ def _github_subject(value: str) -> str:
     return value
 
 
+def _account_id(value: object) -> object:
+    # YAML reads unquoted digits as a number (and 0-led ones as octal): only a quoted id is sure
+    if not isinstance(value, str) or not _ACCOUNT_ID.fullmatch(value):
+        raise ValueError(f'a 12-digit AWS account id in quotes, like "123456789012", not {value!r}')
+    return value
+
+
 def _tags(value: dict[str, str]) -> dict[str, str]:
     for key, text in value.items():
         if not _TAG_KEY.fullmatch(key):
@@ -106,6 +115,7 @@ def _tags(value: dict[str, str]) -> dict[str, str]:
 
 
 Region = Annotated[str, AfterValidator(_region)]
+AccountId = Annotated[str, BeforeValidator(_account_id)]
 
 
 class RemovalPolicy(StrEnum):
@@ -189,6 +199,11 @@ class EnvConfig(_Strict):
     # The name of an existing bucket to adopt as the baselines bucket instead of the default
     # mirror-{env}-baselines-{account}-{region} (SPEC §2). @default the default name
     baselines_bucket: Annotated[str, Field(pattern=BUCKET_NAME)] = ""
+    # The AWS accounts this environment may be deployed to (mirror_infra/accounts.py): every
+    # command refuses any other account before it writes anything, reading commands included.
+    # Absent: a protected environment (production) refuses every command that writes, the
+    # others warn. The local AWS's account is always allowed. @default absent
+    accounts: list[AccountId] | None = Field(default=None, min_length=1)
 
     @property
     def names(self) -> Names:
@@ -326,6 +341,8 @@ def _describe(exc: ValidationError) -> str:
         text = f"{key}: required key is missing"
     elif kind == "value_error":
         text = f"{key}: expected {str(first['ctx']['error'])}"
+    elif kind == "too_short":
+        text = f"{key}: expected at least {first['ctx']['min_length']} item(s), got {got!r}"
     elif kind == "enum":
         text = f"{key}: expected {first['ctx']['expected']}, got {got!r}"
     elif kind in _TYPE_NAMES:

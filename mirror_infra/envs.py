@@ -17,7 +17,28 @@ def params_dir(root: Path | None = None) -> Path:
 
 
 def available_envs(root: Path | None = None) -> list[str]:
-    return sorted(p.stem for p in params_dir(root).glob("*.yaml"))
+    folder = params_dir(root)
+    try:
+        return sorted(p.name[: -len(".yaml")] for p in _listed(folder) if p.suffix == ".yaml")
+    except OSError as exc:
+        raise unreadable(folder, exc, folder=True) from None
+
+
+def _listed(folder: Path) -> list[Path]:
+    # a missing folder lists nothing (the caller names what it looked for)
+    return list(folder.iterdir()) if folder.is_dir() else []
+
+
+def unreadable(path: Path, exc: OSError, folder: bool = False) -> ConfigError:
+    """The one line for a params file or folder this user cannot read."""
+    shown = shown_path(path)
+    if isinstance(exc, PermissionError):
+        need = "read and enter (r and x)" if folder else "read"
+        return ConfigError(
+            f"{shown}: not readable (permission denied); let the user running mirror-infra "
+            f"{need} it"
+        )
+    return ConfigError(f"{shown}: cannot be read ({exc.strerror or exc})")
 
 
 def params_file(env: str, root: Path | None = None) -> Path:
@@ -33,7 +54,11 @@ def params_file(env: str, root: Path | None = None) -> Path:
             "throwaway environments of test runs; pick another name"
         )
     path = params_dir(root) / f"{env}.yaml"
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:  # a folder this user cannot enter: stat itself is refused
+        raise unreadable(path.parent, exc, folder=True) from None
+    if not found:
         known = ", ".join(available_envs(root)) or "none"
         raise ConfigError(
             f"{shown_path(path)}: no such params file for --env {env!r}; "

@@ -5,6 +5,7 @@ test reporters read — <testsuites><testsuite name tests failures errors skippe
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,9 +60,16 @@ def write(path: Path, suite: str, classname: str, cases: list[Case], seconds: fl
 
 
 def check_writable(path: Path | None) -> None:
-    """--junit names a file in an existing directory (checked before any AWS call)."""
+    """--junit names a file this user can write in an existing directory, checked before any
+    AWS call: a report that cannot be written must not cost a run (smoke writes test data)."""
     if path is None:
         return
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir() or not folder.is_dir():
         raise ConfigError(f"--junit {path}: expected a file in an existing directory")
+    # creating a file takes writing and entering the folder; an existing one is overwritten
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(
+            f"--junit {path}: not writable (permission denied); name a file in a folder you "
+            "can write to"
+        )

@@ -37,7 +37,7 @@ import json
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from mirror_infra.build import sha256
+from mirror_infra.envs import shown_path
 from mirror_infra.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -242,7 +243,9 @@ def cached_anywhere(paths: list[Path], cache_dir: Path) -> bool:
     will be needed whatever the regions turn out to be."""
     try:
         cache = json.loads((cache_dir / CACHE_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):
+        return False
+    if not isinstance(cache, dict):
         return False
     linted = {key.rpartition(":")[2] for key in cache}
     return all(sha256(path.read_bytes()) in linted for path in paths)
@@ -253,17 +256,28 @@ def _lint_in_worker(path: Path) -> list[Finding]:
     return _FORKED.lint(path)
 
 
-def lint_files(paths: list[Path], linter: Linter, cache_dir: Path) -> list[Finding]:
-    """Findings for every template (cached by template content; misses linted on every core)."""
+def lint_files(
+    paths: list[Path],
+    linter: Linter,
+    cache_dir: Path,
+    on_unsaved: Callable[[str], None] | None = None,
+) -> list[Finding]:
+    """Findings for every template (cached by template content; misses linted on every core).
+    A cache that cannot be read or written (a read-only build/) changes no finding: lint goes
+    on without it, and `on_unsaved` hears one line saying so."""
     with _ONE_AT_A_TIME:
-        return _lint_files(paths, linter, cache_dir)
+        return _lint_files(paths, linter, cache_dir, on_unsaved or (lambda line: None))
 
 
-def _lint_files(paths: list[Path], linter: Linter, cache_dir: Path) -> list[Finding]:
+def _lint_files(
+    paths: list[Path], linter: Linter, cache_dir: Path, on_unsaved: Callable[[str], None]
+) -> list[Finding]:
     cache_path = cache_dir / CACHE_FILE
     try:
         cache = json.loads(cache_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):  # missing, unreadable or not ours
+        cache = {}
+    if not isinstance(cache, dict):
         cache = {}
     keys = {path: f"{linter.key}:{sha256(path.read_bytes())}" for path in paths}
     todo = [path for path in paths if keys[path] not in cache]
@@ -283,7 +297,14 @@ def _lint_files(paths: list[Path], linter: Linter, cache_dir: Path) -> list[Find
         # keep only what a template still in build/ could ask for, so the cache does not grow
         alive = {sha256(p.read_bytes()) for p in cache_dir.glob("*/*.json")}
         cache = {k: v for k, v in cache.items() if k.rpartition(":")[2] in alive}
-        cache_path.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
+        try:
+            cache_path.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
+        except OSError as exc:
+            on_unsaved(
+                f"warning: {shown_path(cache_path)}: lint results not cached "
+                f"({exc.strerror or exc}); the next lint checks every template again — make "
+                f"{shown_path(cache_dir)} writable to keep them"
+            )
     return [Finding(str(path), *row) for path in paths for row in cache[keys[path]]]
 
 

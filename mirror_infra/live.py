@@ -41,6 +41,7 @@ class LiveView:
         self.begun: dict[str, object] = {}  # resource -> its first IN_PROGRESS (AWS's clock)
         self.took: dict[str, float] = {}  # resource -> seconds to its end
         self.counts = {"created": 0, "updated": 0, "deleted": 0, "failed": 0}
+        self.root_name = "root"  # the root stack's name, from its own first event
         self.live = Live(
             self, console=ui.err, refresh_per_second=4, transient=True, redirect_stderr=False
         )
@@ -56,23 +57,26 @@ class LiveView:
         status = str(event.status)
         if event.resource_type == NESTED_STACK:
             # a stack's own status (the root's, or a nested stack's from it or its parent)
-            own = self._stack(event.qualified_id)
+            root = _is_root(event)
+            if root:
+                self.root_name = event.logical_id
+            own = self._stack("" if root else event.qualified_id)
             own.status = status
             if not status.endswith("_IN_PROGRESS"):
                 own.ended = own.ended or now
             if is_failure(status) and event.reason:
                 own.failures.append(f"{status}: {event.reason}")
+            if not root:  # a nested stack is also one of its parent's resources
+                self._progress(self._stack(event.stack), event.qualified_id, status, now)
             self.live.refresh()
             return
         line = self._stack(event.stack)
         name = event.qualified_id
+        self._progress(line, name, status, now)
         if status.endswith("_IN_PROGRESS"):
-            line.running.setdefault(name, now)
             self.begun.setdefault(name, event.timestamp)
         else:
-            line.running.pop(name, None)
             if is_complete(status):
-                line.done += 1
                 kind = {"CREATE": "created", "UPDATE": "updated", "DELETE": "deleted"}
                 key = kind.get(status.split("_")[0])
                 if key:
@@ -83,6 +87,15 @@ class LiveView:
                 self.counts["failed"] += 1
                 line.failures.append(f"{event.logical_id} {status}: {event.reason}")
         self.live.refresh()
+
+    @staticmethod
+    def _progress(line: _Stack, name: str, status: str, now: float) -> None:
+        if status.endswith("_IN_PROGRESS"):
+            line.running.setdefault(name, now)
+        else:
+            line.running.pop(name, None)
+            if is_complete(status):
+                line.done += 1
 
     def __rich__(self) -> Group:
         now = time.monotonic()
@@ -99,7 +112,7 @@ class LiveView:
                 for name, since in s.running.items()
             )
             table.add_row(
-                Text(path or "root", style="bold"),
+                Text(path or self.root_name, style="bold"),
                 ProgressBar(total=total, completed=s.done, width=24),
                 Text(f"{s.done}/{total} {elapsed:5.1f}s"),
                 Text(f"in progress: {running}" if running else s.status),
@@ -130,4 +143,12 @@ class LiveView:
         )
         for path, s in self.stacks.items():
             for failure in s.failures:
-                ui.err.print(f"failed in {path or 'root'}: {failure}", markup=False)
+                ui.err.print(f"failed in {path or self.root_name}: {failure}", markup=False)
+
+
+def _is_root(event) -> bool:
+    """Whether a stack event is the root stack's own: a stack's own events name it by its stack
+    name, which its ARN carries (arn:...:stack/NAME/ID); a nested stack's events as the
+    stream gives them carry the logical id their parent gives them, never their stack name."""
+    name = event.physical_id.partition(":stack/")[2].partition("/")[0]
+    return event.stack == "" and bool(name) and name == event.logical_id

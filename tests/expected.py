@@ -37,6 +37,10 @@ class ExpectedNames:
     def nonce_parameter(self, version: int = 1) -> str:
         return f"/guardian/{self.env}/redaction_nonce_v{version}"
 
+    @property
+    def log_group(self) -> str:
+        return f"/mirror-dissonance/{self.env}/app"
+
     def alarm(self, suffix: str) -> str:
         return f"mirror-dissonance-{self.env}-{suffix}"
 

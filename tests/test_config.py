@@ -103,6 +103,22 @@ BAD_FILES = [
         "params/staging.yaml: app_role: expected at least one of trusted_services, "
         "trusted_role_arns or github_oidc",
     ),
+    (
+        "account id unquoted (YAML makes it a number)",
+        GOOD + "accounts: [123456789012]\n",
+        "params/staging.yaml: accounts.0: expected a 12-digit AWS account id in quotes, like "
+        '"123456789012", not 123456789012',
+    ),
+    (
+        "account id too short",
+        GOOD + 'accounts: ["12345678901"]\n',
+        "params/staging.yaml: accounts.0: expected a 12-digit AWS account id in quotes",
+    ),
+    (
+        "no account listed",
+        GOOD + "accounts: []\n",
+        "params/staging.yaml: accounts: expected at least 1 item(s), got []",
+    ),
     ("not yaml", "region: [us-east-1\n", "params/staging.yaml: line 2: not valid YAML"),
     ("not a mapping", "- a\n- b\n", "params/staging.yaml: expected a mapping of settings"),
     (
@@ -136,6 +152,10 @@ BAD_FLAGS = [
     ),
     (["build", "--env", "../etc"], "--env '../etc': expected a lower-case name like 'staging'"),
     (["lint", "--env", "Prod"], "--env 'Prod': expected a lower-case name"),
+    (
+        ["build", "--env", "staging", "--all"],
+        "--env staging and --all name different environments; give one of them",
+    ),
 ]
 
 
@@ -145,6 +165,14 @@ def test_bad_flag_is_one_clear_line(project, capsys, argv, message):
     err = capsys.readouterr().err
     assert err.startswith("error: " + message), err
     assert err.count("\n") == 1
+    assert not (project / "build").exists()
+
+
+def test_build_without_env_builds_staging_and_all_builds_every_environment(project, capsys):
+    assert main(["build"]) == 0
+    assert sorted(p.name for p in (project / "build").iterdir()) == ["staging"]
+    assert main(["build", "--all"]) == 0
+    assert sorted(p.name for p in (project / "build").iterdir()) == ["production", "staging"]
 
 
 def test_missing_params_dir_names_the_file(tmp_path, monkeypatch, capsys):

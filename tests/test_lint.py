@@ -52,6 +52,35 @@ def test_lint_cache_forgets_templates_no_longer_built(project):
     assert len(cache) == 6  # the old monitoring and root templates' entries are gone
 
 
+def test_a_read_only_build_folder_lints_without_its_cache_in_one_warning(
+    project, capsys, monkeypatch
+):
+    """The templates are built, the cache is still to be written, and build/ is read-only
+    (chmod does not stop root, who runs the tests: the write itself is refused)."""
+    import errno
+    from pathlib import Path
+
+    assert main(["build", "--env", "staging"]) == 0
+    capsys.readouterr()
+    build = str(project / "build")
+    original = Path.write_text
+
+    def write_text(self, *args, **kwargs):
+        if os.path.abspath(self).startswith(build + os.sep):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    assert main(["lint", "--env", "staging"]) == 0
+    captured = capsys.readouterr()
+    assert "staging: 6 templates, 0 cfn-lint findings" in captured.out
+    assert captured.err == (
+        "warning: build/.lint-cache.json: lint results not cached (Permission denied); the "
+        "next lint checks every template again — make build writable to keep them\n"
+    )
+    assert not (project / "build" / ".lint-cache.json").exists()
+
+
 def test_a_process_that_loaded_the_rules_freezes_its_heap_at_exit_once(monkeypatch):
     import gc
 

@@ -15,7 +15,7 @@ from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import MirrorInfraError
 
 # the services the checks call; created up front because creating a client is not thread-safe
-SERVICES = ("cloudformation", "dynamodb", "kms", "ssm", "sns", "cloudwatch", "s3", "iam")
+SERVICES = ("cloudformation", "dynamodb", "kms", "ssm", "sns", "cloudwatch", "logs", "s3", "iam")
 
 
 class NotDeployedError(MirrorInfraError):

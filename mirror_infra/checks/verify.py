@@ -18,6 +18,7 @@ from mirror_infra.checks.rows import (
     bucket,
     dashboard,
     key,
+    log_group,
     nonce,
     protection,
     role,
@@ -54,6 +55,9 @@ ROWS: list[Row] = [
     Row(key.ID, key.DESCRIPTION, _one(lambda env: "KMS key", key.key_row)),
     Row(nonce.ID, nonce.DESCRIPTION, _one(lambda env: "SSM nonce", nonce.nonce_row)),
     Row(alarms.ID, alarms.DESCRIPTION, alarms.alarm_rows),
+    Row(
+        log_group.ID, log_group.DESCRIPTION, _one(lambda env: "log group", log_group.log_group_row)
+    ),
     Row(topic.ID, topic.DESCRIPTION, _one(lambda env: "SNS topic", topic.topic_row)),
     Row(
         subscriptions.ID,

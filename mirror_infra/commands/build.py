@@ -8,17 +8,22 @@ import time
 from mirror_infra import ui
 from mirror_infra.build import build, build_dir
 from mirror_infra.envs import available_envs
-from mirror_infra.errors import ExitCode, LintError
+from mirror_infra.errors import ConfigError, ExitCode, LintError
+
+DEFAULT_ENV = "staging"  # as every command's --env
 
 
 def _envs(args: argparse.Namespace) -> list[str]:
-    if getattr(args, "all", False) or args.env is None:
-        return available_envs()
-    return [args.env]
+    """lint: every environment unless --env names one."""
+    return available_envs() if args.env is None else [args.env]
 
 
 def run_build(args: argparse.Namespace) -> ExitCode:
-    for env in _envs(args):
+    if args.all and args.env is not None:
+        raise ConfigError(
+            f"--env {args.env} and --all name different environments; give one of them"
+        )
+    for env in available_envs() if args.all else [args.env or DEFAULT_ENV]:
         started = time.perf_counter()
         result = build(env, force=args.force)
         took = time.perf_counter() - started
@@ -53,7 +58,12 @@ def run_lint(args: argparse.Namespace) -> ExitCode:
     for regions, group in groups.items():
         builds = [build(env) for env in group]
         paths = [path for result in builds for path in result.files]
-        findings = lint.lint_files(paths, linters[regions], builds[0].directory.parent)
+        findings = lint.lint_files(
+            paths,
+            linters[regions],
+            builds[0].directory.parent,
+            on_unsaved=lambda line: ui.err.print(line, markup=False),
+        )
         for finding in findings:
             ui.out.print(str(finding), markup=False)
         total += len(findings)
@@ -67,9 +77,12 @@ def run_lint(args: argparse.Namespace) -> ExitCode:
 
 def register(sub, common) -> None:
     p = sub.add_parser("build", parents=[common()], help="write build/{env}/ templates")
-    p.add_argument("--all", action="store_true", help="build every environment in params/")
+    p.add_argument(
+        "--all", action="store_true", help="build every environment in params/ (not with --env)"
+    )
     p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
-    p.set_defaults(handler=run_build)
+    # no --env given is told apart from --env staging, which --all refuses
+    p.set_defaults(handler=run_build, env=None)
 
     p = sub.add_parser("lint", parents=[common()], help="cfn-lint the built templates")
     p.set_defaults(handler=run_lint, env=None)

@@ -12,8 +12,11 @@ from rich.text import Text
 from mirror_infra import render, ui
 
 
-def open_deployment(args: argparse.Namespace):
-    """The environment and target the flags name, announced on stderr before anything else."""
+def open_deployment(args: argparse.Namespace, reads_only: bool = False):
+    """The environment and target the flags name, announced on stderr before anything else,
+    with the account checked against the environment's pinned accounts (a command writes
+    unless it says it only reads)."""
+    from mirror_infra import accounts
     from mirror_infra.deploy.context import Deployment
 
     dep = Deployment.open(args.env, args.region, args.local, args.profile)
@@ -24,7 +27,10 @@ def open_deployment(args: argparse.Namespace):
         dep.express = True
     # the endpoint first: the account needs a call, which an endpoint that never answers blocks
     ui.err.print(Text.assemble((dep.stack_name, "bold"), f" on {dep.target.where()}"))
-    ui.err.print(f"  account {dep.target.account_id}", markup=False)
+    checked = accounts.check(dep.cfg, dep.target, writes=not reads_only)
+    ui.err.print(f"  account {checked.shown}", markup=False)
+    if checked.warning:
+        ui.err.print(checked.warning, markup=False)
     return dep
 
 
@@ -88,11 +94,11 @@ def hooks(total: int = 0, **overrides):
     return Hooks(**merged)
 
 
-def environment(args: argparse.Namespace):
+def environment(args: argparse.Namespace, reads_only: bool = False):
     """The deployed environment the flags name, or NotDeployedError."""
     from mirror_infra.checks.base import open_environment
 
-    return open_environment(open_deployment(args))
+    return open_environment(open_deployment(args, reads_only=reads_only))
 
 
 def junit_parser() -> argparse.ArgumentParser:

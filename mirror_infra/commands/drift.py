@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     if not math.isfinite(args.timeout) or args.timeout <= 0:
         raise ConfigError(f"--timeout {args.timeout:g}: expected a number of seconds above 0")
     junit.check_writable(args.junit)
-    env = environment(args)
+    env = environment(args, reads_only=True)
     ui.err.print("detecting drift on the root stack and every nested stack ...")
     report = detect(env, timeout=args.timeout)
     if args.json:

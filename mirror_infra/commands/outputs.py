@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     if args.json and args.format not in (None, "json"):
         raise ConfigError(f"--json is --format json; it does not go with --format {args.format}")
     shape = "json" if args.json else args.format or "table"
-    dep = open_deployment(args)
+    dep = open_deployment(args, reads_only=True)
     found = read(dep, deployed(dep))
     if found.nonce_note:
         ui.err.print(found.nonce_note, markup=False)

@@ -14,7 +14,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.deploy import nonce
     from mirror_infra.deploy.protection import stack_policies_in_place
 
-    dep = open_deployment(args)
+    dep = open_deployment(args, reads_only=True)
     info = dep.cfn.stack(dep.stack_name)
     if info is None:
         data = {"stack": dep.stack_name, "status": "NOT_DEPLOYED"}

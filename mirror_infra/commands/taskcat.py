@@ -21,10 +21,17 @@ def _regions(args: argparse.Namespace, default: list[str]) -> list[str]:
     return [args.region] if args.region else list(default)
 
 
-def _target_line(args: argparse.Namespace, region: str) -> str:
+def _target_line(args: argparse.Namespace, region: str, cfg) -> str:
+    """The target, named; its account checked against the environment's pinned accounts
+    before the test run creates anything there (its throwaway stacks)."""
+    from mirror_infra import accounts
     from mirror_infra.aws.target import Target
 
-    return Target.resolve(region, args.local, args.profile).describe()
+    target = Target.resolve(region, args.local, args.profile)
+    checked = accounts.check(cfg, target, writes=True)
+    if checked.warning:
+        ui.err.print(checked.warning, markup=False)
+    return target.describe()
 
 
 # --- taskcat --------------------------------------------------------------------------------
@@ -52,7 +59,7 @@ def run_taskcat(args: argparse.Namespace) -> ExitCode:
     ui.err.print(
         f"taskcat: {', '.join(t.name for t in tests)} ({cfg.name} as the throwaway environment "
         f"{test_cfg.name}, {len(result.files)} templates) in {', '.join(regions)} on "
-        f"{_target_line(args, regions[0])}"
+        f"{_target_line(args, regions[0], cfg)}"
     )
     settings = taskcat.Settings(
         local_url=local_url() if args.local else None,
@@ -160,7 +167,7 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
     regions = _regions(args, cfg.test_regions)
     ui.err.print(
         f"upgrade test: {cfg.name} from {args.upgrade_from} to the working tree in "
-        f"{', '.join(regions)} on {_target_line(args, regions[0])}, as the throwaway "
+        f"{', '.join(regions)} on {_target_line(args, regions[0], cfg)}, as the throwaway "
         f"environment {test_cfg.name} ({cfg.name} itself is not touched)"
     )
     with tempfile.TemporaryDirectory(prefix="mirror-infra-upgrade-") as scratch:

@@ -14,7 +14,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.checks.verify import verify
 
     junit.check_writable(args.junit)
-    env = environment(args)
+    env = environment(args, reads_only=True)
     return render.checks(f"Verify {env.stack.name}", verify(env), args.json, env, args.junit)
 
 

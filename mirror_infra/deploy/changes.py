@@ -150,10 +150,17 @@ def only_unchanged_nested_stacks(cfn: CloudFormation, described: ChangeSet) -> b
     return True
 
 
-def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]:
-    """AWS makes no nested change set for a stack it creates; list what its template adds."""
+def expand_new_stacks(
+    changes: list[Change], build: BuildResult, root_values: dict[str, str]
+) -> list[Change]:
+    """AWS makes no nested change set for a stack it creates; list what its template adds,
+    leaving out a resource whose Condition is false with `root_values` (the root parameters
+    the change set was made with), and marking one whose Condition is not known."""
+    from mirror_infra.deploy import conditions
+
     expanded: list[Change] = []
     read_from_aws = {c.stack for c in changes}
+    root = json.loads(build.root.read_text(encoding="utf-8"))
     for change in changes:
         expanded.append(change)
         path = change.qualified_id
@@ -165,7 +172,11 @@ def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]
             and path not in read_from_aws  # AWS did make a nested change set for it
         ):
             template = json.loads(build.nested[path].read_text(encoding="utf-8"))
+            known = conditions.decided(root, path, template, root_values)
             for logical_id, resource in sorted(template.get("Resources", {}).items()):
+                condition = resource.get("Condition", "")
+                if known.get(condition) is False:
+                    continue  # never created with these values
                 expanded.append(
                     Change(
                         stack=path,
@@ -177,7 +188,7 @@ def expand_new_stacks(changes: list[Change], build: BuildResult) -> list[Change]
                         physical_id="",
                         risk=Risk.SAFE,
                         # shown so a reader knows it may not be created at all
-                        condition=resource.get("Condition", ""),
+                        condition="" if known.get(condition) else condition,
                     )
                 )
     return expanded

@@ -53,13 +53,20 @@ class EventStream:
         self._stacks: dict[str, str] = {root_stack_id: ""}  # stack id -> path
         self._seen: dict[str, set[str]] = {root_stack_id: set()}
         self.history: list[Event] = []
+        # a nested stack's end as its parent reported it, held back until the nested stack's
+        # own events have been read (so that no one is told it ended before what it did);
+        # and the root's own end while any is held
+        self._held: dict[str, list[Event]] = {}
+        self._held_root: list[Event] = []
 
     def mark_seen(self, stack_id: str, event_ids: list[str]) -> None:
         self._seen.setdefault(stack_id, set()).update(event_ids)
 
     def poll(self, limit: int | None = None, root: bool = True) -> list[Event]:
         """New events of the root and of every nested stack still worth reading (and of those
-        discovered on the way), by time;
+        discovered on the way), by time; a nested stack's end, reported by its parent before
+        the nested stack's own last events were read, comes with those events in the poll that
+        reads them (and the root's own end after every such one);
         with `limit`, of at most that many nested stacks, the ones read longest ago first;
         without `root`, of the nested stacks only (the root was just read)."""
         new, self._unreported = self._unreported, []
@@ -93,24 +100,37 @@ class EventStream:
         # read of its parent that reported its end
         self._settled |= self._last_read & polled
         self._last_read -= polled
+        shown = [e for stack in polled for e in self._held.pop(stack, [])]
         for event in sorted(new, key=lambda e: e.timestamp):
             nested = event.physical_id
             if event.resource_type != NESTED_STACK or nested not in self._stacks:
+                shown.append(event)
                 continue
             if nested == self._root:
+                ended = not event.status.endswith("_IN_PROGRESS")
+                (self._held_root if ended else shown).append(event)
                 continue
             if event.status.endswith("_IN_PROGRESS"):
                 self._settled.discard(nested)
                 self._last_read.discard(nested)
+                shown += self._held.pop(nested, [])
+                shown.append(event)
             elif nested not in self._settled:
                 parent = source.get(event.event_id)
                 if parent == nested or order.get(nested, -1) > order.get(parent or "", 1 << 30):
                     self._settled.add(nested)
+                    shown.append(event)
                 else:
                     self._last_read.add(nested)
+                    self._held.setdefault(nested, []).append(event)
+            else:
+                shown.append(event)
+        if not self._held:
+            shown += self._held_root
+            self._held_root = []
         new.sort(key=lambda e: e.timestamp)
         self.history += new
-        return new
+        return sorted(shown, key=lambda e: e.timestamp)
 
     def root_ended(self) -> Event | None:
         """The root stack's own newest event of this operation when it is a final status."""

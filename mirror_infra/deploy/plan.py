@@ -220,7 +220,7 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
         return plan
     plan.change_set_id = change_set_id
     plan.express = described.express
-    changes = expand_new_stacks(read_changes(cfn, described), build)
+    changes = expand_new_stacks(read_changes(cfn, described), build, params)
     plan.changes = judge_in_place(cfn, changes, build)
     return plan
 

@@ -60,7 +60,7 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
         )
     # the rows a person reviewed must be the change set's own: read and judge them again
     fresh = judge_in_place(
-        dep.cfn, expand_new_stacks(read_changes(dep.cfn, described), build), build
+        dep.cfn, expand_new_stacks(read_changes(dep.cfn, described), build, plan.parameters), build
     )
     if row_keys(fresh) != row_keys(plan.changes):
         raise StalePlanError(

@@ -38,7 +38,7 @@ def stubs(project, monkeypatch):
     in order), on a fake clock."""
     stubs = stubbed_environment()
     clock = FakeClock()
-    monkeypatch.setattr("mirror_infra.commands.drift.environment", lambda args: stubs.env)
+    monkeypatch.setattr("mirror_infra.commands.drift.environment", lambda args, **_: stubs.env)
     monkeypatch.setattr(drift, "WORKERS", 1)
     monkeypatch.setattr(drift, "Clock", lambda: clock)
     stubs.clock = clock

@@ -80,3 +80,32 @@ def test_an_unwritable_report_is_one_line_before_anything_runs(green, tmp_path):
     assert result.err.strip().splitlines() == [
         f"error: --junit {tmp_path / 'missing' / 'r.xml'}: expected a file in an existing directory"
     ]
+
+
+def test_a_report_into_an_unwritable_folder_stops_smoke_before_any_step(
+    green, tmp_path, monkeypatch
+):
+    """The run would write and remove test records, send a test alert, and only then fail to
+    write its report: refused first (root, who runs the tests, passes every permission check,
+    so the check itself is told the folder is read-only)."""
+    import os
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    report = folder / "smoke.xml"
+    access = os.access
+
+    def read_only(path, mode, *args, **kwargs):
+        if Path(path) in (folder, report) and mode & os.W_OK:
+            return False
+        return access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", read_only)
+    result = green.run("smoke", "--yes", "--junit", str(report))
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.strip().splitlines() == [
+        f"error: --junit {report}: not writable (permission denied); name a file in a folder "
+        "you can write to"
+    ]
+    assert not report.exists()

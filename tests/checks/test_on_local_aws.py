@@ -86,6 +86,19 @@ def open_key_policy(d, opened: bool) -> None:
     kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
 
 
+def set_retention(d, days: int) -> None:
+    d.client("logs").put_retention_policy(logGroupName=NAMES.log_group, retentionInDays=days)
+
+
+def set_log_key(d, encrypted: bool) -> None:
+    logs = d.client("logs")
+    if encrypted:
+        key = d.client("kms").describe_key(KeyId=NAMES.key_alias)["KeyMetadata"]["Arn"]
+        logs.associate_kms_key(logGroupName=NAMES.log_group, kmsKeyId=key)
+    else:
+        logs.disassociate_kms_key(logGroupName=NAMES.log_group)
+
+
 @dataclass(frozen=True)
 class Change:
     """An out-of-band change, how to undo it, and where verify and drift must show it."""
@@ -137,6 +150,24 @@ CHANGES = [
         "KeyPolicy",
     ),
     Change(
+        "log-retention-changed",
+        lambda d: set_retention(d, 7),
+        lambda d: set_retention(d, 30),  # params/staging.yaml's log_retention_days
+        "log group",
+        "Monitoring",
+        "AppLogGroup",
+        "RetentionInDays",
+    ),
+    Change(
+        "log-group-key-removed",
+        lambda d: set_log_key(d, False),
+        lambda d: set_log_key(d, True),
+        "log group",
+        "Monitoring",
+        "AppLogGroup",
+        "KmsKeyId",
+    ),
+    Change(
         "nonce-deleted",
         delete_nonce,
         recreate_nonce,
@@ -186,6 +217,7 @@ def test_after_apply_every_verify_row_passes(green):
         "alarm fp-events-write-throttle",
         "alarm ssm-parameter-failures",
         "alarm circuit-breaker-triggered",
+        "log group",
         "SNS topic",
         "SNS subscriptions",
         "dashboard",
@@ -198,6 +230,10 @@ def test_after_apply_every_verify_row_passes(green):
     assert "TTL expiresAt ENABLED, GSI FindingIndex ACTIVE" in evidence["table fp-events"]
     assert "TTL - DISABLED" in evidence["table consent"]
     assert "TTL ttl ENABLED" in evidence["table block-counter"]
+    assert evidence["log group"] == (
+        "/mirror-dissonance/staging/app, retention 30 days, "
+        "encrypted alias/mirror-dissonance-staging"
+    )
     # nobody can click the link the local AWS would send: pending, shown, and not a failure
     assert "email ops-alerts@example.com PendingConfirmation" in evidence["SNS subscriptions"]
     assert "WARN" in result.out

@@ -108,6 +108,66 @@ def _broken_templates(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(templates_src, "root")
 
 
+def _template_value(name: str, value: object) -> Callable[[Path, pytest.MonkeyPatch], None]:
+    """templates_src/kms.py with one constant set to a value troposphere refuses."""
+
+    def setup(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        import shutil
+
+        import templates_src.kms
+
+        shutil.rmtree(project / "build" / "staging", ignore_errors=True)
+        monkeypatch.setattr(templates_src.kms, name, value)
+
+    return setup
+
+
+def _bogus_key_usage(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """templates_src/kms.py's key made with KeyUsage="BOGUS" (troposphere checks it at once)."""
+    import functools
+    import shutil
+    import types
+
+    import templates_src.kms
+
+    shutil.rmtree(project / "build" / "staging", ignore_errors=True)
+    real = templates_src.kms.tkms
+    bogus = types.SimpleNamespace(
+        Key=functools.partial(real.Key, KeyUsage="BOGUS"), Alias=real.Alias
+    )
+    monkeypatch.setattr(templates_src.kms, "tkms", bogus)
+
+
+def _line_of(relative: str, text: str) -> int:
+    """The line of `relative` (from the repository) holding `text`: where an error must point."""
+    from tests.conftest import REPO
+
+    lines = (REPO / relative).read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if text in line)
+
+
+KEY_LINE = _line_of("templates_src/kms.py", "tkms.Key(")
+
+
+def _unreadable_params_dir(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as for a file, chmod does not stop root: the folder's listing and lookups are refused
+    import os
+
+    folder = os.path.abspath(project / "params")
+
+    def refuse(original):
+        def call(self, *args, **kwargs):
+            path = os.path.abspath(self)
+            if path == folder or os.path.dirname(path) == folder:
+                raise PermissionError(errno.EACCES, "Permission denied", str(self))
+            return original(self, *args, **kwargs)
+
+        return call
+
+    for name in ("stat", "iterdir"):
+        monkeypatch.setattr(Path, name, refuse(getattr(Path, name)))
+
+
 def _env(name: str, value: str) -> Callable[[Path, pytest.MonkeyPatch], None]:
     def setup(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
@@ -136,6 +196,11 @@ CASES = [
     ("saved plan a directory", _write("p.json/x", ""), ["apply", "--plan", "p.json"], "--plan p.json: is a directory, expected a saved plan"),
     ("build/<env> a file", _build_is_a_file, ["plan"], "build/staging is a file; remove it so that build can write the templates"),
     ("templates_src broken", _broken_templates, ["plan"], "templates_src cannot be imported"),
+    ("troposphere refuses a value", _template_value("PENDING_WINDOW_DAYS", 3), ["plan"], f"templates_src/kms.py line {KEY_LINE}: troposphere refuses Key.PendingWindowInDays (ValueError: Integer must be between 7 and 30); correct it there and run the command again"),
+    ("troposphere refuses KeyUsage", _bogus_key_usage, ["plan"], f'templates_src/kms.py line {KEY_LINE}: troposphere refuses Key.KeyUsage (ValueError: KeyUsage must be one of: "ENCRYPT_DECRYPT, SIGN_VERIFY"); correct it there and run the command again'),
+    ("troposphere refuses it in build", _bogus_key_usage, ["build"], f"templates_src/kms.py line {KEY_LINE}: troposphere refuses Key.KeyUsage"),
+    ("unreadable params folder", _unreadable_params_dir, ["plan"], "params: not readable (permission denied); let the user running mirror-infra read and enter (r and x) it"),
+    ("unreadable params folder, build --all", _unreadable_params_dir, ["build", "--all"], "params: not readable (permission denied); let the user running mirror-infra read and enter (r and x) it"),
     ("local URL not a URL", _env("MIRROR_INFRA_LOCAL_URL", "not a url"), ["plan"], "MIRROR_INFRA_LOCAL_URL='not a url': expected a URL like http://127.0.0.1:4590"),
     ("port too high", _nothing, ["local", "start", "--port", "99999"], "argument --port: expected a port number from 1 to 65535, not '99999'"),
     ("port negative", _nothing, ["local", "start", "--port=-1"], "argument --port: expected a port number from 1 to 65535, not '-1'"),
@@ -160,6 +225,7 @@ def test_bad_input_is_one_line_exit_1_and_touches_nothing(
     out, err = capsys.readouterr()
     assert code == 1, (out, err)
     assert "Traceback" not in err
+    assert "threw exception" not in err  # troposphere's own word on a refused value
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: ") and expected in last, err
     monkeypatch.undo()  # the state is read with the real file system and environment
@@ -223,6 +289,28 @@ def test_an_endpoint_that_never_answers_is_one_line_naming_it(project, monkeypat
         f"error: local AWS {url} (us-east-1) did not answer within 1s; check the endpoint "
         "(AWS_ENDPOINT_URL, MIRROR_INFRA_LOCAL_URL) and the network"
     )
+
+
+def test_an_unforeseen_error_is_one_line_that_says_how_to_see_and_report_it(deployed, monkeypatch):
+    """Not from botocore, not one of the tool's own errors: one line, exit 1; the advice it
+    prints (MIRROR_INFRA_DEBUG=1) shows the traceback."""
+    from mirror_infra.deploy import nonce
+
+    def broken(ssm, names):
+        raise RuntimeError("the versions could not\nbe listed")
+
+    monkeypatch.setattr(nonce, "versions", broken)
+    result = deployed("status")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert result.err.strip().splitlines()[-1] == (
+        "error: unexpected RuntimeError: the versions could not be listed; mirror-infra did not "
+        "foresee this: run again with MIRROR_INFRA_DEBUG=1 for the traceback, and report it "
+        "with that output"
+    )
+    monkeypatch.setenv("MIRROR_INFRA_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="the versions could not"):
+        main(["status", "--local"])
 
 
 def test_parallel_rotations_end_in_one_line_naming_the_version(deployed, local_aws, monkeypatch):

@@ -78,3 +78,36 @@ def test_a_failure_is_shown_in_place_and_in_the_summary(cli, local_aws, project)
     assert re.search(r"failed\s+AppRole CREATE_FAILED", drawn), drawn[-3000:]  # in place
     assert "failed in Iam: AppRole CREATE_FAILED" in drawn  # kept in the summary
     assert re.search(r", [1-9]\d* failed in [\d.]+s", drawn)
+
+
+def test_a_finished_stack_is_drawn_with_its_true_count(cli, local_aws, project, monkeypatch):
+    """On the paced local AWS a nested stack's end reaches its parent's events before its
+    own events are read (they are read in turn, within the call budget): it is never drawn
+    finished before everything it did is counted, and neither is the root, whose resources
+    are its five nested stacks (one per service, SPEC §2)."""
+    from mirror_infra import live
+    from mirror_infra.commands import common
+
+    drawn_done: list[tuple[str, int, int]] = []
+
+    class Watched(live.LiveView):
+        def __call__(self, event) -> None:
+            super().__call__(event)
+            for path, s in self.stacks.items():
+                if s.status and not s.status.endswith("_IN_PROGRESS"):
+                    drawn_done.append((path or "root", s.done, s.total))
+
+    monkeypatch.setattr(live, "LiveView", Watched)
+    monkeypatch.setattr("mirror_infra.commands.apply.live_view", common._LazyLive)
+    assert cli("bootstrap").code == 0
+    local_aws.settings(pace=0.02)
+    result = cli("apply", "--yes")
+    assert result.code == 0, result.err
+    finished = {path for path, _, _ in drawn_done}
+    assert finished == {"root", "Kms", "Dynamodb", "Monitoring", "Storage", "Iam"}
+    wrong = [
+        (path, done, total)
+        for path, done, total in drawn_done
+        if done != (5 if path == "root" else total) or (path != "root" and not total)
+    ]
+    assert wrong == [], wrong

@@ -68,3 +68,35 @@ def test_plan_says_who_will_get_a_confirmation_email(deployed, project):
     )
     markdown = deployed("plan", "--format", "markdown")
     assert "- ops@example.com will get an email asking to confirm" in markdown.out
+
+
+def test_a_first_create_without_alert_email_lists_no_subscription_and_no_notice(cli):
+    """alert_email "" (staging's own): the subscription's Condition is false, so the create
+    makes none; the plan neither lists it nor promises a confirmation email."""
+    assert cli("bootstrap").code == 0
+    result = cli("plan")
+    assert result.code == 2, result.text
+    assert "Monitoring" in result.out and "OpsAlertsEmailSubscription" not in result.out
+    assert "confirm the ops-alerts subscription" not in result.text
+    planned = cli.json("plan")
+    assert "Monitoring.OpsAlertsEmailSubscription" not in {
+        f"{c['stack']}.{c['logical_id']}" for c in planned["changes"]
+    }
+    assert planned["notices"] == []
+
+
+def test_a_first_create_with_alert_email_lists_the_subscription_as_certain(cli, project):
+    params = project / "params" / "staging.yaml"
+    params.write_text(params.read_text().replace('alert_email: ""', "alert_email: ops@example.com"))
+    assert cli("bootstrap").code == 0
+    planned = cli.json("plan")
+    rows = {f"{c['stack']}.{c['logical_id']}": c for c in planned["changes"]}
+    assert rows["Monitoring.OpsAlertsEmailSubscription"]["condition"] == ""  # known: created
+    assert planned["notices"] == [
+        "ops@example.com will get an email asking to confirm the ops-alerts subscription; "
+        "alerts reach it only once confirmed"
+    ]
+    # the plan saved and applied as it is: its rows are the change set's own
+    assert cli("plan", "--out", "p.json").code == 2
+    applied = cli("apply", "--plan", "p.json")
+    assert applied.code == 0, applied.text

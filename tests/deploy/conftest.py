@@ -29,6 +29,10 @@ class Cli:
         assert result.code in (0, 2), result.err
         return json.loads(result.out)
 
+    def json_any(self, *argv: str) -> dict:
+        """The JSON document a --json command printed, whatever its exit code."""
+        return json.loads(self(*argv, "--json").out)
+
 
 @pytest.fixture
 def cli(project, local_aws, capsys) -> Cli:

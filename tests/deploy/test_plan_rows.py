@@ -363,3 +363,52 @@ def test_events_read_before_a_throttled_call_are_not_lost():
         stream.poll()
     assert raised.value.response["Error"]["Code"] == "Throttling"
     assert [e.event_id for e in stream.poll()] == ["r1", "n1"]
+
+
+def test_a_nested_stacks_end_comes_after_its_own_events_and_the_roots_after_all():
+    """The root's events report Dynamodb CREATE_COMPLETE in a poll that reads no nested stack
+    (the call budget reads them in turn): that end is held back until the poll that reads
+    Dynamodb's own events, and the root's own end until then too; the history has everything
+    at once (the root's end decides when the operation is over)."""
+    from mirror_infra.aws.cfn_answers import RawEvent
+
+    t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    stack = "AWS::CloudFormation::Stack"
+
+    def raw(event_id, logical, status, seconds, physical="", type_="AWS::DynamoDB::Table"):
+        return RawEvent(
+            event_id, t0 + timedelta(seconds=seconds), logical, type_, status, "", physical
+        )
+
+    root_name = "mirror-dissonance-staging"
+    by_stack = {
+        ROOT_ID: [
+            [raw("r1", "Dynamodb", "CREATE_IN_PROGRESS", 1, NESTED_ID, stack)],
+            [
+                raw("r3", root_name, "CREATE_COMPLETE", 5, ROOT_ID, stack),
+                raw("r2", "Dynamodb", "CREATE_COMPLETE", 4, NESTED_ID, stack),
+            ],
+        ],
+        NESTED_ID: [
+            [],
+            [
+                raw("n2", "ConsentTable", "CREATE_COMPLETE", 3),
+                raw("n1", "ConsentTable", "CREATE_IN_PROGRESS", 2),
+            ],
+        ],
+    }
+
+    class Gateway:
+        reads = {ROOT_ID: 0, NESTED_ID: 0}
+
+        def events(self, stack_id):
+            pages = by_stack[stack_id]
+            seen = [e for page in pages[: self.reads[stack_id] + 1] for e in page]
+            self.reads[stack_id] = min(self.reads[stack_id] + 1, len(pages) - 1)
+            return iter(sorted(seen, key=lambda e: e.timestamp, reverse=True))
+
+    stream = EventStream(Gateway(), ROOT_ID, t0)
+    assert [e.event_id for e in stream.poll()] == ["r1"]  # root, then Dynamodb (nothing yet)
+    assert [e.event_id for e in stream.poll(limit=0)] == []  # Dynamodb's end: held
+    assert stream.root_ended() is not None  # the operation is over all the same
+    assert [e.event_id for e in stream.poll(root=False)] == ["n1", "n2", "r2", "r3"]
