@@ -78,10 +78,15 @@ class Account:
         }
 
     def settled(self, name: str, timeout: float = 3600) -> dict | None:
-        """The stack once no operation runs on it (None when it is gone)."""
+        """The stack once no operation runs on it (None when it is gone); REVIEW_IN_PROGRESS
+        is a stack that a CREATE change set made and nothing ran on yet."""
         return until(
             lambda: self.stack(name),
-            lambda s: s is None or not s["StackStatus"].endswith("_IN_PROGRESS"),
+            lambda s: (
+                s is None
+                or not s["StackStatus"].endswith("_IN_PROGRESS")
+                or s["StackStatus"] == "REVIEW_IN_PROGRESS"
+            ),
             timeout,
             f"stack {name} to settle",
         )

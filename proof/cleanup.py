@@ -301,6 +301,14 @@ def environment(aws: Account, tool: Tool, run: str, entry: Entry) -> list[Outcom
         outcomes.append(
             Outcome(f"stack {stack_name}", f"left: not tagged {RUN_TAG}={run}, so not this run's")
         )
+    elif info["StackStatus"] == "REVIEW_IN_PROGRESS":
+        # made by a CREATE change set that never ran (a run killed between plan and apply):
+        # it holds nothing, and DeleteStack deletes it with its change sets
+        aws.client("cloudformation").delete_stack(StackName=info["StackId"])
+        final = aws.settled(info["StackId"])
+        status = final["StackStatus"] if final else "DELETE_COMPLETE"
+        result = "deleted (it held nothing)" if status == "DELETE_COMPLETE" else f"left: {status}"
+        outcomes.append(Outcome(f"stack {stack_name}", result))
     else:
         tool.write_params(env, entry.extra["params"])
         ran = tool.run(env, "destroy", "--yes", "--delete-nonce", "--empty-buckets")

@@ -48,8 +48,12 @@ def markdown(proof: Proof, seconds: float) -> str:
         f"- account {mask(proof.account) if proof.account else 'unknown'}, region "
         f"{proof.settings.region}, profile {proof.settings.profile}"
         + ("" if on_aws else f" — **not AWS**: the profile's endpoint is {endpoint}"),
-        f"- mirror-infra {__version__}; run {proof.run_id or 'none'}; environments pinned "
-        "to that account",
+        f"- mirror-infra {__version__}; run {proof.run_id or 'none'}; "
+        + (
+            "its environments pinned to that account (params `accounts`)"
+            if proof.pinned
+            else "its environments not pinned: this version of the tool has no `accounts` key"
+        ),
         "",
     ]
     if failed:

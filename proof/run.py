@@ -248,7 +248,7 @@ class Proof:
     def params(self, env: str, **changes) -> str:
         """Staging's params as a test run's (the upgrade tests' derivation), in this region,
         with no alert email, tagged with the run's id and pinned to this account."""
-        from mirror_infra.config import EnvConfig, load
+        from mirror_infra.config import load
 
         staging = load("staging", REPO)
         data = staging.model_copy(update={"name": env}).model_dump(
@@ -257,10 +257,17 @@ class Proof:
         data.update(region=self.settings.region, test_regions=[self.settings.region])
         data.update(alert_email="", log_retention_days=30)
         data["tags"] = {**data["tags"], "Environment": env, cleanup.RUN_TAG: self.run_id}
-        if "accounts" in EnvConfig.model_fields:  # account pinning (issue 25) once it exists
+        if self.pinned:
             data["accounts"] = [self.account]
         data.update(changes)
         return "# derived from params/staging.yaml by make aws-proof\n" + yaml.safe_dump(data)
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the tool knows the params key `accounts` (account pinning, issue 25)."""
+        from mirror_infra.config import EnvConfig
+
+        return "accounts" in EnvConfig.model_fields
 
     def new_env(self, **changes) -> str:
         from mirror_infra.names import ThrowawayEnv
