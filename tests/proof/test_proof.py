@@ -15,6 +15,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import xmlschema
+
 from tests.conftest import REPO
 from tests.proof.conftest import PROFILE
 
@@ -187,6 +189,7 @@ def test_a_proof_killed_in_its_create_is_cleaned_up_by_the_next_run_which_passes
     )
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert second.returncode == 0, summary + second.stderr
+    xmlschema.XMLSchema(REPO / "tests" / "junit.xsd").validate(str(out / "junit.xml"))
     outcomes = cases(out / "junit.xml")
     assert outcomes.pop("clean up the interrupted run") == "pass"
     assert outcomes.pop("the conformance suite") == "skipped"
