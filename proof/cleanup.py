@@ -310,10 +310,19 @@ def environment(aws: Account, tool: Tool, run: str, entry: Entry) -> list[Outcom
         result = "deleted (it held nothing)" if status == "DELETE_COMPLETE" else f"left: {status}"
         outcomes.append(Outcome(f"stack {stack_name}", result))
     else:
+        # what the stack holds, read before it goes (the run may have been killed before it
+        # recorded them): each is checked afterwards, and what the stack retained is deleted
+        held = [
+            (r["ResourceType"], r["PhysicalResourceId"])
+            for r in aws.resources(info["StackId"])
+            if r["ResourceType"] in HANDLERS and r.get("PhysicalResourceId")
+        ]
         tool.write_params(env, entry.extra["params"])
         ran = tool.run(env, "destroy", "--yes", "--delete-nonce", "--empty-buckets")
         result = "deleted by the tool's destroy" if ran.code == 0 else f"left: {ran.last_error}"
         outcomes.append(Outcome(f"stack {stack_name}", result))
+        if ran.code == 0:
+            outcomes += [resource(aws, t, pid) for t in ORDER for k, pid in held if k == t]
     outcomes += artifacts(aws, entry.extra["artifacts_bucket"], f"templates/{env}/")
     return outcomes
 
@@ -404,9 +413,11 @@ def everything(aws: Account, tool: Tool, record: Record) -> list[Outcome]:
     known = {e.extra.get("description") for e in entries if e.kind is Kind.RESOURCE}
     for intent in (e for e in entries if e.kind is Kind.KEY_INTENT and e.name not in known):
         resources += [("AWS::KMS::Key", key) for key in _key_ids_by_description(aws, intent.name)]
+    seen = {o.what for o in outcomes}  # each said once: an environment's are said already
     for type_ in ORDER:
         for pid in dict.fromkeys(pid for t, pid in resources if t == type_):
-            outcomes.append(resource(aws, type_, pid))
+            if f"{type_} {pid}" not in seen:
+                outcomes.append(resource(aws, type_, pid))
     for entry in record.of(Kind.BOOTSTRAP):
         outcomes += bootstrap(aws, entry)
     if not any(o.left for o in outcomes):

@@ -88,6 +88,7 @@ class Proof:
         self.account = ""
         self.bucket = ""  # the artifacts bucket
         self.outcomes: list[cleanup.Outcome] = []
+        self.key_description = ""  # the KMS key terraformed.py is creating
         self.started = time.monotonic()
 
     # --- steps --------------------------------------------------------------------------------
@@ -477,6 +478,9 @@ class Proof:
         }
         if kind == "key":
             self.record.add(Kind.KEY_INTENT, name)
+            self.key_description = name
+        elif kind == "key_id":
+            self.record.add(Kind.RESOURCE, name, types[kind], description=self.key_description)
         elif kind == "topic":
             arn = f"arn:{self.aws.partition()}:sns:{self.settings.region}:{self.account}:{name}"
             self.record.add(Kind.RESOURCE, arn, "AWS::SNS::Topic")
