@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 TASKCAT_VENV := .venv-taskcat
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: setup test deploy-local style bench clean constraints
+.PHONY: setup test deploy-local aws-proof style bench clean constraints
 
 setup: $(VENV)/.ready $(CHECKOV_VENV)/.ready $(TASKCAT_VENV)/.ready
 
@@ -45,6 +45,13 @@ deploy-local: $(VENV)/.ready
 	$(BIN)/mirror-infra outputs --local
 	$(BIN)/mirror-infra verify --local
 	$(BIN)/mirror-infra smoke --local --yes
+
+# the tool's life on an AWS account, through an AWS profile (README: "A proof on your account");
+# writes aws-proof/junit.xml and aws-proof/summary.md, and deletes all it made
+aws-proof: $(VENV)/.ready
+	@if [ -z "$(PROFILE)" ] || [ -z "$(REGION)" ]; then \
+	  echo "usage: make aws-proof PROFILE=<aws profile> REGION=<aws region>" >&2; exit 1; fi
+	AWS_EC2_METADATA_DISABLED=true $(BIN)/python -m proof --profile '$(PROFILE)' --region '$(REGION)'
 
 style: $(VENV)/.ready
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

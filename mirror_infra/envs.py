@@ -3,6 +3,7 @@ command, including the sub-second no-op rebuild)."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -10,6 +11,10 @@ from mirror_infra.errors import ConfigError
 from mirror_infra.names import ThrowawayEnv
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,11}$")  # 2-12 characters (names.ENV_NAME_MAX)
+# A test harness that drives the CLI on a throwaway environment of its own (`make aws-proof`
+# writes its params file in a scratch project) names that one environment here; every other
+# throwaway name stays refused, so no real environment can take one.
+THROWAWAY_VAR = "MIRROR_INFRA_THROWAWAY_ENV"
 
 
 def params_dir(root: Path | None = None) -> Path:
@@ -48,7 +53,7 @@ def params_file(env: str, root: Path | None = None) -> Path:
             f"--env {env!r}: expected a lower-case name like 'staging' "
             f"(letters, digits, '-'; 2-12 characters)"
         )
-    if ThrowawayEnv.of(env) is not None:
+    if ThrowawayEnv.of(env) is not None and os.environ.get(THROWAWAY_VAR) != env:
         raise ConfigError(
             f"--env {env!r}: names starting with {ThrowawayEnv.of(env).value!r} belong to the "
             "throwaway environments of test runs; pick another name"

@@ -20,11 +20,14 @@ class Case:
     output: str = ""  # the evidence, shown as the case's system-out
     failure: str = ""  # one line: why it failed
     seconds: float = 0.0
+    skipped: str = ""  # one line: why it did not run (then `ok` is not looked at)
+    classname: str = ""  # this case's own, instead of the document's
 
 
 def document(suite: str, classname: str, cases: list[Case], seconds: float = 0.0) -> bytes:
     """The report as bytes (UTF-8 XML)."""
-    failures = sum(not c.ok for c in cases)
+    failures = sum(not c.ok and not c.skipped for c in cases)
+    skipped = sum(bool(c.skipped) for c in cases)
     root = ET.Element(
         "testsuites", name=suite, tests=str(len(cases)), failures=str(failures), errors="0"
     )
@@ -35,14 +38,20 @@ def document(suite: str, classname: str, cases: list[Case], seconds: float = 0.0
         tests=str(len(cases)),
         failures=str(failures),
         errors="0",
-        skipped="0",
+        skipped=str(skipped),
         time=f"{seconds:.3f}",
     )
     for case in cases:
         node = ET.SubElement(
-            element, "testcase", name=case.name, classname=classname, time=f"{case.seconds:.3f}"
+            element,
+            "testcase",
+            name=case.name,
+            classname=case.classname or classname,
+            time=f"{case.seconds:.3f}",
         )
-        if not case.ok:
+        if case.skipped:
+            ET.SubElement(node, "skipped", message=case.skipped)
+        elif not case.ok:
             failed = ET.SubElement(node, "failure", message=case.failure or "failed", type="failed")
             failed.text = case.failure or "failed"
         if case.output:

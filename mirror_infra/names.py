@@ -62,6 +62,7 @@ class ThrowawayEnv(StrEnum):
 
     UPGRADE = "ut-"
     TASKCAT = "tc-"
+    PROOF = "pf-"  # make aws-proof (proof/)
 
     def env_name(self) -> str:
         """A fresh environment name for one run: the prefix and 8 random hex characters."""

@@ -174,3 +174,17 @@ def test_the_longest_region_is_accepted_in_params(project, key, value):
     if LONGEST_REGION not in known_regions():
         pytest.skip(f"{LONGEST_REGION} is not a region this botocore deploys to")
     assert load("production").name == "production"
+
+
+def test_only_the_throwaway_environment_a_harness_names_is_loaded(project, monkeypatch):
+    """make aws-proof runs the CLI on its own `pf-` environment, which it names in
+    MIRROR_INFRA_THROWAWAY_ENV; any other throwaway name stays refused."""
+    from mirror_infra.envs import THROWAWAY_VAR
+
+    staging = (project / "params" / "staging.yaml").read_text()
+    for env in ("pf-0123abcd", "pf-4567cdef"):
+        (project / "params" / f"{env}.yaml").write_text(staging)
+    monkeypatch.setenv(THROWAWAY_VAR, "pf-0123abcd")
+    assert load("pf-0123abcd").name == "pf-0123abcd"
+    with pytest.raises(ConfigError, match="belong to the throwaway environments of test runs"):
+        load("pf-4567cdef")

@@ -14,11 +14,55 @@ from dataclasses import dataclass, field
 
 from tests.expected import ExpectedNames
 
-STAGING = ExpectedNames("staging")
-# Terraform's bucket and role names are its own; the params' baselines_bucket names the bucket
-TF_BUCKET = "phase-mirror-staging-baselines-tf"
-TF_ROLE = "phase-mirror-staging-app"
-TF_DASHBOARD = "mirror-dissonance-staging"  # the seed's name, before SPEC §2 added the region
+
+@dataclass(frozen=True)
+class Copy:
+    """Which environment the stand-in makes, in which region: the seed's names (SPEC §2), and
+    Terraform's own for the bucket, the role and the region-less dashboard."""
+
+    env: str
+    region: str = "us-east-1"
+
+    @property
+    def names(self) -> ExpectedNames:
+        return ExpectedNames(self.env)
+
+    @property
+    def bucket(self) -> str:  # the params' baselines_bucket names it
+        return f"phase-mirror-{self.env}-baselines-tf"
+
+    @property
+    def role(self) -> str:
+        return f"phase-mirror-{self.env}-app"
+
+    @property
+    def dashboard(self) -> str:  # the seed's name, before SPEC §2 added the region
+        return f"mirror-dissonance-{self.env}"
+
+    @property
+    def log_group(self) -> str:
+        return f"/mirror-dissonance/{self.env}/app"
+
+    @property
+    def topic(self) -> str:
+        return f"mirror-dissonance-{self.env}-ops-alerts"
+
+
+STAGING_COPY = Copy("staging")
+STAGING = STAGING_COPY.names
+TF_BUCKET = STAGING_COPY.bucket
+TF_ROLE = STAGING_COPY.role
+TF_DASHBOARD = STAGING_COPY.dashboard
+ALARM_SUFFIXES = (
+    "fp-events-read-throttle",
+    "fp-events-write-throttle",
+    "ssm-parameter-failures",
+    "circuit-breaker-triggered",
+)
+
+
+def _nothing_before(kind: str, name: str) -> None:
+    """The default `before` hook: the tests' local AWS is reset after each test anyway."""
 
 
 @dataclass
@@ -59,31 +103,48 @@ def _table(ddb, name: str, hash_key: str, range_key: str | None, key_arn: str, g
     )
 
 
-def terraform_staging(local_aws, tables=True, everything=True, fp_events_keys=("pk", "sk")):
-    """Create the seed's staging environment with boto3, configured as the seed's checklist
-    asks (PITR, TTL, SSE with the key, rotation, alarms); what it holds is returned."""
+def terraform_staging(
+    local_aws,
+    tables=True,
+    everything=True,
+    fp_events_keys=("pk", "sk"),
+    copy: Copy = STAGING_COPY,
+    before=_nothing_before,
+):
+    """Create the seed's staging environment (or `copy`'s) with boto3, configured as the seed's
+    checklist asks (PITR, TTL, SSE with the key, rotation, alarms); what it holds is returned.
+    `before(kind, name)` is told of each resource before it is created (make aws-proof
+    records it, so that an interrupted run can delete it)."""
     made = Terraformed()
+    names = copy.names
     kms = local_aws.client("kms")
     account = local_aws.client("sts").get_caller_identity()["Account"]
-    policy = _key_policy(account)
-    key = kms.create_key(Description="mirror-dissonance staging", Policy=policy)["KeyMetadata"]
+    policy = _key_policy(account, copy.region)
+    description = f"mirror-dissonance {copy.env}"
+    before("key", description)
+    key = kms.create_key(Description=description, Policy=policy)["KeyMetadata"]
+    before("key_id", key["KeyId"])
     kms.enable_key_rotation(KeyId=key["KeyId"])
     made.key_id = key["KeyId"]
     if tables:
-        made.items = _tables(local_aws.client("dynamodb"), key["Arn"], fp_events_keys)
+        made.items = _tables(local_aws.client("dynamodb"), key["Arn"], fp_events_keys, copy, before)
     if not everything:
         return made
-    kms.create_alias(AliasName=STAGING.key_alias, TargetKeyId=key["KeyId"])
+    before("alias", names.key_alias)
+    kms.create_alias(AliasName=names.key_alias, TargetKeyId=key["KeyId"])
+    before("topic", copy.topic)
     topic = local_aws.client("sns").create_topic(
-        Name=f"{STAGING.root_stack}-ops-alerts", Attributes={"KmsMasterKeyId": key["Arn"]}
+        Name=copy.topic, Attributes={"KmsMasterKeyId": key["Arn"]}
     )["TopicArn"]
     logs = local_aws.client("logs")
-    logs.create_log_group(logGroupName="/mirror-dissonance/staging/app")
-    logs.put_retention_policy(logGroupName="/mirror-dissonance/staging/app", retentionInDays=30)
-    _alarms(local_aws.client("cloudwatch"), topic)
-    made.objects = _bucket(local_aws.client("s3"), key["Arn"])
+    before("log_group", copy.log_group)
+    logs.create_log_group(logGroupName=copy.log_group)
+    logs.put_retention_policy(logGroupName=copy.log_group, retentionInDays=30)
+    _alarms(local_aws.client("cloudwatch"), topic, copy, before)
+    made.objects = _bucket(local_aws.client("s3"), key["Arn"], copy, before)
+    before("role", copy.role)
     local_aws.client("iam").create_role(
-        RoleName=TF_ROLE,
+        RoleName=copy.role,
         AssumeRolePolicyDocument=json.dumps(
             {
                 "Version": "2012-10-17",
@@ -98,26 +159,32 @@ def terraform_staging(local_aws, tables=True, everything=True, fp_events_keys=("
         ),
     )
     ssm = local_aws.client("ssm")
+    before("parameter", names.nonce_parameter(1))
     ssm.put_parameter(
-        Name=STAGING.nonce_parameter(1), Value="ab" * 32, Type="SecureString", KeyId=key["KeyId"]
+        Name=names.nonce_parameter(1), Value="ab" * 32, Type="SecureString", KeyId=key["KeyId"]
     )
-    made.nonce = nonce_of(ssm)
+    made.nonce = nonce_of(ssm, copy)
     return made
 
 
-def _tables(ddb, key_arn: str, fp_events_keys) -> dict[str, list]:
+def _tables(ddb, key_arn: str, fp_events_keys, copy: Copy, before) -> dict[str, list]:
+    names = copy.names
     gsi = ("FindingIndex", "gsi1pk", "gsi1sk")
-    _table(ddb, STAGING.fp_events_table, *fp_events_keys, key_arn, gsi=gsi)
-    _table(ddb, STAGING.consent_table, "pk", "sk", key_arn)
-    _table(ddb, STAGING.block_counter_table, "bucketKey", None, key_arn)
-    for table in STAGING.tables:
+    for name in names.tables:
+        before("table", name)
+    _table(ddb, names.fp_events_table, *fp_events_keys, key_arn, gsi=gsi)
+    _table(ddb, names.consent_table, "pk", "sk", key_arn)
+    _table(ddb, names.block_counter_table, "bucketKey", None, key_arn)
+    for table in names.tables:
+        # CreateTable returns while the table is CREATING on AWS (instant on the local AWS)
+        ddb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 2})
         ddb.update_continuous_backups(
             TableName=table,
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
         )
     for table, attribute in (
-        (STAGING.fp_events_table, "expiresAt"),
-        (STAGING.block_counter_table, "ttl"),
+        (names.fp_events_table, "expiresAt"),
+        (names.block_counter_table, "ttl"),
     ):
         ddb.update_time_to_live(
             TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
@@ -125,34 +192,38 @@ def _tables(ddb, key_arn: str, fp_events_keys) -> dict[str, list]:
     fp_event = {"pk": "rule#r1", "sk": "event#1#e1", "gsi1pk": "finding#f", "gsi1sk": "x"}
     if fp_events_keys == ("pk", "sk"):
         ddb.put_item(
-            TableName=STAGING.fp_events_table, Item={k: {"S": v} for k, v in fp_event.items()}
+            TableName=names.fp_events_table, Item={k: {"S": v} for k, v in fp_event.items()}
         )
     ddb.put_item(
-        TableName=STAGING.block_counter_table,
+        TableName=names.block_counter_table,
         Item={"bucketKey": {"S": "r1:o1:1"}, "count": {"N": "3"}},
     )
-    return {t: ddb.scan(TableName=t)["Items"] for t in STAGING.tables}
+    return {t: ddb.scan(TableName=t)["Items"] for t in names.tables}
 
 
-def _alarms(cloudwatch, topic: str) -> None:
-    table = [{"Name": "TableName", "Value": STAGING.fp_events_table}]
+def _alarms(cloudwatch, topic: str, copy: Copy, before) -> None:
+    names = copy.names
+    table = [{"Name": "TableName", "Value": names.fp_events_table}]
     above, at_least = "GreaterThanThreshold", "GreaterThanOrEqualToThreshold"
-    for suffix, namespace, metric, threshold, operator, dimensions in (
-        ("fp-events-read-throttle", "AWS/DynamoDB", "ReadThrottleEvents", 10, above, table),
-        ("fp-events-write-throttle", "AWS/DynamoDB", "WriteThrottleEvents", 10, above, table),
-        ("ssm-parameter-failures", "PhaseMirror/staging", "SsmParameterFailures", 5, above, []),
+    namespace = f"PhaseMirror/{copy.env}"
+    for suffix, space, metric, threshold, operator, dimensions in zip(
+        ALARM_SUFFIXES,
+        ("AWS/DynamoDB", "AWS/DynamoDB", namespace, namespace),
         (
-            "circuit-breaker-triggered",
-            "PhaseMirror/staging",
+            "ReadThrottleEvents",
+            "WriteThrottleEvents",
+            "SsmParameterFailures",
             "CircuitBreakerTriggered",
-            1,
-            at_least,
-            [],
         ),
+        (10, 10, 5, 1),
+        (above, above, above, at_least),
+        (table, table, [], []),
+        strict=True,
     ):
+        before("alarm", names.alarm(suffix))
         cloudwatch.put_metric_alarm(
-            AlarmName=STAGING.alarm(suffix),
-            Namespace=namespace,
+            AlarmName=names.alarm(suffix),
+            Namespace=space,
             MetricName=metric,
             Statistic="Sum",
             Period=300,
@@ -162,14 +233,25 @@ def _alarms(cloudwatch, topic: str) -> None:
             AlarmActions=[topic],
             Dimensions=dimensions,
         )
-    cloudwatch.put_dashboard(DashboardName=TF_DASHBOARD, DashboardBody=json.dumps({"widgets": []}))
+    before("dashboard", copy.dashboard)
+    cloudwatch.put_dashboard(
+        DashboardName=copy.dashboard, DashboardBody=json.dumps({"widgets": []})
+    )
 
 
-def _bucket(s3, key_arn: str) -> list:
-    s3.create_bucket(Bucket=TF_BUCKET)
-    s3.put_bucket_versioning(Bucket=TF_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+def _bucket(s3, key_arn: str, copy: Copy, before) -> list:
+    bucket = copy.bucket
+    before("bucket", bucket)
+    # outside us-east-1, CreateBucket needs the region as its LocationConstraint
+    where = (
+        {}
+        if copy.region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": copy.region}}
+    )
+    s3.create_bucket(Bucket=bucket, **where)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(
-        Bucket=TF_BUCKET,
+        Bucket=bucket,
         ServerSideEncryptionConfiguration={
             "Rules": [
                 {
@@ -184,14 +266,18 @@ def _bucket(s3, key_arn: str) -> list:
     )
     blocks = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
     s3.put_public_access_block(
-        Bucket=TF_BUCKET, PublicAccessBlockConfiguration=dict.fromkeys(blocks, True)
+        Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(blocks, True)
     )
+    before("object", f"{bucket}/{BASELINE_KEY}")
     for body in (b"baseline v1", b"baseline v2"):
-        s3.put_object(Bucket=TF_BUCKET, Key="baselines/rule-r1.json", Body=body)
-    return objects_of(s3)
+        s3.put_object(Bucket=bucket, Key=BASELINE_KEY, Body=body)
+    return objects_of(s3, copy)
 
 
-def _key_policy(account: str) -> str:
+BASELINE_KEY = "baselines/rule-r1.json"
+
+
+def _key_policy(account: str, region: str) -> str:
     root = f"arn:aws:iam::{account}:root"
     via = [
         {
@@ -200,7 +286,7 @@ def _key_policy(account: str) -> str:
             "Principal": {"AWS": root},
             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": f"{service}.us-east-1.amazonaws.com"}},
+            "Condition": {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}},
         }
         for service in ("dynamodb", "ssm")
     ]
@@ -214,23 +300,24 @@ def _key_policy(account: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [admin, *via]})
 
 
-def objects_of(s3) -> list:
-    listed = s3.list_object_versions(Bucket=TF_BUCKET)
+def objects_of(s3, copy: Copy = STAGING_COPY) -> list:
+    listed = s3.list_object_versions(Bucket=copy.bucket)
     return sorted((v["Key"], v["VersionId"], v["ETag"]) for v in listed.get("Versions", []))
 
 
-def nonce_of(ssm) -> dict:
-    found = ssm.get_parameter(Name=STAGING.nonce_parameter(1), WithDecryption=True)["Parameter"]
+def nonce_of(ssm, copy: Copy = STAGING_COPY) -> dict:
+    name = copy.names.nonce_parameter(1)
+    found = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     return {"version": found["Version"], "value": found["Value"]}
 
 
-def snapshot(aws) -> Terraformed:
+def snapshot(aws, copy: Copy = STAGING_COPY) -> Terraformed:
     """What the environment holds now: items, object versions, the nonce."""
     ddb = aws.client("dynamodb")
     return Terraformed(
-        items={t: ddb.scan(TableName=t)["Items"] for t in STAGING.tables},
-        objects=objects_of(aws.client("s3")),
-        nonce=nonce_of(aws.client("ssm")),
+        items={t: ddb.scan(TableName=t)["Items"] for t in copy.names.tables},
+        objects=objects_of(aws.client("s3"), copy),
+        nonce=nonce_of(aws.client("ssm"), copy),
     )
 
 
