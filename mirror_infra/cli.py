@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from mirror_infra import __version__
+from mirror_infra import __version__, render, ui
 from mirror_infra.commands import (
     adopt,
     apply,
@@ -94,21 +94,77 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # botocore would otherwise probe the instance-metadata address for credentials
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    run: JsonRun | None = None  # usage errors come before it: one line on stderr, as always
     try:
         args = parser().parse_args(argv)
-        return int(args.handler(args))
+        run = JsonRun.of(args)
+        code = int(args.handler(args))
+        if run is not None:
+            run.ended(code)
+        return code
     except MirrorInfraError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return int(exc.exit_code)
+        return _failed(run, str(exc), exc.exit_code, exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+        return _failed(run, "interrupted", ExitCode.INTERRUPTED)
     except Exception as exc:
         if os.environ.get(DEBUG_ENV_VAR, "") not in ("", "0", "false"):
             raise  # the traceback, for whoever debugs or reports it
         message = _aws_failure(exc) or _unexpected(exc)
         print(f"error: {message}", file=sys.stderr)
-        return int(ExitCode.ERROR)
+        return _failed(run, message, ExitCode.ERROR)
+    finally:
+        if run is not None:
+            run.close()
+
+
+# the commands whose --json is a stream of JSON lines ending in an `outcome` object; every
+# other --json command prints one JSON document
+EVENT_STREAMS = ("apply", "destroy")
+
+
+class JsonRun:
+    """A --json run (or outputs --format json): nothing is asked; a one-document command's
+    document is held until it ends, so that an error joins it or stands in its place; an event
+    stream always ends with its `outcome` object, errors included."""
+
+    def __init__(self, stream: bool) -> None:
+        self.stream = stream
+        ui.machine.on = True
+        ui.machine.outcome = False
+        ui.machine.held = None if stream else []
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> JsonRun | None:
+        if not (getattr(args, "json", False) or getattr(args, "format", None) == "json"):
+            return None
+        return cls(stream=args.command in EVENT_STREAMS)
+
+    def ended(self, code: int) -> None:
+        held, ui.machine.held = ui.machine.held, None
+        if self.stream and not ui.machine.outcome:
+            render.json_line("outcome", **render.outcome_json(code))
+        for document in held or []:
+            ui.write_document(document)
+
+    def failed(self, message: str, code: int, exc: BaseException | None) -> None:
+        held, ui.machine.held = ui.machine.held, None
+        if not self.stream:
+            ui.write_document(render.error_json(message, code, held[-1] if held else None))
+        elif not ui.machine.outcome:
+            finished = getattr(exc, "finished", None)  # a failed stack operation's end
+            status = str(finished.status) if finished is not None else None
+            render.json_line("outcome", **render.outcome_json(code, message, status))
+
+    def close(self) -> None:
+        ui.machine.reset()
+
+
+def _failed(run: JsonRun | None, message: str, code: int, exc: BaseException | None = None) -> int:
+    if run is not None:
+        run.failed(message, int(code), exc)
+    return int(code)
 
 
 def _unexpected(exc: Exception) -> str:

@@ -130,6 +130,125 @@ def plan_json(plan) -> dict:
     return data
 
 
+def plan_document(plan, outside: list[str], notices: list[str]) -> dict:
+    """`plan --json`: the plan, what apply changes outside CloudFormation, the notices."""
+    return {**plan_json(plan), "outside_cloudformation": outside, "notices": notices}
+
+
+def apply_outcome(applied) -> dict:
+    """`apply --json`'s final `outcome` after a finished apply: status, nonce, protection and
+    the eight outputs under the seed's names."""
+    done = applied.finish
+    return {
+        "ok": True,
+        "status": str(applied.finished.status) if applied.finished else "NO_CHANGES",
+        "nonce": done.nonce_name,
+        "nonce_created": done.nonce_created,
+        "termination_protection": done.termination_protection,
+        "outputs": done.outputs.seed(),
+    }
+
+
+def failed_outcome(failed) -> dict:
+    """The final `outcome` of a stack operation that failed (apply, destroy)."""
+    return {"ok": False, "status": str(failed.finished.status), "error": str(failed)}
+
+
+def destroy_outcome(teardown, nonce_versions_deleted: list[str]) -> dict:
+    """`destroy --json`'s final `outcome` after the stack was deleted."""
+    return {
+        "ok": True,
+        "status": "DELETE_COMPLETE",
+        "deleted": [i.qualified_id for i in teardown.deleted],
+        "retained": [i.qualified_id for i in teardown.retained],
+        "nonce_versions_deleted": nonce_versions_deleted,
+    }
+
+
+def status_json(dep, info, nested: dict[str, str], versions: list[str], policies: str) -> dict:
+    """`status`: the root stack, its nested stacks, its guards and the nonce versions (the
+    text view is drawn from it too)."""
+    if info is None:
+        return {"stack": dep.stack_name, "status": "NOT_DEPLOYED"}
+    return {
+        "stack": dep.stack_name,
+        "status": info.status.value,
+        "reason": info.reason,
+        "last_updated": info.last_updated,
+        "termination_protection": info.termination_protection,
+        "stack_policies": policies,
+        "nested_stacks": nested,
+        "nonce_versions": versions,
+    }
+
+
+def drift_json(env, report) -> dict:
+    """`drift --json`: every stack's detection and every difference."""
+    return {
+        "environment": env.dep.cfg.name,
+        "target": env.dep.target.describe(),
+        "drifted": report.drifted,
+        "errors": report.errors,
+        "stacks": [
+            {k: v for k, v in asdict(s).items() if k != "differences"} for s in report.stacks
+        ],
+        "differences": [asdict(d) for d in report.differences],
+    }
+
+
+def taskcat_json(outcome, environment: str) -> dict:
+    """`taskcat --json`: each region's test."""
+    return {
+        "passed": outcome.passed,
+        "environment": environment,
+        "report": str(outcome.report),
+        "regions": [
+            {
+                "test": r.test,
+                "region": r.region,
+                "stack": r.stack_name,
+                "status": r.status,
+                "final_status": r.final_status,
+                "passed": r.passed,
+                "problems": list(r.problems),
+            }
+            for r in outcome.regions
+        ],
+    }
+
+
+def upgrade_json(results, environment: str) -> dict:
+    """`taskcat --upgrade-from --json`: each region's upgrade, change by change."""
+    return {
+        "passed": all(r.passed for r in results),
+        "environment": environment,
+        "regions": [
+            {
+                "region": r.region,
+                "previous": r.previous_status,
+                "status": r.status,
+                "passed": r.passed,
+                "changes": [
+                    {
+                        "action": c.action,
+                        "resource": c.qualified_id,
+                        "type": c.resource_type,
+                        "replacement": c.replacement,
+                        "risk": c.risk.value,
+                    }
+                    for c in r.changes
+                ],
+                "destructive": [c.qualified_id for c in r.destructive],
+                "refused": [c.qualified_id for c in r.refused],
+                "problems": r.problems,
+                "error": r.error,
+                "cleaned": r.cleaned,
+            }
+            for r in results
+        ],
+    }
+
+
 class StateChanges:
     """Passes on one event per resource state change: AWS reports a resource's
     *_IN_PROGRESS twice (requested, then "Resource creation Initiated"), and a nested stack's
@@ -290,13 +409,26 @@ def root_cause(finished) -> None:
     )
 
 
+def error_json(message: str, code: int, document=None) -> dict:
+    """A one-document command's JSON when it failed: its document with the error, when it
+    had made one (a plan refused for its destructive rows), else the error alone."""
+    made = document if isinstance(document, dict) else {}
+    return {**made, "ok": False, "error": message, "exit_code": code}
+
+
+def outcome_json(code: int, error: str | None = None, status: str | None = None) -> dict:
+    """An event stream's final `outcome`, where the command wrote none of its own."""
+    data: dict = {"ok": code == 0 and error is None, "exit_code": code}
+    if error is not None:
+        data["error"] = error
+    if status is not None:
+        data["status"] = status
+    return data
+
+
 def json_line(kind: str, **data) -> None:
     """One JSON object on one line of stdout (an event stream for machines)."""
-    import json
-    import sys
-
-    sys.stdout.write(json.dumps({"type": kind, **data}, sort_keys=True, default=str) + "\n")
-    sys.stdout.flush()
+    ui.write_line({"type": kind, **data})
 
 
 def event_json(event) -> None:

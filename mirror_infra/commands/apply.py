@@ -27,6 +27,11 @@ def run(args: argparse.Namespace) -> ExitCode:
     if args.json and not (args.yes or args.plan or args.continue_rollback):
         raise ConfigError("--json asks nothing: add --yes, or apply a saved plan with --plan")
     if args.plan and adopt.is_survey(Path(args.plan)):
+        if args.json:
+            raise ConfigError(
+                f"--plan {args.plan} is an adopt survey, which has no JSON output; run it "
+                "without --json"
+            )
         return adopt.run(args)  # a survey saved by 'adopt --out' runs as adopt --plan does
     dep = open_deployment(args)
     allowed = set(args.allow_replace)
@@ -73,9 +78,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             live.close()
         render.root_cause(failed.finished)
         if args.json:
-            render.json_line(
-                "outcome", ok=False, status=str(failed.finished.status), error=str(failed)
-            )
+            render.json_line("outcome", **render.failed_outcome(failed))
         raise
     if live is not None:
         live.close()
@@ -88,15 +91,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     if done.outputs.nonce_note:
         ui.err.print(done.outputs.nonce_note, markup=False)
     if args.json:
-        render.json_line(
-            "outcome",
-            ok=True,
-            status=str(applied.finished.status) if applied.finished else "NO_CHANGES",
-            nonce=done.nonce_name,
-            nonce_created=done.nonce_created,
-            termination_protection=done.termination_protection,
-            outputs=done.outputs.seed(),
-        )
+        render.json_line("outcome", **render.apply_outcome(applied))
         return ExitCode.OK
     kept = "created" if done.nonce_created else "kept (never overwritten)"
     ui.err.print(

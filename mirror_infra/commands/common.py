@@ -68,13 +68,13 @@ def express_parser() -> argparse.ArgumentParser:
 def ask_cancel_or_detach():
     from mirror_infra.deploy.flow import OnInterrupt
 
-    if not sys.stdin.isatty():
-        return OnInterrupt.DETACH
     try:
-        answer = input("\nCancel the update (it rolls back) or detach and leave it running? [c/D] ")
-    except (EOFError, KeyboardInterrupt):
+        answer = ui.ask(
+            "\nCancel the update (it rolls back) or detach and leave it running? [c/D] "
+        )
+    except KeyboardInterrupt:
         return OnInterrupt.DETACH
-    if answer.strip().lower() in ("c", "cancel"):
+    if answer is not None and answer.lower() in ("c", "cancel"):
         return OnInterrupt.CANCEL
     return OnInterrupt.DETACH
 

@@ -78,8 +78,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             live.close()
         render.root_cause(failed.finished)
         if args.json:
-            status = str(failed.finished.status)
-            render.json_line("outcome", ok=False, status=status, error=str(failed))
+            render.json_line("outcome", **render.failed_outcome(failed))
         raise
     if live is not None:
         live.close()
@@ -88,14 +87,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     if gone:
         console.print(f"deleted {len(gone)} nonce version(s)")
     if args.json:
-        render.json_line(
-            "outcome",
-            ok=True,
-            status="DELETE_COMPLETE",
-            deleted=[i.qualified_id for i in teardown.deleted],
-            retained=[i.qualified_id for i in teardown.retained],
-            nonce_versions_deleted=gone,
-        )
+        render.json_line("outcome", **render.destroy_outcome(teardown, gone))
     return ExitCode.OK
 
 

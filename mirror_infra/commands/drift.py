@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import asdict
 
 from mirror_infra import junit, render, ui
 from mirror_infra.commands.common import environment, junit_parser
@@ -22,19 +21,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     ui.err.print("detecting drift on the root stack and every nested stack ...")
     report = detect(env, timeout=args.timeout)
     if args.json:
-        ui.print_json(
-            {
-                "environment": env.dep.cfg.name,
-                "target": env.dep.target.describe(),
-                "drifted": report.drifted,
-                "errors": report.errors,
-                "stacks": [
-                    {k: v for k, v in asdict(s).items() if k != "differences"}
-                    for s in report.stacks
-                ],
-                "differences": [asdict(d) for d in report.differences],
-            }
-        )
+        ui.print_json(render.drift_json(env, report))
     else:
         render.drift(report)
     if args.junit:

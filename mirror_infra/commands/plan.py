@@ -17,6 +17,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.deploy import flow
     from mirror_infra.deploy import plan as planning
 
+    if args.json and args.format is not None:
+        raise ConfigError(f"--json and --format {args.format} are two outputs; give one of them")
     out = Path(args.out) if args.out else None
     if out is not None:
         writable(out)
@@ -28,9 +30,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     outside = applying.pending_finish(dep)
     notices = planning.notices(dep, plan)
     if args.json:
-        ui.print_json(
-            {**render.plan_json(plan), "outside_cloudformation": outside, "notices": notices}
-        )
+        ui.print_json(render.plan_document(plan, outside, notices))
     elif args.format == "markdown":
         ui.out.file.write(render.plan_markdown(plan, outside, notices))
     else:
@@ -89,8 +89,8 @@ def register(sub, common) -> None:
     p.add_argument(
         "--format",
         choices=["table", "markdown"],
-        default="table",
-        help="markdown: the changes as a GitHub-flavoured table for a pull-request comment",
+        help="table (default); markdown: the changes as a GitHub-flavoured table for a "
+        "pull-request comment (not with --json)",
     )
     p.add_argument(
         "--revert-drift",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from mirror_infra import ui
+from mirror_infra import render, ui
 from mirror_infra.commands.common import open_deployment
 from mirror_infra.errors import ExitCode
 
@@ -16,34 +16,26 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     dep = open_deployment(args, reads_only=True)
     info = dep.cfn.stack(dep.stack_name)
-    if info is None:
-        data = {"stack": dep.stack_name, "status": "NOT_DEPLOYED"}
-        rows = []
-    else:
+    nested: dict[str, str] = {}
+    versions: list[str] = []
+    policies = ""
+    if info is not None:
         nested = {
             str(r.path): r.status
             for node in dep.cfn.tree(info.stack_id)
             for r in node.resources
             if r.is_stack
         }
-        versions = nonce.versions(dep.ssm, dep.names)
-        data = {
-            "stack": dep.stack_name,
-            "status": info.status.value,
-            "reason": info.reason,
-            "last_updated": info.last_updated,
-            "termination_protection": info.termination_protection,
-            "stack_policies": (
-                "off (params: stack_policy false)"
-                if not dep.cfg.data_safety.stack_policy
-                else "in place"
-                if stack_policies_in_place(dep.cfn, info.stack_id)
-                else "lifted or changed"
-            ),
-            "nested_stacks": nested,
-            "nonce_versions": [v.name for v in versions],
-        }
-        rows = [[name, status] for name, status in nested.items()]
+        versions = [v.name for v in nonce.versions(dep.ssm, dep.names)]
+        policies = (
+            "off (params: stack_policy false)"
+            if not dep.cfg.data_safety.stack_policy
+            else "in place"
+            if stack_policies_in_place(dep.cfn, info.stack_id)
+            else "lifted or changed"
+        )
+    data = render.status_json(dep, info, nested, versions, policies)
+    rows = [[name, status] for name, status in nested.items()]
     if args.json:
         ui.print_json(data)
         return ExitCode.OK

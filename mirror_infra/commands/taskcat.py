@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from mirror_infra import junit, ui
+from mirror_infra import junit, render, ui
 from mirror_infra.commands.common import allow_parser, junit_parser
 from mirror_infra.errors import ExitCode, MirrorInfraError
 
@@ -93,25 +93,7 @@ def run_taskcat(args: argparse.Namespace) -> ExitCode:
         for r in outcome.regions
     ]
     if args.json:
-        ui.print_json(
-            {
-                "passed": outcome.passed,
-                "environment": test_cfg.name,
-                "report": str(outcome.report),
-                "regions": [
-                    {
-                        "test": r.test,
-                        "region": r.region,
-                        "stack": r.stack_name,
-                        "status": r.status,
-                        "final_status": r.final_status,
-                        "passed": r.passed,
-                        "problems": list(r.problems),
-                    }
-                    for r in outcome.regions
-                ],
-            }
-        )
+        ui.print_json(render.taskcat_json(outcome, test_cfg.name))
     else:
         columns = ["Test", "Region", "Stack", "Created", "After clean-up", "Result", "Problems"]
         ui.out.print(ui.table("taskcat results", columns, rows))
@@ -187,36 +169,7 @@ def run_upgrade(args: argparse.Namespace) -> ExitCode:
             say=lambda region, line: ui.err.print(f"{region}: {line}", markup=False),
         )
     if args.json:
-        ui.print_json(
-            {
-                "passed": all(r.passed for r in results),
-                "environment": test_cfg.name,
-                "regions": [
-                    {
-                        "region": r.region,
-                        "previous": r.previous_status,
-                        "status": r.status,
-                        "passed": r.passed,
-                        "changes": [
-                            {
-                                "action": c.action,
-                                "resource": c.qualified_id,
-                                "type": c.resource_type,
-                                "replacement": c.replacement,
-                                "risk": c.risk.value,
-                            }
-                            for c in r.changes
-                        ],
-                        "destructive": [c.qualified_id for c in r.destructive],
-                        "refused": [c.qualified_id for c in r.refused],
-                        "problems": r.problems,
-                        "error": r.error,
-                        "cleaned": r.cleaned,
-                    }
-                    for r in results
-                ],
-            }
-        )
+        ui.print_json(render.upgrade_json(results, test_cfg.name))
     else:
         for r in results:
             title = f"{r.region}: {len(r.changes)} change(s), {len(r.destructive)} destructive"
