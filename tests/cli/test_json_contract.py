@@ -131,10 +131,9 @@ DEPLOYED = [
         error="is an adopt survey, which has no JSON output",
     ),
     Case(
-        "smoke of an environment with an email, at a terminal",
-        ("smoke", "--json", "--env", "production"),
+        "smoke of an environment not deployed",
+        ("smoke", "--json", "--yes", "--env", "production"),
         1,
-        terminal=True,
         error="does not exist",
     ),
     Case(
@@ -159,6 +158,11 @@ def test_every_json_command_on_a_deployed_environment(deployed, project, capsys)
     code, out, err, tty = _run(refused.argv, capsys, False)
     _check(refused, code, out, err, tty)
     assert "Monitoring.AppLogGroup" in json.loads(out)["destructive"]
+    params.write_text(kept)
+    # smoke asks first when a person would get its test alert: under --json it asks nothing
+    params.write_text(kept.replace('alert_email: ""', "alert_email: ops@example.com"))
+    asks = Case("smoke, email, at a terminal", ("smoke", "--json"), 1, terminal=True, error="--yes")
+    _check(asks, *_run(asks.argv, capsys, asks.terminal))
     params.write_text(kept)
     # what a command did not foresee is a JSON error too
     unforeseen = Case("unforeseen", ("verify", "--json"), 1, error="unexpected RuntimeError")
