@@ -23,14 +23,13 @@ from pydantic import (
     model_validator,
 )
 
+from mirror_infra.aws import partitions
 from mirror_infra.envs import params_file, shown_path
 from mirror_infra.errors import ConfigError
 from mirror_infra.names import Names, ThrowawayEnv
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")  # matched whole (fullmatch)
-_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 _ACCOUNT_ID = re.compile(r"\d{12}")  # matched whole (fullmatch)
-_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role/[\w+=,.@/-]+)$")
 # GitHub's OIDC subject claim, repo:OWNER/REPO:CONTEXT (https://docs.github.com/en/actions/
 # reference/security/oidc#example-subject-claims): owner and repository named in full, a
 # wildcard allowed only in the context after them (matched whole)
@@ -43,16 +42,20 @@ _TAG_VALUE = re.compile(r"[\w .:/=+\-@]{0,256}")
 
 @cache
 def known_regions() -> frozenset[str]:
-    """Every region name in botocore's partition table (read directly: a session costs 0.2 s)."""
-    import json
+    """Every region name in botocore's partition table."""
+    return frozenset(r for p in partitions.partitions() for r in p.regions)
 
-    import botocore
 
-    table = Path(botocore.__file__).parent / "data" / "partitions.json"
-    partitions = json.loads(table.read_text(encoding="utf-8"))["partitions"]
-    return frozenset(
-        name for p in partitions for name in p["regions"] if not name.endswith("-global")
-    )
+@cache
+def _service_principal_pattern() -> re.Pattern[str]:
+    # service.{the DNS suffix of any partition botocore knows}, matched whole
+    return re.compile(rf"[a-z0-9.-]+\.({partitions.dns_suffixes_pattern()})")
+
+
+@cache
+def _role_arn_pattern() -> re.Pattern[str]:
+    # an IAM role or account root in any partition botocore knows, matched whole
+    return re.compile(rf"arn:({partitions.names_pattern()}):iam::\d{{12}}:(root|role/[\w+=,.@/-]+)")
 
 
 def _region(value: str) -> str:
@@ -68,13 +71,13 @@ def _email(value: str) -> str:
 
 
 def _service_principal(value: str) -> str:
-    if not _SERVICE_PRINCIPAL.match(value):
+    if not _service_principal_pattern().fullmatch(value):
         raise ValueError(f"a service principal like ecs-tasks.amazonaws.com, not {value!r}")
     return value
 
 
 def _role_arn(value: str) -> str:
-    if not _ROLE_ARN.match(value):
+    if not _role_arn_pattern().fullmatch(value):
         raise ValueError(
             f"an IAM role or account-root ARN like arn:aws:iam::123456789012:role/ci, not {value!r}"
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mirror_infra.names import RootOutput
+
 if TYPE_CHECKING:
     from mirror_infra.config import EnvConfig
 
@@ -141,11 +143,11 @@ ALARMS = (
 # 3e8fb25), each with the root stack output that carries it; AWS_REGION is the target's region.
 APP_CLOUD_PROVIDER = "aws"
 APP_CONFIG_OUTPUTS = {
-    "FP_TABLE_NAME": "FpEventsTableName",
-    "CONSENT_TABLE_NAME": "ConsentTableName",
-    "BLOCK_COUNTER_TABLE_NAME": "BlockCounterTableName",
-    "NONCE_PARAMETER_NAME": "NonceParameterName",
-    "BASELINE_BUCKET": "BaselinesBucketName",
+    "FP_TABLE_NAME": RootOutput.FP_EVENTS_TABLE_NAME,
+    "CONSENT_TABLE_NAME": RootOutput.CONSENT_TABLE_NAME,
+    "BLOCK_COUNTER_TABLE_NAME": RootOutput.BLOCK_COUNTER_TABLE_NAME,
+    "NONCE_PARAMETER_NAME": RootOutput.NONCE_PARAMETER_NAME,
+    "BASELINE_BUCKET": RootOutput.BASELINES_BUCKET_NAME,
 }
 
 # The application also runs in GitHub Actions, by OIDC (upstream's workflows): the account's

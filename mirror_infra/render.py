@@ -13,6 +13,14 @@ from mirror_infra.aws.cfn_answers import NESTED_STACK
 from mirror_infra.aws.status import is_complete, is_failure
 from mirror_infra.errors import ExitCode
 
+# a drift-aware row whose before value is the last deployment's (BeforeValueFrom
+# PREVIOUS_DEPLOYMENT_STATE) and carries no Drift.ActualValue: AWS did not read the resource
+NOT_READ = "not read (AWS compared with the last deployment)"
+
+
+def _actual(value: str | None) -> str:
+    return NOT_READ if value is None else value
+
 
 def plan(plan) -> None:
     from mirror_infra.deploy.risk import Risk
@@ -26,7 +34,10 @@ def plan(plan) -> None:
             ui.table(
                 "Drifted properties the plan puts back",
                 ["Resource", "Property", "Template", "Last deployment", "Actual"],
-                [[d.resource, d.property, d.template, d.previous, d.actual] for d in plan.drifted],
+                [
+                    [d.resource, d.property, d.template, d.previous, _actual(d.actual)]
+                    for d in plan.drifted
+                ],
             )
         )
     if not plan.changes:

@@ -94,16 +94,50 @@ class ResourceChange:
     template: dict = field(default_factory=dict)  # AfterContext's Properties
 
 
+# Target.BeforeValueFrom: "ACTUAL_STATE – The before value represents current actual state.
+# PREVIOUS_DEPLOYMENT_STATE – The before value represents the previous CloudFormation
+# deployment state." (API_ResourceTargetDefinition)
+ACTUAL_STATE = "ACTUAL_STATE"
+PREVIOUS_DEPLOYMENT_STATE = "PREVIOUS_DEPLOYMENT_STATE"
+
+
 @dataclass(frozen=True)
 class PropertyValues:
     """One property of a drift-aware change: the template's value, the last deployment's and
-    the actual one (Target.AfterValue, Drift.PreviousValue, Drift.ActualValue)."""
+    the actual one (Target.AfterValue, Drift.PreviousValue, Drift.ActualValue; Target.BeforeValue
+    is one or the other, as Target.BeforeValueFrom says)."""
 
     path: str
     change: str  # AttributeChangeType: Add, Remove, Modify, SyncWithActual
     template: str
     previous: str | None  # None: the property did not drift
-    actual: str
+    actual: str | None  # None: AWS did not read it (the before value is the last deployment's)
+    before_from: str = ""  # BeforeValueFrom; "" outside drift-aware change sets
+
+
+def values_of(target: dict) -> PropertyValues:
+    """A ResourceTargetDefinition's values, each by its source: BeforeValue is the actual value
+    only when BeforeValueFrom is ACTUAL_STATE (or absent); with PREVIOUS_DEPLOYMENT_STATE it is
+    the last deployment's, and the actual value is Drift.ActualValue or not known."""
+    before = target.get("BeforeValue", "")
+    source = target.get("BeforeValueFrom", "")
+    from_deployment = source == PREVIOUS_DEPLOYMENT_STATE
+    drift = target.get("Drift")
+    previous = None
+    if drift is not None:
+        previous = drift.get("PreviousValue", before if from_deployment else "")
+    if drift is not None and "ActualValue" in drift:
+        actual: str | None = drift["ActualValue"]
+    else:
+        actual = None if from_deployment else before
+    return PropertyValues(
+        path=target.get("Path", target.get("Name", "")),
+        change=target.get("AttributeChangeType", ""),
+        template=target.get("AfterValue", ""),
+        previous=previous,
+        actual=actual,
+        before_from=source,
+    )
 
 
 @dataclass(frozen=True)
@@ -191,13 +225,7 @@ def change_of(rc: dict) -> ResourceChange:
         policy_action=rc.get("PolicyAction", ""),
         drift_status=rc.get("ResourceDriftStatus", ""),
         values=tuple(
-            PropertyValues(
-                path=t.get("Path", t.get("Name", "")),
-                change=t.get("AttributeChangeType", ""),
-                template=t.get("AfterValue", ""),
-                previous=t["Drift"].get("PreviousValue", "") if "Drift" in t else None,
-                actual=t.get("BeforeValue", ""),
-            )
+            values_of(t)
             for t in (d.get("Target", {}) for d in rc.get("Details", []))
             if "AfterValue" in t or "BeforeValue" in t
         ),

@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mirror_infra.aws import partitions
 from mirror_infra.aws.errors import AwsErrorKind, classify
 
 
@@ -57,8 +58,9 @@ class Inventory:
         self._client = client
         self.account = account
         self.region = region
-        self.partition = "aws-cn" if region.startswith("cn-") else "aws"
-        self.url_suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        self._partition = partitions.of_region(region)
+        self.partition = self._partition.name  # ${AWS::Partition}
+        self.url_suffix = self._partition.dns_suffix  # ${AWS::URLSuffix}
 
     def table(self, name: str) -> Existing | None:
         found = _lookup(lambda: self._client("dynamodb").describe_table(TableName=name))
@@ -129,7 +131,7 @@ class Inventory:
         return Existing(name, {"DashboardName": name}, arn=found.get("DashboardArn", ""))
 
     def topic(self, name: str) -> Existing | None:
-        arn = f"arn:{self.partition}:sns:{self.region}:{self.account}:{name}"
+        arn = self._partition.arn("sns", self.region, self.account, name)
         found = _lookup(lambda: self._client("sns").get_topic_attributes(TopicArn=arn))
         if found is None:
             return None
@@ -151,7 +153,7 @@ class Inventory:
         return Existing(
             name,
             {"BucketName": name},
-            arn=f"arn:{self.partition}:s3:::{name}",
+            arn=self._partition.arn("s3", "", "", name),
             region=region,
             extra={"policy": "yes" if policy else ""},
         )

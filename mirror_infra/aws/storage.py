@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mirror_infra.aws import partitions
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.wait import Backoff
 
@@ -91,10 +92,9 @@ class S3:
 
     def template_url(self, bucket: str, key: str) -> str:
         """The virtual-host style URL CloudFormation reads a template from, in the client's
-        partition."""
+        region and partition (botocore's partition data)."""
         region = self._client.meta.region_name
-        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-        return f"https://{bucket}.s3.{region}.{suffix}/{key}"
+        return partitions.of_region(region).s3_url(bucket, region, key)
 
 
 @dataclass(frozen=True)

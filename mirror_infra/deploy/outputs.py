@@ -12,9 +12,9 @@ from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.deploy import nonce
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import DeployError
-from mirror_infra.names import SEED_OUTPUTS
+from mirror_infra.names import SEED_OUTPUTS, RootOutput
 
-NONCE_OUTPUT = SEED_OUTPUTS["nonce_parameter_name"]
+NONCE_OUTPUT = RootOutput.NONCE_PARAMETER_NAME
 _PLAIN = re.compile(r"[A-Za-z0-9._/-]+")
 
 
@@ -68,7 +68,7 @@ def read(dep: Deployment, info: StackInfo) -> AppOutputs:
     """The outputs of the deployed root stack `info`, naming the latest nonce version under
     the environment's key (judged as verify judges it, never by decrypting); a DeployError
     naming rotate-nonce when no version is under that key."""
-    key = info.outputs.get("KmsKeyArn")
+    key = info.outputs.get(RootOutput.KMS_KEY_ARN)
     if not key:
         raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
     found = nonce.versions(dep.ssm, dep.names)

@@ -5,35 +5,39 @@ from __future__ import annotations
 
 import re
 
+from mirror_infra.aws import partitions
+from mirror_infra.aws.partitions import Partition
 from mirror_infra.config import EnvConfig
 from mirror_infra.names import SEED_OUTPUTS
 
-_ARN = r"arn:aws[a-z-]*:{service}:{region}:{account}:{rest}"
 
-
-def _arn(service: str, region: str, account: str, rest: str) -> re.Pattern[str]:
+def _arn(
+    partition: Partition, service: str, region: str, account: str, rest: str
+) -> re.Pattern[str]:
+    """An ARN of `partition` (the tested region's, from botocore), matched whole."""
     return re.compile(
-        "^"
-        + _ARN.format(
-            service=service, region=re.escape(region), account=re.escape(account), rest=rest
+        ":".join(
+            ("arn", re.escape(partition.name), service, re.escape(region), re.escape(account), rest)
         )
-        + "$"
     )
 
 
 def expected(cfg: EnvConfig, region: str, account: str) -> dict[str, str | re.Pattern[str]]:
     """Root output key -> the exact value, or a pattern the value must match."""
     names = cfg.names
+    partition = partitions.of_region(region)
     return {
-        "KmsKeyArn": _arn("kms", region, account, r"key/[0-9a-f-]+"),
+        "KmsKeyArn": _arn(partition, "kms", region, account, r"key/[0-9a-f-]+"),
         "FpEventsTableName": names.fp_events_table,
         "ConsentTableName": names.consent_table,
         "BlockCounterTableName": names.block_counter_table,
         "NonceParameterName": names.nonce_parameter(1),
-        "SnsTopicArn": _arn("sns", region, account, re.escape(names.topic)),
+        "SnsTopicArn": _arn(partition, "sns", region, account, re.escape(names.topic)),
         "DashboardName": names.dashboard(region),
         "BaselinesBucketName": names.baselines_bucket(account, region),
-        "AppRoleArn": _arn("iam", "", account, r"role/(.+/)?" + re.escape(names.app_role(region))),
+        "AppRoleArn": _arn(
+            partition, "iam", "", account, r"role/(.+/)?" + re.escape(names.app_role(region))
+        ),
     }
 
 
@@ -49,7 +53,7 @@ def problems(cfg: EnvConfig, region: str, account: str, outputs: dict[str, str])
             continue
         if isinstance(want, str) and value != want:
             found.append(f"output {key} is {value!r}, expected {want!r}")
-        elif isinstance(want, re.Pattern) and not want.match(value):
+        elif isinstance(want, re.Pattern) and not want.fullmatch(value):
             found.append(f"output {key} is {value!r}, not an ARN of {region} in {account}")
     return list(dict.fromkeys(found))
 

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.loaders import create_loader
+from botocore.regions import EndpointResolver
 
 PREFIX = "mi-conf-"
 CAPS = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
@@ -220,7 +222,10 @@ class Artifacts:
         self.target.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body.encode())
         self.keys.append(key)
         region = self.target.region
-        return f"https://{self.bucket}.s3.{region}.amazonaws.com/{key}"
+        # ${AWS::URLSuffix} of the region's partition, from botocore's partition data
+        resolver = EndpointResolver(create_loader().load_data("endpoints"))
+        suffix = resolver.get_partition_dns_suffix(resolver.get_partition_for_region(region))
+        return f"https://{self.bucket}.s3.{region}.{suffix}/{key}"
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 
+from mirror_infra.aws import partitions
 from mirror_infra.checks.base import Check, Environment, Evidence
 
 ID = "dashboard"
 DESCRIPTION = "Dashboard with widgets"
 
 
+# the console's domain in the commercial partition; botocore's partition data names no console
+# domain, so other partitions (China, GovCloud, ISO, EUSC) get no link rather than a wrong one
+_CONSOLE = {"aws": "console.aws.amazon.com"}
+
+
 def dashboard_url(region: str, name: str) -> str:
-    """The CloudWatch console page of the dashboard."""
-    return (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-        f"#dashboards:name={name}"
-    )
+    """The CloudWatch console page of the dashboard ("" where the console's domain is not
+    known: outside the commercial partition)."""
+    console = _CONSOLE.get(partitions.of_region(region).name)
+    if console is None:
+        return ""
+    return f"https://{region}.{console}/cloudwatch/home?region={region}#dashboards:name={name}"
 
 
 def dashboard_row(env: Environment) -> Check:
