@@ -1,5 +1,13 @@
 """The proof's own look at the account, with plain boto3 through the same profile the tool is
-given: what it creates outside the tool, what it checks, what it cleans up."""
+given: what it creates outside the tool, what it checks, what it cleans up.
+
+AWS operations, each for the use its page documents: STS GetCallerIdentity (the account);
+CloudFormation DescribeStacks (a stack by name or id; "does not exist" when there is none),
+ListStacks (every stack not deleted), DescribeStackResources (a stack's resources, not its
+nested stacks': each nested stack is asked in turn), in the CloudFormation API reference
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackResources.html);
+CloudWatch Logs PutRetentionPolicy, the proof's drift made out of band
+(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html)."""
 
 from __future__ import annotations
 

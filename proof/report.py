@@ -3,6 +3,7 @@ system-out) and `summary.md` (one page to share: the account masked)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from mirror_infra import __version__, junit
@@ -27,6 +28,16 @@ WHAT_A_FAILURE_MEANS = {
 def write(proof: Proof, seconds: float) -> tuple[Path, Path]:
     out = proof.settings.out
     cases = [s.case() for s in proof.steps]
+    if proof.account:  # shareable too: the evidence names the account masked, as the summary
+        hidden = mask(proof.account)
+        cases = [
+            replace(
+                c,
+                output=c.output.replace(proof.account, hidden),
+                failure=c.failure.replace(proof.account, hidden),
+            )
+            for c in cases
+        ]
     junit.write(out / "junit.xml", SUITE, "aws-proof", cases, seconds)
     summary = out / "summary.md"
     summary.write_text(markdown(proof, seconds), encoding="utf-8")

@@ -206,7 +206,8 @@ def test_a_proof_killed_in_its_create_is_cleaned_up_by_the_next_run_which_passes
     assert "**result: PASS**" in summary
     assert "account ********9012, region us-east-1" in summary
     assert f"**not AWS**: the profile's endpoint is {local_aws.url}" in summary
-    assert "123456789012" not in summary  # the account is masked
+    assert "123456789012" not in summary  # the account is masked, in the evidence too
+    assert "123456789012" not in (out / "junit.xml").read_text(encoding="utf-8")
 
     # everything as it was: the shared bootstrap stack and bucket too (the killed run made
     # them, the second run deleted them, made them again and deleted them at its end)
