@@ -22,6 +22,7 @@ from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.checks import adapter_items
 from mirror_infra.checks.base import Check, Environment, failed
 from mirror_infra.deploy import nonce
+from mirror_infra.names import RootOutput
 
 TTL_SECONDS = 3600  # the safety net if a cleanup ever fails: DynamoDB expires the items
 GSI_TIMEOUT = 30.0  # a GSI is eventually consistent; AWS usually propagates in well under 1 s
@@ -109,7 +110,7 @@ class Smoke:
         """The seed's test alert, published to the ops-alerts topic."""
         subject = f"[TEST] {self.names.env.capitalize()} Alert"
         answer = self.env.client("sns").publish(
-            TopicArn=self.env.stack.outputs["SnsTopicArn"],
+            TopicArn=self.env.stack.outputs[RootOutput.SNS_TOPIC_ARN],
             Subject=subject,
             Message=f"Test alert from mirror-infra smoke (run {self.run_id}) "
             f"in {self.names.env}; no action needed.",
