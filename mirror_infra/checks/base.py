@@ -12,15 +12,11 @@ from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
 from mirror_infra.aws.kms import KeyRefs
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.errors import MirrorInfraError
+from mirror_infra.errors import NotDeployedError
 from mirror_infra.names import RootOutput
 
 # the services the checks call; created up front because creating a client is not thread-safe
 SERVICES = ("cloudformation", "dynamodb", "kms", "ssm", "sns", "cloudwatch", "logs", "s3", "iam")
-
-
-class NotDeployedError(MirrorInfraError):
-    """The environment's root stack is missing or has no outputs to check against."""
 
 
 @dataclass(frozen=True)
