@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from mirror_infra import contract
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.wait import Timeout, poll
-from mirror_infra.checks import adapter_items
 from mirror_infra.checks.base import Check, Environment, failed
 from mirror_infra.deploy import nonce
 from mirror_infra.names import RootOutput
@@ -122,7 +122,7 @@ class Smoke:
         find it through FindingIndex with the adapter's own key condition."""
         table = self.names.fp_events_table
         rule = f"smoke-{self.run_id}"
-        item = adapter_items.fp_event(
+        item = contract.fp_event(
             rule_id=rule,
             rule_version="1.0.0",
             finding_id=f"smoke-{self.run_id}",
@@ -133,7 +133,7 @@ class Smoke:
         key = {k: item[k] for k in ("pk", "sk")}
         self._forget_item(table, key)
         self._ddb().put_item(
-            TableName=table, Item=item, ConditionExpression=adapter_items.FP_EVENT_CONDITION
+            TableName=table, Item=item, ConditionExpression=contract.FP_EVENT_CONDITION
         )
         if self._read(table, key) != item:
             raise StepFailed("the event read back differs from the one the adapter would write")
@@ -142,7 +142,7 @@ class Smoke:
             return self._ddb().query(
                 TableName=table,
                 IndexName="FindingIndex",
-                KeyConditionExpression=adapter_items.FINDING_QUERY,
+                KeyConditionExpression=contract.FINDING_QUERY,
                 ExpressionAttributeValues={
                     ":finding": item["gsi1pk"],
                     ":rule": {"S": f"rule#{rule}"},
@@ -163,12 +163,12 @@ class Smoke:
         """Increment a circuit-breaker counter twice with the adapter's UpdateItem; read back
         count 2, the first ttl and the last timestamp."""
         table = self.names.block_counter_table
-        key = adapter_items.counter_key(
+        key = contract.counter_key(
             rule_id=f"smoke-{self.run_id}", org_id="mirror-infra", now=self.clock()
         )
         self._forget_item(table, key)
-        first = adapter_items.counter_increment(ttl=self.expires_at, now=self.clock())
-        second = adapter_items.counter_increment(ttl=self.expires_at + 60, now=self.clock() + 1)
+        first = contract.counter_increment(ttl=self.expires_at, now=self.clock())
+        second = contract.counter_increment(ttl=self.expires_at + 60, now=self.clock() + 1)
         counts = [
             self._ddb()
             .update_item(TableName=table, Key=key, **args)
@@ -193,7 +193,7 @@ class Smoke:
         """Write a consent record as the adapter does and read it back unchanged."""
         table = self.names.consent_table
         now = self.clock()
-        item = adapter_items.consent(
+        item = contract.consent(
             org_id=f"smoke-{self.run_id}",
             repo_id="mirror-infra/smoke",
             scope="smoke",
