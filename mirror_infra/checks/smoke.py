@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from mirror_infra import contract
 from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.aws.storage import S3
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.checks.base import Check, Environment, failed
 from mirror_infra.deploy import nonce
@@ -278,15 +279,9 @@ class Smoke:
 
 def delete_every_version(s3, bucket: str, key: str) -> None:
     """Remove the object for good: every version and delete marker, not just the latest."""
-    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
-    doomed = [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for page in pages
-        for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))
-        if v["Key"] == key
-    ]
-    for entry in doomed:
-        s3.delete_object(Bucket=bucket, **entry)
+    store = S3(s3)
+    doomed = [v for v in store.versions(bucket, prefix=key) if v["Key"] == key]
+    store.delete_versions(bucket, doomed)
     if not doomed:
         try:
             s3.delete_object(Bucket=bucket, Key=key)  # an unversioned bucket, or nothing written
