@@ -48,7 +48,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def render(template) -> str:
+def serialise(template) -> str:
     """The one serialisation every built template uses: sorted keys, two-space indent."""
     return template.to_json(indent=2, sort_keys=True) + "\n"
 
@@ -150,7 +150,7 @@ def _rendered(make, *args) -> str:
     said = io.StringIO()
     try:
         with contextlib.redirect_stderr(said):
-            body = render(make(*args))
+            body = serialise(make(*args))
     except _REFUSALS as exc:
         raise BuildError(_refusal(exc, make, said.getvalue())) from None
     sys.stderr.write(said.getvalue())  # anything else said while building is passed on
@@ -183,7 +183,7 @@ def _refusal(exc: Exception, make, said: str) -> str:
 
 
 def dump(template: dict) -> str:
-    """A template held as data, serialised as `render` serialises built ones."""
+    """A template held as data, serialised as `serialise` serialises built ones."""
     return json.dumps(template, indent=2, sort_keys=True) + "\n"
 
 

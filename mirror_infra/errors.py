@@ -43,10 +43,6 @@ class LintError(MirrorInfraError):
     """cfn-lint reported findings."""
 
 
-class AwsError(MirrorInfraError):
-    """An AWS call failed in a way the user has to act on."""
-
-
 class TargetError(MirrorInfraError):
     """The AWS target (account, region, local AWS) is unusable."""
 
@@ -65,6 +61,18 @@ class DestructiveChangeError(DeployError):
 
 class StalePlanError(DeployError):
     """A saved plan no longer matches the stack or the templates."""
+
+
+class AdoptError(DeployError):
+    """The existing resources cannot be brought under the stacks as they are."""
+
+
+class NotDeployedError(MirrorInfraError):
+    """The environment's root stack is missing or has no outputs to check against."""
+
+
+class MultiRegionFailed(MirrorInfraError):
+    """A multi-region or upgrade test failed in at least one region."""
 
 
 class Aborted(MirrorInfraError):

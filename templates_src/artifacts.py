@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from troposphere import Output, Ref, Sub, Template, s3
 
+from mirror_infra.names import ACCOUNT_VAR, REGION_VAR, Names
 from templates_src.storage import block_all_public_access, tls_only_policy
 
 STACK_NAME = "mirror-infra-bootstrap"
@@ -20,7 +21,7 @@ def template() -> Template:
     bucket = t.add_resource(
         s3.Bucket(
             "ArtifactsBucket",
-            BucketName=Sub("mirror-infra-artifacts-${AWS::AccountId}-${AWS::Region}"),
+            BucketName=Sub(Names.artifacts_bucket(ACCOUNT_VAR, REGION_VAR)),
             BucketEncryption=s3.BucketEncryption(
                 ServerSideEncryptionConfiguration=[
                     s3.ServerSideEncryptionRule(

@@ -24,7 +24,7 @@ from mirror_infra.deploy import flow
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.package import put_if_absent, upload_nested
-from mirror_infra.errors import DeployError
+from mirror_infra.errors import AdoptError, DeployError
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Adopted:
 def refuse_conflicts(survey: Survey, env: str) -> None:
     if survey.conflicts:
         first = survey.conflicts[0]
-        raise templates.AdoptError(
+        raise AdoptError(
             f"nothing changed: {len(survey.conflicts)} resource(s) cannot be adopted as they are "
             f"(first: {first.path} {first.physical_id}: {first.why}); rename or move the "
             f"existing resource, or change params/{env}.yaml, then run 'adopt' again"
@@ -56,7 +56,7 @@ def refuse_unsettled(dep: Deployment, info: StackInfo | None) -> None:
         return
     planning.check_stack_can_change(dep, info)  # stuck: the way out named
     if not info.status.usable:
-        raise templates.AdoptError(
+        raise AdoptError(
             f"{dep.stack_name} is {info.status}: settle it first ('mirror-infra status --env "
             f"{dep.cfg.name}')"
         )
@@ -186,7 +186,7 @@ def _import(
     if status is ChangeSetStatus.FAILED:
         reason = dep.cfn.change_set(change_set_id).reason
         dep.cfn.discard_change_set(change_set_id)
-        raise templates.AdoptError(f"AWS refused to import into {stack}: {reason}")
+        raise AdoptError(f"AWS refused to import into {stack}: {reason}")
     hooks.say(f"importing {', '.join(r.path for r in rows)}")
     execution = applying.Execution(dep, stack_id)
     execution.begin(lambda token: dep.cfn.execute(change_set_id, token))

@@ -20,15 +20,11 @@ from typing import Any
 from mirror_infra.adopt.survey import Action, Survey, refs
 from mirror_infra.build import BuildResult, build_from, dump, write_nested
 from mirror_infra.config import EnvConfig
-from mirror_infra.errors import DeployError
+from mirror_infra.errors import AdoptError
 
 # a nested template needs at least one resource; this one does nothing and holds nothing
 PLACEHOLDER = "AdoptionPlaceholder"
 PLACEHOLDER_TYPE = "AWS::CloudFormation::WaitConditionHandle"
-
-
-class AdoptError(DeployError):
-    """The existing resources cannot be brought under the stacks as they are."""
 
 
 def adoption_build(cfg: EnvConfig, adopted: set[str], into: Path) -> BuildResult:

@@ -27,8 +27,3 @@ class ResourcePath:
         """Whether the user named it, plainly (`ConsentTable`) or qualified
         (`Dynamodb.ConsentTable`)."""
         return self.logical_id in names or str(self) in names
-
-    @classmethod
-    def parse(cls, text: str) -> ResourcePath:
-        stack, _, logical_id = text.rpartition(".")
-        return cls(stack, logical_id)

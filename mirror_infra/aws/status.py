@@ -55,10 +55,6 @@ class StackStatus(StrEnum):
     def rolled_back(self) -> bool:
         return "ROLLBACK" in self and self.endswith("_COMPLETE")
 
-    @property
-    def failed(self) -> bool:
-        return self.endswith("_FAILED")
-
 
 class ResourceStatus(StrEnum):
     CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"

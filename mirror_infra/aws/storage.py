@@ -64,11 +64,11 @@ class S3:
             raise
         return bool(listed.get("Versions") or listed.get("DeleteMarkers"))
 
-    def versions(self, bucket: str) -> list[dict[str, str]]:
-        """Every object version and delete marker: [{"Key", "VersionId"}]."""
+    def versions(self, bucket: str, prefix: str = "") -> list[dict[str, str]]:
+        """Every object version and delete marker (under `prefix`): [{"Key", "VersionId"}]."""
         found: list[dict[str, str]] = []
         pages = self._client.get_paginator("list_object_versions").paginate(
-            Bucket=bucket, **self._owner
+            Bucket=bucket, **({"Prefix": prefix} if prefix else {}), **self._owner
         )
         for page in pages:
             for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:

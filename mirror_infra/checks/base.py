@@ -12,14 +12,11 @@ from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
 from mirror_infra.aws.kms import KeyRefs
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.errors import MirrorInfraError
+from mirror_infra.errors import NotDeployedError
+from mirror_infra.names import RootOutput
 
 # the services the checks call; created up front because creating a client is not thread-safe
 SERVICES = ("cloudformation", "dynamodb", "kms", "ssm", "sns", "cloudwatch", "logs", "s3", "iam")
-
-
-class NotDeployedError(MirrorInfraError):
-    """The environment's root stack is missing or has no outputs to check against."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ class Environment:
 
     @property
     def key_arn(self) -> str:
-        return self.stack.outputs["KmsKeyArn"]
+        return self.stack.outputs[RootOutput.KMS_KEY_ARN]
 
     @property
     def region(self) -> str:
@@ -120,10 +117,10 @@ def open_environment(dep: Deployment) -> Environment:
     for service in SERVICES:
         dep.target.client(service)
     info = dep.cfn.stack(dep.stack_name)
-    if info is None or "KmsKeyArn" not in info.outputs:
+    if info is None or RootOutput.KMS_KEY_ARN not in info.outputs:
         state = "does not exist" if info is None else f"is {info.status} without outputs"
         raise NotDeployedError(
             f"{dep.stack_name} {state} in {dep.target.region}; "
             f"deploy it first with 'mirror-infra apply --env {dep.cfg.name}'"
         )
-    return Environment(dep, info, dep.keys(info.outputs["KmsKeyArn"]))
+    return Environment(dep, info, dep.keys(info.outputs[RootOutput.KMS_KEY_ARN]))

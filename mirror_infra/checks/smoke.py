@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from mirror_infra import contract
 from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.aws.storage import S3
 from mirror_infra.aws.wait import Timeout, poll
-from mirror_infra.checks import adapter_items
 from mirror_infra.checks.base import Check, Environment, failed
 from mirror_infra.deploy import nonce
+from mirror_infra.names import RootOutput
 
 TTL_SECONDS = 3600  # the safety net if a cleanup ever fails: DynamoDB expires the items
 GSI_TIMEOUT = 30.0  # a GSI is eventually consistent; AWS usually propagates in well under 1 s
@@ -109,7 +111,7 @@ class Smoke:
         """The seed's test alert, published to the ops-alerts topic."""
         subject = f"[TEST] {self.names.env.capitalize()} Alert"
         answer = self.env.client("sns").publish(
-            TopicArn=self.env.stack.outputs["SnsTopicArn"],
+            TopicArn=self.env.stack.outputs[RootOutput.SNS_TOPIC_ARN],
             Subject=subject,
             Message=f"Test alert from mirror-infra smoke (run {self.run_id}) "
             f"in {self.names.env}; no action needed.",
@@ -121,7 +123,7 @@ class Smoke:
         find it through FindingIndex with the adapter's own key condition."""
         table = self.names.fp_events_table
         rule = f"smoke-{self.run_id}"
-        item = adapter_items.fp_event(
+        item = contract.fp_event(
             rule_id=rule,
             rule_version="1.0.0",
             finding_id=f"smoke-{self.run_id}",
@@ -132,7 +134,7 @@ class Smoke:
         key = {k: item[k] for k in ("pk", "sk")}
         self._forget_item(table, key)
         self._ddb().put_item(
-            TableName=table, Item=item, ConditionExpression=adapter_items.FP_EVENT_CONDITION
+            TableName=table, Item=item, ConditionExpression=contract.FP_EVENT_CONDITION
         )
         if self._read(table, key) != item:
             raise StepFailed("the event read back differs from the one the adapter would write")
@@ -141,7 +143,7 @@ class Smoke:
             return self._ddb().query(
                 TableName=table,
                 IndexName="FindingIndex",
-                KeyConditionExpression=adapter_items.FINDING_QUERY,
+                KeyConditionExpression=contract.FINDING_QUERY,
                 ExpressionAttributeValues={
                     ":finding": item["gsi1pk"],
                     ":rule": {"S": f"rule#{rule}"},
@@ -162,12 +164,12 @@ class Smoke:
         """Increment a circuit-breaker counter twice with the adapter's UpdateItem; read back
         count 2, the first ttl and the last timestamp."""
         table = self.names.block_counter_table
-        key = adapter_items.counter_key(
+        key = contract.counter_key(
             rule_id=f"smoke-{self.run_id}", org_id="mirror-infra", now=self.clock()
         )
         self._forget_item(table, key)
-        first = adapter_items.counter_increment(ttl=self.expires_at, now=self.clock())
-        second = adapter_items.counter_increment(ttl=self.expires_at + 60, now=self.clock() + 1)
+        first = contract.counter_increment(ttl=self.expires_at, now=self.clock())
+        second = contract.counter_increment(ttl=self.expires_at + 60, now=self.clock() + 1)
         counts = [
             self._ddb()
             .update_item(TableName=table, Key=key, **args)
@@ -192,7 +194,7 @@ class Smoke:
         """Write a consent record as the adapter does and read it back unchanged."""
         table = self.names.consent_table
         now = self.clock()
-        item = adapter_items.consent(
+        item = contract.consent(
             org_id=f"smoke-{self.run_id}",
             repo_id="mirror-infra/smoke",
             scope="smoke",
@@ -277,15 +279,9 @@ class Smoke:
 
 def delete_every_version(s3, bucket: str, key: str) -> None:
     """Remove the object for good: every version and delete marker, not just the latest."""
-    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
-    doomed = [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for page in pages
-        for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))
-        if v["Key"] == key
-    ]
-    for entry in doomed:
-        s3.delete_object(Bucket=bucket, **entry)
+    store = S3(s3)
+    doomed = [v for v in store.versions(bucket, prefix=key) if v["Key"] == key]
+    store.delete_versions(bucket, doomed)
     if not doomed:
         try:
             s3.delete_object(Bucket=bucket, Key=key)  # an unversioned bucket, or nothing written

@@ -28,9 +28,9 @@ def _port(text: str) -> int:
 
 
 def run_start(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra import local_server as daemon
+    from mirror_infra import local_daemon
 
-    running = daemon.start(args.port)
+    running = local_daemon.start(args.port)
     ui.out.print(f"local AWS running at {running.url} (pid {running.pid}, log {running.log})")
     if running.url != local_url():
         ui.out.print(f"point commands at it: export {LOCAL_URL_VAR}={running.url}")
@@ -38,9 +38,9 @@ def run_start(args: argparse.Namespace) -> ExitCode:
 
 
 def run_stop(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra import local_server as daemon
+    from mirror_infra import local_daemon
 
-    stopped = daemon.stop()
+    stopped = local_daemon.stop()
     if stopped is None:
         ui.out.print("local AWS not running (nothing to stop)")
     else:
@@ -49,13 +49,13 @@ def run_stop(args: argparse.Namespace) -> ExitCode:
 
 
 def run_status(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra import local_server as daemon
+    from mirror_infra import local_daemon
 
-    running = daemon.status()
+    running = local_daemon.status()
     if running is None:
         ui.out.print(f"local AWS not running (would listen at {local_url()})")
         return ExitCode.ERROR
-    state = "running" if daemon.answers(running.url) else "running but not answering"
+    state = "running" if local_daemon.answers(running.url) else "running but not answering"
     ui.out.print(f"local AWS {state} at {running.url} (pid {running.pid})")
     return ExitCode.OK
 

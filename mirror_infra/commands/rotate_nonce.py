@@ -8,6 +8,7 @@ from mirror_infra import ui
 from mirror_infra.commands.common import open_deployment
 from mirror_infra.commands.outputs import deployed
 from mirror_infra.errors import Aborted, ExitCode
+from mirror_infra.names import RootOutput
 
 
 def run(args: argparse.Namespace) -> ExitCode:
@@ -18,7 +19,10 @@ def run(args: argparse.Namespace) -> ExitCode:
     if not args.yes and not ui.confirm(f"Add a new nonce version for {dep.cfg.name}?"):
         raise Aborted("no nonce added; pass --yes to add one without asking")
     name = nonce.rotate(
-        dep.ssm, dep.names, info.outputs["KmsKeyArn"], lambda line: ui.err.print(line, markup=False)
+        dep.ssm,
+        dep.names,
+        info.outputs[RootOutput.KMS_KEY_ARN],
+        lambda line: ui.err.print(line, markup=False),
     )
     ui.out.print(f"added {name}; older versions are unchanged")
     return ExitCode.OK

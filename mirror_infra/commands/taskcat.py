@@ -8,11 +8,7 @@ from pathlib import Path
 
 from mirror_infra import junit, render, ui
 from mirror_infra.commands.common import allow_parser, junit_parser
-from mirror_infra.errors import ExitCode, MirrorInfraError
-
-
-class MultiRegionFailed(MirrorInfraError):
-    """A multi-region or upgrade test failed in at least one region."""
+from mirror_infra.errors import ExitCode, MultiRegionFailed
 
 
 def _regions(args: argparse.Namespace, default: list[str]) -> list[str]:

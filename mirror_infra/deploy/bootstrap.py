@@ -21,10 +21,10 @@ class BootstrapResult:
 
 
 def _body() -> str:
-    from mirror_infra.build import render
+    from mirror_infra.build import serialise
     from templates_src import artifacts
 
-    return render(artifacts.template())
+    return serialise(artifacts.template())
 
 
 def artifacts_bucket(target: Target) -> str:

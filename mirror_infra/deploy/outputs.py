@@ -70,7 +70,9 @@ def read(dep: Deployment, info: StackInfo) -> AppOutputs:
     naming rotate-nonce when no version is under that key."""
     key = info.outputs.get(RootOutput.KMS_KEY_ARN)
     if not key:
-        raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
+        raise DeployError(
+            f"{dep.stack_name} has no {RootOutput.KMS_KEY_ARN} output; the template is not ours"
+        )
     found = nonce.versions(dep.ssm, dep.names)
     use = nonce.current(found, dep.keys(key))
     if use is None:

@@ -8,7 +8,7 @@ import re
 from mirror_infra.aws import partitions
 from mirror_infra.aws.partitions import Partition
 from mirror_infra.config import EnvConfig
-from mirror_infra.names import SEED_OUTPUTS
+from mirror_infra.names import SEED_OUTPUTS, RootOutput
 
 
 def _arn(
@@ -27,15 +27,15 @@ def expected(cfg: EnvConfig, region: str, account: str) -> dict[str, str | re.Pa
     names = cfg.names
     partition = partitions.of_region(region)
     return {
-        "KmsKeyArn": _arn(partition, "kms", region, account, r"key/[0-9a-f-]+"),
-        "FpEventsTableName": names.fp_events_table,
-        "ConsentTableName": names.consent_table,
-        "BlockCounterTableName": names.block_counter_table,
-        "NonceParameterName": names.nonce_parameter(1),
-        "SnsTopicArn": _arn(partition, "sns", region, account, re.escape(names.topic)),
-        "DashboardName": names.dashboard(region),
-        "BaselinesBucketName": names.baselines_bucket(account, region),
-        "AppRoleArn": _arn(
+        RootOutput.KMS_KEY_ARN: _arn(partition, "kms", region, account, r"key/[0-9a-f-]+"),
+        RootOutput.FP_EVENTS_TABLE_NAME: names.fp_events_table,
+        RootOutput.CONSENT_TABLE_NAME: names.consent_table,
+        RootOutput.BLOCK_COUNTER_TABLE_NAME: names.block_counter_table,
+        RootOutput.NONCE_PARAMETER_NAME: names.nonce_parameter(1),
+        RootOutput.SNS_TOPIC_ARN: _arn(partition, "sns", region, account, re.escape(names.topic)),
+        RootOutput.DASHBOARD_NAME: names.dashboard(region),
+        RootOutput.BASELINES_BUCKET_NAME: names.baselines_bucket(account, region),
+        RootOutput.APP_ROLE_ARN: _arn(
             partition, "iam", "", account, r"role/(.+/)?" + re.escape(names.app_role(region))
         ),
     }

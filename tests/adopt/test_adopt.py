@@ -245,8 +245,8 @@ def test_the_library_refuses_a_survey_with_a_conflict_before_any_call():
 
     from mirror_infra.adopt.run import adopt
     from mirror_infra.adopt.survey import Action, Row, Survey
-    from mirror_infra.adopt.templates import AdoptError
     from mirror_infra.deploy.flow import Hooks
+    from mirror_infra.errors import AdoptError
 
     survey = Survey([Row("Dynamodb", "FpEventsTable", "AWS::DynamoDB::Table", Action.CONFLICT)])
     dep = SimpleNamespace(cfg=SimpleNamespace(name="staging"))  # no AWS behind it

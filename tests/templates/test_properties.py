@@ -301,6 +301,16 @@ def test_root_exposes_the_seed_outputs(built, env):
 
 
 @pytest.mark.parametrize("env", ENVS)
+def test_the_root_outputs_are_the_keys_the_tool_reads(built, env):
+    """names.RootOutput is the one home of the output keys: the templates write exactly
+    those, so no reader can ask for a key the stack does not have."""
+    from mirror_infra.names import SEED_OUTPUTS, RootOutput
+
+    assert set(built[env]["Root"]["Outputs"]) == {key.value for key in RootOutput}
+    assert set(SEED_OUTPUTS.values()) <= set(RootOutput)
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_arns_use_the_partition(built, env):
     text = json.dumps(built[env])
     assert "arn:aws:" not in text

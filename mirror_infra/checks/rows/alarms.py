@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 from mirror_infra import contract
 from mirror_infra.checks.base import Check, Environment, Evidence, failed
 from mirror_infra.contract import PERIOD, AlarmSpec
+from mirror_infra.names import RootOutput
 
 ID = "alarms"
 DESCRIPTION = "Each alarm as declared, acting on the topic"
@@ -56,7 +57,7 @@ def _alarm_row(env: Environment, spec: AlarmSpec, found: dict[str, dict]) -> Che
             f"TableName {dims.get('TableName', '-')}",
             f"TableName {table_name}",
         )
-    topic = env.stack.outputs.get("SnsTopicArn", "")
+    topic = env.stack.outputs.get(RootOutput.SNS_TOPIC_ARN, "")
     actions = alarm.get("AlarmActions", [])
     shown_actions = f"topic {env.dep.names.topic}" if topic in actions else ", ".join(actions)
     ev.expect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mirror_infra.checks.base import Check, Environment, Evidence
+from mirror_infra.names import RootOutput
 
 ID = "subscriptions"
 DESCRIPTION = "Email subscription as configured"
@@ -11,7 +12,7 @@ DESCRIPTION = "Email subscription as configured"
 def subscriptions_row(env: Environment) -> Check:
     """Every subscription listed; the configured alert email must be subscribed. One awaiting
     confirmation passes with a warning: the infrastructure is right, a person has to click."""
-    arn = env.stack.outputs.get("SnsTopicArn", "")
+    arn = env.stack.outputs.get(RootOutput.SNS_TOPIC_ARN, "")
     pages = env.client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
     subs = [s for page in pages for s in page["Subscriptions"]]
     email = env.dep.cfg.alert_email

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mirror_infra.checks.base import Check, Environment, Evidence
+from mirror_infra.names import RootOutput
 
 ID = "topic"
 DESCRIPTION = "Topic encrypted with the key"
@@ -10,7 +11,7 @@ DESCRIPTION = "Topic encrypted with the key"
 
 def topic_row(env: Environment) -> Check:
     """The ops-alerts topic exists and is encrypted with the environment's key."""
-    arn = env.stack.outputs.get("SnsTopicArn", "")
+    arn = env.stack.outputs.get(RootOutput.SNS_TOPIC_ARN, "")
     attributes = env.client("sns").get_topic_attributes(TopicArn=arn)["Attributes"]
     key = attributes.get("KmsMasterKeyId")
     ev = Evidence()

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import hashlib
 
-from mirror_infra.checks import adapter_items
+from mirror_infra import contract
 
 NOW = 1_700_000_000.25  # 2023-11-14T22:13:20.250Z
 
 
 def test_dates_are_javascript_iso_strings():
-    assert adapter_items.iso(NOW) == "2023-11-14T22:13:20.250Z"
-    assert adapter_items.iso(0) == "1970-01-01T00:00:00.000Z"
+    assert contract.iso(NOW) == "2023-11-14T22:13:20.250Z"
+    assert contract.iso(0) == "1970-01-01T00:00:00.000Z"
 
 
 def test_fp_event_as_record_event_writes_it():
-    item = adapter_items.fp_event(
+    item = contract.fp_event(
         rule_id="MD-001",
         rule_version="2.1.0",
         finding_id="f-9",
@@ -41,17 +41,15 @@ def test_fp_event_as_record_event_writes_it():
         "expiresAt": {"N": "1707776000"},  # epoch seconds: the fp-events table's TTL
         "recordedAt": {"N": "1700000000250"},  # Date.now(): milliseconds
     }
-    assert adapter_items.FP_EVENT_CONDITION == (
-        "attribute_not_exists(pk) AND attribute_not_exists(sk)"
-    )
-    assert adapter_items.FINDING_QUERY == "gsi1pk = :finding AND begins_with(gsi1sk, :rule)"
+    assert contract.FP_EVENT_CONDITION == ("attribute_not_exists(pk) AND attribute_not_exists(sk)")
+    assert contract.FINDING_QUERY == "gsi1pk = :finding AND begins_with(gsi1sk, :rule)"
 
 
 def test_counter_as_increment_keys_and_updates_it():
-    assert adapter_items.counter_key(rule_id="MD-001", org_id="acme", now=NOW) == {
+    assert contract.counter_key(rule_id="MD-001", org_id="acme", now=NOW) == {
         "bucketKey": {"S": "MD-001:acme:2023-11-14T22:00:00.000Z"}
     }
-    assert adapter_items.counter_increment(ttl=1_700_086_400, now=NOW) == {
+    assert contract.counter_increment(ttl=1_700_086_400, now=NOW) == {
         "UpdateExpression": "ADD #count :inc SET #ttl = if_not_exists(#ttl, :ttl), #ts = :ts",
         "ExpressionAttributeNames": {"#count": "count", "#ttl": "ttl", "#ts": "timestamp"},
         "ExpressionAttributeValues": {
@@ -65,7 +63,7 @@ def test_counter_as_increment_keys_and_updates_it():
 
 def test_consent_as_record_consent_writes_it():
     org = hashlib.sha256(b"acme").hexdigest()
-    item = adapter_items.consent(
+    item = contract.consent(
         org_id="acme",
         repo_id="acme/app",
         scope="calibration",
