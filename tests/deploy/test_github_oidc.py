@@ -80,3 +80,25 @@ def test_without_github_oidc_the_role_trusts_no_workflow(cli, local_aws):
     statements = _trust(local_aws)
     assert [s["Sid"] for s in statements] == ["TrustedServices"]
     assert "Federated" not in json.dumps(statements)
+
+
+def test_a_provider_without_the_sts_audience_fails_the_row_with_advice(cli, local_aws, project):
+    params = project / "params" / "staging.yaml"
+    settings = yaml.safe_load(params.read_text())
+    settings["app_role"]["github_oidc"] = SUBJECTS
+    params.write_text(yaml.safe_dump(settings, sort_keys=False))
+    assert cli("bootstrap").code == 0
+    assert cli("apply", "--yes").code == 0
+    iam = local_aws.client("iam")
+    iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["another-audience"]
+    )
+    checked = cli("verify")
+    assert checked.code == 1
+    (advice,) = [line for line in checked.out.splitlines() if line.startswith("application role: ")]
+    assert advice == (
+        "application role: add the audience: aws iam add-client-id-to-open-id-connect-provider "
+        f"--open-id-connect-provider-arn {PROVIDER} --client-id sts.amazonaws.com"
+    )
+    # Following it is not shown here: the local AWS (moto 5.2.5) answers
+    # AddClientIDToOpenIDConnectProvider with HTTP 500, a gap not closed yet

@@ -110,21 +110,26 @@ def test_no_version_under_the_key_exits_1_naming_rotate_nonce(deployed, local_aw
             Name=NAMES.nonce_parameter(1), Value="ab" * 32, Type="SecureString",
             KeyId="alias/aws/ssm",
         )  # fmt: skip
-    for argv in (["outputs"], ["outputs", "--json"], ["outputs", "--format", "env"]):
+    held = (
+        f"no nonce version exists under /guardian/{NAMES.env}/"
+        if case == "none"
+        else f"none of {NAMES.nonce_parameter(1)} is a SecureString under the environment's key"
+    )
+    advice = (
+        "so the application has no nonce it can use; run 'mirror-infra rotate-nonce --env "
+        "staging' to add a version under the current key"
+    )
+    for argv in (["outputs"], ["outputs", "--format", "env"]):
         refused = deployed(*argv)
         assert refused.code == 1
-        assert refused.out == ""
+        assert refused.out == ""  # nothing a .env file or $GITHUB_ENV would take in
         last = refused.err.strip().splitlines()[-1]
-        held = (
-            f"no nonce version exists under /guardian/{NAMES.env}/"
-            if case == "none"
-            else f"none of {NAMES.nonce_parameter(1)} is a SecureString under the environment's key"
-        )
-        assert last.startswith(f"error: {held}")
-        assert last.endswith(
-            "so the application has no nonce it can use; run 'mirror-infra rotate-nonce --env "
-            "staging' to add a version under the current key"
-        )
+        assert last.startswith(f"error: {held}") and last.endswith(advice)
+    refused = deployed("outputs", "--json")  # the --json contract: the error as a JSON object
+    assert refused.code == 1
+    error = json.loads(refused.out)
+    assert error["ok"] is False and error["exit_code"] == 1
+    assert error["error"].startswith(held) and error["error"].endswith(advice)
     # the advice, followed, gives the application a nonce
     assert deployed("rotate-nonce", "--yes").code == 0
     version = 1 if case == "none" else 2
