@@ -5,12 +5,7 @@ re-creates it (AWS What's New, November 2025: "recreate resources deleted outsid
 
 from __future__ import annotations
 
-import pytest
-
 from tests.adopt.terraformed import STAGING
-
-# red until plan --revert-drift handles DELETED rows (docs/adopt.md); removed then
-PENDING = pytest.mark.xfail(reason="issue 26 finding 3: not built yet", strict=False)
 
 ALARM = STAGING.alarm("fp-events-read-throttle")
 
@@ -20,7 +15,6 @@ def _alarms(local_aws) -> set[str]:
     return {a["AlarmName"] for a in found}
 
 
-@PENDING
 def test_an_alarm_deleted_out_of_band_is_put_back_by_revert_drift(cli, local_aws, project):
     assert cli("bootstrap").code == 0
     assert cli("apply", "--yes").code == 0
@@ -44,7 +38,6 @@ def test_an_alarm_deleted_out_of_band_is_put_back_by_revert_drift(cli, local_aws
     assert cli("plan", "--revert-drift").code == 0  # nothing left to put back
 
 
-@PENDING
 def test_a_table_deleted_out_of_band_is_re_created_only_when_named(cli, local_aws, project):
     """Re-creating a table makes a new, empty one (its data went with the deletion): the plan
     says so and the revert runs only when the table is named."""

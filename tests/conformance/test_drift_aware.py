@@ -230,7 +230,6 @@ def test_a_drift_aware_change_set_on_a_nested_stack_survives_the_parents_next_up
     assert cfn.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"].endswith("COMPLETE")
 
 
-@pytest.mark.local_gap("a resource deleted out of band is not re-created yet")
 def test_a_resource_deleted_out_of_band_is_re_created(target, stacks):
     """A drift-aware change set's row carries ResourceDriftStatus "DELETED – The resource was
     deleted outside CloudFormation" (API_ResourceChange); "During change set execution,
@@ -238,9 +237,9 @@ def test_a_resource_deleted_out_of_band_is_re_created(target, stacks):
     *Safely handle configuration drift with AWS CloudFormation drift-aware change sets*,
     November 2025). Which Action the row carries is on no page: not asserted."""
     name = stacks.name()
-    body = template({"Group": log_group(1), "Kept": log_group(1)})
+    group = f"{name}-group"  # named, as the environment's resources are: the same name again
+    body = template({"Group": log_group(1, LogGroupName=group), "Kept": log_group(1)})
     _create(target, name, body)
-    group = _physical(target, name, "Group")
     logs = target.client("logs")
     logs.delete_log_group(logGroupName=group)
     described = _drift_aware(target, name, body)

@@ -285,7 +285,6 @@ def _nest(target, parent: str, url: str, child_id: str, **properties) -> dict:
         return {"Status": "REFUSED", "Error": refused.response["Error"]}
 
 
-@pytest.mark.local_gap("nesting an existing stack by import is not modelled yet")
 def test_an_existing_stack_is_nested_into_its_parent_by_import(target, stacks, artifacts):
     """ "Use the resource import feature to nest an existing stack within another existing
     stack": the parent's template gets the AWS::CloudFormation::Stack resource "with a Retain
