@@ -200,33 +200,6 @@ def test_a_resource_that_is_missing_or_in_another_stack_is_not_imported(
     assert group in described["StatusReason"]
 
 
-def test_import_into_a_nested_stack_is_an_import_on_that_nested_stack(
-    target, outside, stacks, artifacts
-):
-    """A ResourceToImport names no stack path; the nested stack must already exist, and the
-    IMPORT change set is made on it, by its stack id (resource-import-nested-stacks.html: one
-    stack, one level)."""
-    group = outside.log_group(retention=3)
-    child = {"Original": log_group(1)}
-    url = artifacts.put(template(child))
-    name = stacks.name()
-    _create(target, name, template({"Child": nested(url)}))
-    cfn = target.client("cloudformation")
-    child_id = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Child")[
-        "StackResourceDetail"
-    ]["PhysicalResourceId"]
-    body = template({**child, "Imported": _imported_group(group)})
-    described = _import(target, child_id, body, _to_import("Imported", group))
-    assert described["StackId"] == child_id
-    assert [c["ResourceChange"]["Action"] for c in described["Changes"]] == ["Import"]
-    cfn.execute_change_set(ChangeSetName=described["ChangeSetId"])
-    assert target.settle(child_id)["StackStatus"] == "IMPORT_COMPLETE"
-    resources = cfn.describe_stack_resources(StackName=child_id)["StackResources"]
-    assert {r["LogicalResourceId"] for r in resources} == {"Original", "Imported"}
-    assert target.settle(name)["StackStatus"] == "CREATE_COMPLETE"
-    assert _retention(target, group) == 3
-
-
 def test_a_failed_import_rolls_back_without_touching_the_resources(target, outside, stacks):
     """IMPORT_ROLLBACK_IN_PROGRESS / IMPORT_ROLLBACK_COMPLETE: "Import will roll back to the
     previous template configuration" (resource-import.html). The resource that vanished
