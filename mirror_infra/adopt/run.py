@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mirror_infra.adopt import state, templates
-from mirror_infra.adopt.survey import Action, Survey, refs
+from mirror_infra.adopt.survey import Action, Survey, refs, resolve_name
 from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.errors import is_no_changes_reason
 from mirror_infra.aws.status import ChangeSetStatus, StackStatus
@@ -109,6 +109,7 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         steps = _Steps(dep, hooks, adoption, bucket, Path(scratch))
         adopted = Adopted("", retained=retained)
         root_values = planning.root_parameters(dep, bucket, adoption)
+        pseudo = _pseudo(dep)
         outputs: dict[str, dict[str, str]] = {}
         root = where.root if where.root is not None and where.root.status.usable else None
         held = dep.cfn.nested_stacks(root.stack_id) if root is not None else {}
@@ -116,7 +117,7 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
             if service in held:  # nested already (by an earlier adopt, or an apply)
                 outputs[service] = dep.cfn.stack(held[service]).outputs
                 continue
-            parameters = _parameters(steps.defined[service], root_values, outputs)
+            parameters = _parameters(steps.defined[service], root_values, outputs, pseudo)
             rows = [r for r in survey.imported if r.stack == service]
             made = steps.standalone(service, parameters, rows, where.standalone.get(service))
             if rows:
@@ -371,10 +372,13 @@ def _dependency_order(adoption: BuildResult) -> list[str]:
 
 
 def _parameters(
-    definition: dict, root_values: dict[str, str], outputs: dict[str, dict[str, str]]
+    definition: dict,
+    root_values: dict[str, str],
+    outputs: dict[str, dict[str, str]],
+    pseudo: dict[str, str],
 ) -> dict[str, str]:
-    """What the root passes the service's stack, as values: its own parameters' values and the
-    outputs of the services made before it."""
+    """What the root passes the service's stack, as values: its own parameters' values, the
+    pseudo parameters (`pseudo`) and the outputs of the services made before it."""
 
     def value(given):
         if isinstance(given, dict) and set(given) == {"Ref"}:
@@ -382,6 +386,10 @@ def _parameters(
         if isinstance(given, dict) and set(given) == {"Fn::GetAtt"}:
             service, attribute = given["Fn::GetAtt"]
             return outputs[service][attribute.removeprefix("Outputs.")]
+        if isinstance(given, dict) and set(given) == {"Fn::Sub"}:
+            text = resolve_name(given, {**pseudo, **root_values})
+            if text is not None:
+                return text
         if isinstance(given, dict) and set(given) == {"Fn::Join"}:
             separator, parts = given["Fn::Join"]
             # a Ref to a list parameter: its value is the comma-joined list
@@ -397,6 +405,19 @@ def _parameters(
 
     parameters = definition.get("Properties", {}).get("Parameters", {})
     return {key: value(given) for key, given in parameters.items()}
+
+
+def _pseudo(dep: Deployment) -> dict[str, str]:
+    """The pseudo parameters' values in the target account and region, as the survey has them."""
+    from mirror_infra.aws.inventory import Inventory
+
+    found = Inventory(dep.target.client, dep.target.account_id, dep.target.region)
+    return {
+        "AWS::AccountId": found.account,
+        "AWS::Region": found.region,
+        "AWS::Partition": found.partition,
+        "AWS::URLSuffix": found.url_suffix,
+    }
 
 
 def _adopted_ids(dep: Deployment, survey: Survey) -> set[str]:
