@@ -231,11 +231,21 @@ NESTING_PAGE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/r
 PLACEHOLDER = {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
 
 
-def _standalone_and_parent(target, stacks, artifacts, child_body: str) -> tuple[str, str, str]:
-    """A standalone stack holding `child_body`, the same template at an S3 URL, and an existing
-    parent holding nothing but a placeholder: (child stack id, parent name, URL)."""
+def _standalone_and_parent(
+    target, stacks, artifacts, child_body: str, tags: dict | None = None
+) -> tuple[str, str, str]:
+    """A standalone stack holding `child_body` (with stack `tags`), the same template at an S3
+    URL, and an existing parent holding nothing but a placeholder: (child stack id, parent
+    name, URL)."""
     child = stacks.name()  # named first: deleted after the parent
-    child_id = _create(target, child, child_body)["StackId"]
+    target.client("cloudformation").create_stack(
+        StackName=child,
+        TemplateBody=child_body,
+        Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+    )
+    created = target.settle(child)
+    assert created["StackStatus"] == "CREATE_COMPLETE", created
+    child_id = created["StackId"]
     parent = stacks.name()
     _create(target, parent, template(PLACEHOLDER))
     return child_id, parent, artifacts.put(child_body)
@@ -297,19 +307,23 @@ def test_an_existing_stack_is_nested_into_its_parent_by_import(target, stacks, a
     assert _retention(target, group) == 3
 
 
-@pytest.mark.parametrize("case", ["template differs", "has children"])
+@pytest.mark.parametrize("case", ["template differs", "tags differ", "has children"])
 def test_nesting_is_refused_when_the_stack_does_not_match_or_has_children(
     target, stacks, artifacts, case
 ):
     """ "The nested AWS::CloudFormation::Stack definition in the parent stack template matches
-    the actual nested stack's template"; "you cannot import a stack into a child stack or
-    import a stack that has children" (resource-import-nested-stacks.html). Whether AWS refuses
+    the actual nested stack's template"; "The tags for the nested AWS::CloudFormation::Stack
+    definition in the parent stack template match the tags for the actual nested stack
+    resource" (here the stack has a tag the definition does not give); "you cannot import a
+    stack into a child stack or import a stack that has children"
+    (resource-import-nested-stacks.html). Whether AWS refuses
     at CreateChangeSet or fails the change set (or its execution) is not on the page: any of
     them, as long as the stack is not nested."""
     child_body = template({"Group": log_group(1)})
     if case == "has children":
         child_body = template({"Inner": nested(artifacts.put(template({"Group": log_group(1)})))})
-    child_id, parent, url = _standalone_and_parent(target, stacks, artifacts, child_body)
+    tags = {"team": "conformance"} if case == "tags differ" else None
+    child_id, parent, url = _standalone_and_parent(target, stacks, artifacts, child_body, tags)
     if case == "template differs":
         url = artifacts.put(template({"Group": log_group(5)}))
     described = _nest(target, parent, url, child_id)
