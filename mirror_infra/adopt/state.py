@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mirror_infra.aws.cfn_answers import StackInfo
+from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import service_ids
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import DeployError
@@ -66,7 +67,8 @@ def read(dep: Deployment) -> Where:
             where.nested[service] = found
         else:
             where.standalone[service] = found
-    if where.root is not None and where.root.status.usable:
+    if where.root is not None and where.root.status is not StackStatus.REVIEW_IN_PROGRESS:
+        # in any state, stuck ones included: a stuck root is an unfinished adoption too
         resources = cfn.template(where.root.stack_id).get("Resources", {})
         where.placeholder = PLACEHOLDER in resources
     return where

@@ -37,7 +37,9 @@ def open_deployment(args: argparse.Namespace, reads_only: bool = False, adopting
     ui.err.print(f"  account {checked.shown}", markup=False)
     if checked.warning:
         ui.err.print(checked.warning, markup=False)
-    if not adopting and getattr(args, "command", None) not in MAY_RUN_WHILE_ADOPTING:
+    # continuing a stuck rollback changes no template: it is the way out adopt itself names
+    may_run = args.command in MAY_RUN_WHILE_ADOPTING or getattr(args, "continue_rollback", False)
+    if not adopting and not may_run:
         refuse_unfinished(dep)
     return dep
 

@@ -9,6 +9,7 @@ key and the nonce must be exactly as Terraform left them, and the environment ad
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from tests.adopt.conftest import unchanged
 from tests.adopt.terraformed import STAGING, terraform_staging
+from tests.localaws.stacks import alarm
 
 # what adopt runs on the Terraform-made staging (docs/adopt.md, "The steps"): Kms, Dynamodb,
 # Monitoring and Storage each made standalone by IMPORT then brought to their template
@@ -167,3 +169,55 @@ def test_an_unfinished_adoption_makes_every_changing_command_refuse_and_point_to
     }
     assert after == events  # nothing ran
     unchanged(local_aws, made)
+
+
+def test_a_root_stuck_in_its_rollback_is_settled_as_adopt_says(cli, local_aws, adopting, capsys):
+    """An adoption killed once its stacks are nested, then the root's update stuck in its
+    rollback (the local AWS's fault switch; as a failing converge would leave it): adopt names
+    'apply --continue-rollback', which must run although the adoption is unfinished (it only
+    continues the rollback), and adopt then finishes. Every step is followed as printed."""
+    made = terraform_staging(local_aws)
+    assert cli("bootstrap").code == 0
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(Killed):
+        _kill_after(patch, "ExecuteChangeSet", 11)  # the import that nests the stacks
+        cli("adopt", "--yes")
+    capsys.readouterr()
+    cfn = local_aws.client("cloudformation")
+    body = cfn.get_template(StackName=STAGING.root_stack)["TemplateBody"]
+    body = body if isinstance(body, dict) else json.loads(body)
+    previous = [{"ParameterKey": k, "UsePreviousValue": True} for k in body["Parameters"]]
+
+    def update(first: int, second: int | None) -> None:
+        resources = {**body["Resources"], "First": alarm(first, name="first")}
+        if second is not None:
+            resources["Second"] = {**alarm(second, name="second"), "DependsOn": "First"}
+        cfn.update_stack(
+            StackName=STAGING.root_stack,
+            TemplateBody=json.dumps({**body, "Resources": resources}),
+            Parameters=previous,
+            Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+
+    update(10, None)
+    local_aws.settings(fail_create=["Second"], fail_rollback=["First"])
+    update(20, 20)
+    local_aws.settings(fail_create=[], fail_rollback=[])
+    stuck = cfn.describe_stacks(StackName=STAGING.root_stack)["Stacks"][0]["StackStatus"]
+    assert stuck == "UPDATE_ROLLBACK_FAILED"
+    argv, followed = ["adopt", "--yes"], []
+    for _ in range(4):
+        result = cli(*argv)
+        followed.append(f"$ mirror-infra {' '.join(argv)} -> {result.code}\n{result.err}")
+        if result.code == 0 and argv[0] == "adopt":
+            break
+        unchanged(local_aws, made)
+        if result.code == 0:  # the way out done: back to what the user was doing
+            argv = ["adopt", "--yes"]
+            continue
+        argv = _advice(argv, result.err, adopting)
+        assert argv is not None, "the tool gave no way on:\n" + "\n".join(followed)
+    else:
+        pytest.fail("adopt did not finish:\n" + "\n".join(followed))
+    assert any("--continue-rollback" in step for step in followed)
+    unchanged(local_aws, made)
+    assert _key_state(local_aws, made.key_id) == "Enabled"
