@@ -123,7 +123,7 @@ def load_result(env: str, root: Path | None = None) -> BuildResult:
     return result
 
 
-def _write(cfg: EnvConfig, out: Path, stamp: str) -> BuildResult:
+def _root_module():
     try:
         from templates_src import root as root_module
     except Exception as exc:  # a missing or broken module: any error its import raises
@@ -131,7 +131,16 @@ def _write(cfg: EnvConfig, out: Path, stamp: str) -> BuildResult:
             f"templates_src cannot be imported ({type(exc).__name__}: {exc}); run from the "
             "project root of an intact checkout"
         ) from None
+    return root_module
 
+
+def service_ids() -> list[str]:
+    """The root's nested stacks, one per service, in the root template's order."""
+    return list(_root_module().SERVICES)
+
+
+def _write(cfg: EnvConfig, out: Path, stamp: str) -> BuildResult:
+    root_module = _root_module()
     nested = {logical_id: _rendered(make, cfg) for logical_id, make in root_module.SERVICES.items()}
     names = {logical_id: nested_file_name(logical_id, body) for logical_id, body in nested.items()}
     root_body = _rendered(root_module.template, cfg, names)

@@ -49,7 +49,7 @@ def plan(plan) -> None:
             c.resource_type,
             c.replacement + (f" ({c.policy_action})" if c.policy_action else ""),
             ", ".join(c.properties) + (f"if {c.condition}" if c.condition else ""),
-            c.risk.value
+            c.risk.value + (f": {c.reason}" if c.reason else "")
             if c.risk is Risk.SAFE
             else ui.styled(c.risk.value + (f": {c.reason}" if c.reason else ""), "bold red"),
         ]

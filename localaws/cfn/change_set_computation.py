@@ -458,10 +458,7 @@ def import_rows(record: Any) -> list[dict]:
     rows = []
     for logical_id, physical in record.to_import.items():
         spec = template["Resources"][logical_id]
-        try:
-            props = ev.resolve(spec.get("Properties") or {}) or {}
-        except Unresolvable:
-            props = {}
+        props = _import_properties(ev, spec)
         refusal = import_rules.missing_or_owned(stack, logical_id, spec["Type"], physical, props)
         if refusal:
             record.import_refusals.append(refusal)
@@ -476,3 +473,22 @@ def import_rows(record: Any) -> list[dict]:
             }
         )
     return rows
+
+
+def _import_properties(ev: Evaluator, spec: dict) -> dict:
+    """The properties of a resource to import as far as they resolve before the import: a
+    nested stack's parameters may read another stack imported with it, but its TemplateURL and
+    Tags (what nesting checks, cfn/nesting.py) resolve on their own."""
+    declared = spec.get("Properties") or {}
+    try:
+        return ev.resolve(declared) or {}
+    except Unresolvable:
+        pass
+    props = {}
+    for key in ("TemplateURL", "Tags") if spec["Type"] == NESTED_STACK else ():
+        try:
+            if key in declared:
+                props[key] = ev.resolve(declared[key])
+        except Unresolvable:
+            continue
+    return props

@@ -3,9 +3,9 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-chang
 a three-way comparison of the actual state ("CloudFormation will read the configuration of
 resources in your account at the time of change set creation via underlying service APIs", so
 no earlier drift detection is needed), the previous deployment and the new template. Executing
-one brings drifted properties back to the template; where the template already matches the
-actual value, only the drift status is reset (SyncWithActual); a failed execution rolls back
-to the actual pre-deployment state.
+one brings drifted properties back to the template and re-creates a resource deleted out of
+band; where the template already matches the actual value, only the drift status is reset
+(SyncWithActual); a failed execution rolls back to the actual pre-deployment state.
 
 Each ResourceChange carries ResourceDriftStatus; each property detail its Target.Path,
 BeforeValue (actual) / AfterValue (template), BeforeValueFrom ACTUAL_STATE, AfterValueFrom
@@ -96,6 +96,8 @@ def row(stack: Any, rec: Any, template_props: dict, create_only: frozenset[str])
     """The ResourceChange of one existing resource in a drift-aware change set, or None when
     its template, previous deployment and actual state all agree."""
     status, actual, drifted = actual_state(stack, rec)
+    if status == "DELETED":
+        return _deleted_row(rec, template_props)
     previous = rec.properties
     read = status in ("MODIFIED", "IN_SYNC")
     before_from = "ACTUAL_STATE" if read else "PREVIOUS_DEPLOYMENT_STATE"
@@ -146,6 +148,26 @@ def row(stack: Any, rec: Any, template_props: dict, create_only: frozenset[str])
     }
 
 
+def _deleted_row(rec: Any, template_props: dict) -> dict:
+    """A resource deleted out of band: "DELETED – The resource was deleted outside
+    CloudFormation" (API_ResourceChange, "Only present for drift-aware change sets"), and
+    executing the change set re-creates it ("During change set execution, CloudFormation will
+    [...] recreate resources deleted outside of IaC", AWS What's New, November 2025). No page
+    says which Action such a row carries: `Add` (it adds the resource again) is the local AWS's
+    own choice."""
+    return {
+        "Action": "Add",
+        "LogicalResourceId": rec.logical_resource_id,
+        "PhysicalResourceId": rec.physical_resource_id,
+        "ResourceType": rec.cf_resource_type,
+        "Scope": [],
+        "ResourceDriftStatus": "DELETED",
+        "Details": [],
+        "AfterContext": json.dumps({"Properties": template_props}, sort_keys=True),
+        "PreviousDeploymentContext": json.dumps({"Properties": rec.properties}, sort_keys=True),
+    }
+
+
 def without_values(change: dict) -> dict:
     """A ResourceChange as DescribeChangeSet shows it without IncludePropertyValues."""
     out = {k: v for k, v in change.items() if k not in CONTEXT_KEYS}
@@ -165,6 +187,9 @@ def revert_actual(stack: Any) -> None:
         status, actual, _ = actual_state(stack, rec)
         if status == "MODIFIED":
             rec.properties = actual
+        if status == "DELETED":  # the update creates it again, as a resource it adds
+            del stack.local.resources[rec.logical_resource_id]
+            continue
         rec.drift = None  # its drift status is reset by the deployment
 
 

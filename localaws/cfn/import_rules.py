@@ -23,7 +23,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 
-from localaws.cfn import schema
+from localaws.cfn import nesting, schema
 from localaws.cfn.loading import NESTED_STACK
 from localaws.cfn.registry import provider_for
 from localaws.cfn.stacks import ctx
@@ -54,8 +54,8 @@ def identifier_properties(type_name: str) -> list[str]:
 
 def importable(type_name: str) -> bool:
     """A type CloudFormation can import (its schema has a read handler) and the local AWS
-    models. Nested stacks are imported by stack id, which the local AWS does not model."""
-    if type_name == NESTED_STACK or provider_for(type_name) is None:
+    models; a nested stack is an existing stack nested by its StackId (cfn/nesting.py)."""
+    if provider_for(type_name) is None:
         return False
     return "read" in (schema.resource_schema(type_name).get("handlers") or {})
 
@@ -78,6 +78,8 @@ def owner(backend: Any, type_name: str, physical: str) -> Any:
 def missing_or_owned(stack: Any, logical_id: str, type_name: str, physical: str, props: dict):
     """Why this resource cannot be imported into `stack` (None when it can): it does not
     exist, or another stack (or this one, under another logical id) holds it."""
+    if type_name == NESTED_STACK:
+        return nesting.refusal(stack, physical, props)
     try:
         provider_for(type_name).read(ctx(stack, logical_id), physical, props)
     except NotFound:

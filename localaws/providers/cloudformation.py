@@ -20,7 +20,7 @@ from typing import Any
 
 from moto.cloudformation.models import Stack
 
-from localaws.cfn import capabilities, templates
+from localaws.cfn import capabilities, nesting, templates
 from localaws.cfn.intrinsics import TemplateError, parse_template
 from localaws.cfn.loading import NESTED_STACK
 from localaws.cfn.operations import create, delete, update
@@ -106,6 +106,15 @@ class NestedStackProvider(Provider):
                 f"{nested.status} with reason: {nested.local.status_reason}"
             )
         return Created(physical_id, StackOutputs(nested))
+
+    def adopt(self, ctx: Ctx, physical_id: str, props: dict) -> Created:
+        """Resource import of an existing stack: nested into the parent by its StackId
+        (resource-import-nested-stacks.html; the checks in cfn/nesting.py)."""
+        try:
+            nested = nesting.nest(ctx.stack, physical_id, props)
+        except ValueError as exc:
+            raise ResourceFailure(str(exc)) from None
+        return Created(nested.stack_id, StackOutputs(nested))
 
     def delete(self, ctx: Ctx, physical_id: str, props: dict) -> None:
         """Delete the nested stack; a failed create is undone in it the same way

@@ -1,36 +1,47 @@
-"""`adopt`'s steps after the survey (docs/adopt.md): create the stacks around what exists, import
-what exists into each nested stack, converge to the adoption build, finish, check drift.
+"""`adopt`'s steps after the survey (docs/adopt.md, *The steps*), each an operation AWS documents
+for that use (docs/aws-operations.md): every service made a standalone stack — created by IMPORT
+from its existing resources (import-resources-manually), or by CREATE when none exists — and
+brought to its template by an ordinary update; the root created holding nothing; the standalone
+stacks nested into it by IMPORT (resource-import-nested-stacks); one converge from the root.
+No change set ever runs on a nested stack.
 
-Nothing here writes to an existing resource: an import only records it in a stack, and the
-converge step is an ordinary plan, judged by the same data-safety rules as any other (a change
-that would replace, delete or lose data stops it before it runs).
+Each step first reads what AWS holds (state.py), so that `adopt` run again after any
+interruption, on any machine, goes on from where the last run stopped. Nothing here writes to an
+existing resource's data: an import only records it in a stack, and every update is judged by
+the data-safety rules (a change that would replace, delete or lose data stops it before it runs).
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mirror_infra.adopt import templates
-from mirror_infra.adopt.survey import Action, Survey
+from mirror_infra.adopt import state, templates
+from mirror_infra.adopt.survey import Action, Survey, refs, resolve_name
 from mirror_infra.aws.cfn_answers import StackInfo
+from mirror_infra.aws.errors import is_no_changes_reason
 from mirror_infra.aws.status import ChangeSetStatus, StackStatus
 from mirror_infra.aws.wait import Timeout
-from mirror_infra.build import dump, sha256
+from mirror_infra.build import BuildResult, dump, sha256
 from mirror_infra.deploy import apply as applying
 from mirror_infra.deploy import flow
 from mirror_infra.deploy import plan as planning
+from mirror_infra.deploy.changes import read_changes
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.package import put_if_absent, upload_nested
+from mirror_infra.deploy.package import put_if_absent
+from mirror_infra.deploy.risk import Risk, in_place_losses
 from mirror_infra.errors import AdoptError, DeployError
+
+NESTED_STACK = "AWS::CloudFormation::Stack"
 
 
 @dataclass
 class Adopted:
     stack_id: str
-    imported: dict[str, list[str]] = field(default_factory=dict)  # nested stack -> logical ids
+    imported: dict[str, list[str]] = field(default_factory=dict)  # service -> logical ids
     converge: planning.Plan | None = None
     finish: applying.Finish | None = None
     retained: set[str] = field(default_factory=set)  # stateful resources kept at Retain
@@ -62,6 +73,22 @@ def refuse_unsettled(dep: Deployment, info: StackInfo | None) -> None:
         )
 
 
+def refuse_deployed(dep: Deployment, survey: Survey, where: state.Where) -> None:
+    """An environment this tool deployed, with resources outside its stacks under its names:
+    AWS documents importing into a stack, not into a nested stack from its root."""
+    info = where.root
+    if info is None or not info.status.usable or where.unfinished or not survey.imported:
+        return
+    first = survey.imported[0]
+    raise AdoptError(
+        f"nothing changed: {dep.stack_name} already holds the environment, and "
+        f"{len(survey.imported)} resource(s) of its names exist outside its stacks (first: "
+        f"{first.path} {first.physical_id}); adopt brings an environment that has no stacks under "
+        "them (no AWS page documents importing into a nested stack); rename or remove those "
+        "resources, keeping their data, then run 'plan'"
+    )
+
+
 def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
     """Bring the surveyed environment under the stacks; the survey has no conflicts."""
     refuse_conflicts(survey, dep.cfg.name)
@@ -70,40 +97,36 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         # an earlier adopt (or apply) whose create failed: the stack holds nothing
         hooks.say(f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed create; deleting it first")
         applying.delete_failed_create(dep, hooks.on_event)
-        info = None
     refuse_unsettled(dep, info)
-    resuming = info is not None and info.status.usable
+    where = state.read(dep)
+    refuse_deployed(dep, survey, where)
+    if where.unfinished:
+        hooks.say(f"an adoption did not finish ({where.describe()}); going on from there")
     with tempfile.TemporaryDirectory(prefix="mirror-infra-adopt-") as scratch:
-        adopted_ids = _adopted_ids(dep, survey, info.stack_id if resuming else "")
-        adoption = templates.adoption_build(dep.cfg, adopted_ids, Path(scratch) / "adoption")
-        prepared = flow.prepare(dep, hooks, adoption)
-        if resuming:
-            hooks.say(
-                f"step 1 of 3: {dep.stack_name} exists from an adoption that did not finish; "
-                "going on from there"
-            )
-            adopted = Adopted(info.stack_id)
-        else:
-            skeleton = templates.skeleton(adoption, survey, Path(scratch) / "skeleton")
-            upload_nested(dep.s3, prepared.bucket, dep.artifacts_prefix, skeleton)
-            hooks.say("step 1 of 3: create the stacks around the resources that exist")
-            created = planning.create_plan(dep, skeleton, prepared.bucket)
-            hooks.on_plan(created)
-            flow.execute(dep, created, set(), hooks)
-            adopted = Adopted(created.stack_id)
-
-        hooks.say("step 2 of 3: import the existing resources, one nested stack at a time")
-        stacks = dep.cfn.nested_stacks(adopted.stack_id)
-        for stack in adoption.nested:
-            rows = [r for r in survey.imported if r.stack == stack]
+        retained = _adopted_ids(dep, survey)
+        adoption = templates.adoption_build(dep.cfg, retained, Path(scratch) / "adoption")
+        bucket = flow.prepare(dep, hooks, adoption).bucket
+        steps = _Steps(dep, hooks, adoption, bucket, Path(scratch))
+        adopted = Adopted("", retained=retained)
+        root_values = planning.root_parameters(dep, bucket, adoption)
+        pseudo = _pseudo(dep)
+        outputs: dict[str, dict[str, str]] = {}
+        root = where.root if where.root is not None and where.root.status.usable else None
+        held = dep.cfn.nested_stacks(root.stack_id) if root is not None else {}
+        for service in _dependency_order(adoption):
+            if service in held:  # nested already (by an earlier adopt, or an apply)
+                outputs[service] = dep.cfn.stack(held[service]).outputs
+                continue
+            parameters = _parameters(steps.defined[service], root_values, outputs, pseudo)
+            rows = [r for r in survey.imported if r.stack == service]
+            made = steps.standalone(service, parameters, rows, where.standalone.get(service))
             if rows:
-                _import(dep, prepared.bucket, stacks[stack], stack, rows, adoption, hooks)
-                adopted.imported[stack] = [r.logical_id for r in rows]
-
-        adopted.retained = adopted_ids
-        _record_imports(dep, adopted.stack_id, prepared.bucket, Path(scratch) / "recorded", hooks)
-        hooks.say("step 3 of 3: converge to the environment's templates")
-        converge = planning.create_plan(dep, adoption, prepared.bucket)
+                adopted.imported[service] = [r.logical_id for r in rows]
+            outputs[service] = made.outputs
+        adopted.stack_id = steps.root()
+        steps.nest(adopted.stack_id)
+        hooks.say(f"converge {dep.stack_name} to the environment's templates, from the root")
+        converge = planning.create_plan(dep, adoption, bucket)
         hooks.on_plan(converge)
         if converge.has_changes:  # refused as any plan when it replaces, deletes or loses data
             flow.execute(dep, converge, set(), hooks)
@@ -112,88 +135,305 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
     return adopted
 
 
-def _record_imports(dep: Deployment, root_id: str, bucket: str, into: Path, hooks) -> None:
-    """The imports changed the nested stacks directly, so the root still records the skeleton's
-    templates; a failed converge would roll the nested stacks back to those, without the
-    imported resources. An update of the root to what each nested stack holds now (no
-    resource changes) makes the imports part of what a rollback returns to."""
-    stacks = dep.cfn.nested_stacks(root_id)
-    nested = {logical_id: dep.cfn.template(stack_id) for logical_id, stack_id in stacks.items()}
-    record = templates.recorded(dep.cfg.name, dep.cfn.template(root_id), nested, into)
-    upload_nested(dep.s3, bucket, dep.artifacts_prefix, record)
-    plan = planning.create_plan(dep, record, bucket)
-    if plan.has_changes:
-        hooks.say("recording the imports in the root stack (no resource changes)")
-        flow.execute(dep, plan, set(), hooks)
+class _Steps:
+    """The change sets of one adopt run, each on a stack this run or an earlier one made."""
+
+    def __init__(
+        self, dep: Deployment, hooks: flow.Hooks, adoption: BuildResult, bucket: str, scratch: Path
+    ) -> None:
+        self.dep, self.hooks, self.adoption, self.bucket = dep, hooks, adoption, bucket
+        self.scratch = scratch
+        self.defined = templates.read(adoption.root)["Resources"]
+        self.stamp = time.strftime("%Y%m%d-%H%M%S")
+
+    # --- one standalone stack per service ------------------------------------------------
+
+    def standalone(
+        self, service: str, parameters: dict[str, str], rows: list, existing: StackInfo | None
+    ) -> StackInfo:
+        """The service's standalone stack, made from what exists and brought to its template."""
+        dep = self.dep
+        name = state.standalone_name(dep.stack_name, service)
+        if existing is not None and not dep.cfn.resources(existing.stack_id):
+            # a create or import by a new-stack change set that never ran, or rolled back
+            self.hooks.say(f"{name} is {existing.status} and holds nothing; deleting it first")
+            self._delete_empty(existing)
+            existing = None
+        elif existing is not None and not existing.status.usable:
+            raise AdoptError(
+                f"{name} is {existing.status} ({existing.reason or 'no reason given'}); settle it "
+                "(continue its rollback in the CloudFormation console), then run 'adopt' again"
+            )
+        path = self.adoption.nested[service]
+        template = templates.read(path)
+        url = dep.s3.template_url(self.bucket, f"{dep.artifacts_prefix}{path.name}")
+        if existing is None and rows:
+            self.hooks.say(
+                f"{service}: create {name} from the existing "
+                + ", ".join(r.path for r in rows)
+                + " (an IMPORT change set on a new stack)"
+            )
+            body = templates.import_template(template, [r.logical_id for r in rows])
+            self._run(
+                name,
+                "IMPORT",
+                f"the import that creates {name}",
+                self._upload(f"import-{service.lower()}", body),
+                parameters,
+                ResourcesToImport=[
+                    {
+                        "ResourceType": r.type,
+                        "LogicalResourceId": r.logical_id,
+                        "ResourceIdentifier": r.identifier,
+                    }
+                    for r in rows
+                ],
+            )
+        elif existing is None:
+            self.hooks.say(f"{service}: nothing of it exists; create {name}")
+            self._run(name, "CREATE", f"the create of {name}", url, parameters)
+        made = dep.cfn.stack(name)
+        deployed = dep.cfn.template(made.stack_id)
+        if deployed != template:
+            self.hooks.say(f"{service}: bring {name} to its template")
+            self._run(
+                name,
+                "UPDATE",
+                f"the update of {name}",
+                url,
+                parameters,
+                judged=(deployed, template),
+            )
+            made = dep.cfn.stack(name)
+        return made
+
+    # --- the root --------------------------------------------------------------------------
+
+    def root(self) -> str:
+        """The root, created holding nothing when it is not there yet; its stack id."""
+        dep = self.dep
+        info = dep.cfn.stack(dep.stack_name)
+        if info is not None and info.status.usable:
+            return info.stack_id
+        self.hooks.say(f"create {dep.stack_name}, holding nothing yet")
+        empty = templates.placeholder_root(self.adoption, self.scratch / "root")
+        created = planning.create_plan(dep, empty, self.bucket)
+        self.hooks.on_plan(created)
+        flow.execute(dep, created, set(), self.hooks)
+        return created.stack_id
+
+    def nest(self, root_id: str) -> None:
+        """Import each standalone stack the root does not hold yet as its nested stack."""
+        dep = self.dep
+        held = dep.cfn.nested_stacks(root_id)
+        todo = [s for s in self.adoption.nested if s not in held]
+        if not todo:
+            return
+        names = {s: state.standalone_name(dep.stack_name, s) for s in todo}
+        self.hooks.say(f"nest {', '.join(names.values())} into {dep.stack_name} by import")
+        ids = {s: dep.cfn.stack(names[s]).stack_id for s in todo}
+        body = templates.nesting_template(dep.cfn.template(root_id), self.adoption, todo)
+        previous = dep.cfn.stack(root_id).parameters
+        self._run(
+            root_id,
+            "IMPORT",
+            f"the import that nests the services into {dep.stack_name}",
+            self._upload("nest-root", body),
+            {k: None for k in previous},
+            ResourcesToImport=[
+                {
+                    "ResourceType": NESTED_STACK,
+                    "LogicalResourceId": s,
+                    "ResourceIdentifier": {"StackId": ids[s]},
+                }
+                for s in todo
+            ],
+        )
+
+    # --- one change set ----------------------------------------------------------------------
+
+    def _upload(self, stem: str, body: dict) -> str:
+        dep = self.dep
+        text = dump(body).encode()
+        key = f"{dep.artifacts_prefix}adopt-{stem}-{sha256(text)[:16]}.json"
+        put_if_absent(dep.s3, self.bucket, key, text)
+        return dep.s3.template_url(self.bucket, key)
+
+    def _run(
+        self,
+        stack: str,
+        kind: str,
+        what: str,
+        url: str,
+        parameters: dict[str, str | None],
+        judged: tuple[dict, dict] | None = None,
+        **extra,
+    ) -> None:
+        """Create the change set, show it, refuse it when it would replace, delete or lose
+        data, execute it and follow it to its end. `parameters` values of None keep theirs."""
+        dep = self.dep
+        change_set_id, stack_id = dep.cfn.new_change_set(
+            StackName=stack,
+            ChangeSetName=f"mirror-infra-adopt-{self.stamp}",
+            ChangeSetType=kind,
+            TemplateURL=url,
+            Parameters=[
+                {"ParameterKey": k, "UsePreviousValue": True}
+                if v is None
+                else {"ParameterKey": k, "ParameterValue": v}
+                for k, v in parameters.items()
+            ],
+            Capabilities=planning.CAPABILITIES,
+            Tags=[{"Key": k, "Value": v} for k, v in sorted(dep.cfg.tags.items())],
+            Description=f"mirror-infra adopt of {dep.cfg.name}",
+            **extra,
+        )
+        try:
+            status = dep.cfn.wait_change_set(change_set_id, dep.backoff, 600)
+        except Timeout:
+            raise DeployError(f"the change set for {what} was not ready in 600s") from None
+        if status is ChangeSetStatus.FAILED:
+            reason = dep.cfn.change_set(change_set_id).reason
+            dep.cfn.discard_change_set(change_set_id)
+            if kind == "UPDATE" and is_no_changes_reason(reason):
+                return
+            raise AdoptError(f"AWS refused {what}: {reason}; nothing of it ran")
+        described = dep.cfn.change_set(change_set_id)
+        plan = planning.Plan(
+            env=dep.cfg.name,
+            region=dep.target.region,
+            stack_name=dep.cfn.stack(stack_id).name,
+            change_set_id=change_set_id,
+            create=kind != "UPDATE",
+            changes=self._judged(read_changes(dep.cfn, described), judged),
+            template_hashes={},
+            parameters={},
+            stack_last_updated=None,
+        )
+        if kind == "UPDATE":  # an import or a create was said above, resource by resource
+            self.hooks.on_plan(plan)
+        refused = plan.refused(set())
+        if refused:
+            dep.cfn.discard_change_set(change_set_id)
+            raise AdoptError(
+                f"nothing of {what} ran: it would "
+                + ", ".join(f"{c.risk} ({c.logical_id})" for c in refused)
+                + "; adopt changes no data: bring the existing resource to the template by "
+                "hand, or change the template, then run 'adopt' again"
+            )
+        execution = applying.Execution(dep, stack_id)
+        execution.begin(lambda token: dep.cfn.execute(change_set_id, token))
+        finished = flow.follow(dep, execution, self.hooks)
+        if not finished.ok:
+            raise flow.ApplyFailed(
+                f"{what} ended {finished.status}: {finished.reason}; the existing resources are "
+                "untouched; run 'adopt' again once the cause is fixed",
+                finished,
+            )
+
+    @staticmethod
+    def _judged(changes: list, judged: tuple[dict, dict] | None) -> list:
+        """An update's rows, with the in-place losses its templates show (a change set names
+        properties, not values)."""
+        if judged is None:
+            return changes
+        losses = in_place_losses(*judged)
+        return [
+            replace(c, risk=Risk.LOSES_DATA, reason="; ".join(losses[c.logical_id]))
+            if c.logical_id in losses and c.risk is Risk.SAFE
+            else c
+            for c in changes
+        ]
+
+    def _delete_empty(self, info: StackInfo) -> None:
+        """Delete, by its id, a stack adopt made that holds nothing."""
+        execution = applying.Execution(self.dep, info.stack_id)
+        execution.begin(lambda token: self.dep.cfn.delete(info.stack_id, token))
+        finished = flow.follow(self.dep, execution, self.hooks)
+        if finished.status is not StackStatus.DELETE_COMPLETE:
+            raise flow.ApplyFailed(f"{info.name} ended {finished.status}", finished)
 
 
-def _adopted_ids(dep: Deployment, survey: Survey, root_id: str) -> set[str]:
+def _dependency_order(adoption: BuildResult) -> list[str]:
+    """The services, each after those whose outputs its parameters read."""
+    defined = templates.read(adoption.root)["Resources"]
+    order: list[str] = []
+
+    def visit(service: str) -> None:
+        if service in order:
+            return
+        for needed in sorted(refs(defined[service].get("Properties", {})) & set(adoption.nested)):
+            visit(needed)
+        order.append(service)
+
+    for service in adoption.nested:
+        visit(service)
+    return order
+
+
+def _parameters(
+    definition: dict,
+    root_values: dict[str, str],
+    outputs: dict[str, dict[str, str]],
+    pseudo: dict[str, str],
+) -> dict[str, str]:
+    """What the root passes the service's stack, as values: its own parameters' values, the
+    pseudo parameters (`pseudo`) and the outputs of the services made before it."""
+
+    def value(given):
+        if isinstance(given, dict) and set(given) == {"Ref"}:
+            return root_values[given["Ref"]]
+        if isinstance(given, dict) and set(given) == {"Fn::GetAtt"}:
+            service, attribute = given["Fn::GetAtt"]
+            return outputs[service][attribute.removeprefix("Outputs.")]
+        if isinstance(given, dict) and set(given) == {"Fn::Sub"}:
+            text = resolve_name(given, {**pseudo, **root_values})
+            if text is not None:
+                return text
+        if isinstance(given, dict) and set(given) == {"Fn::Join"}:
+            separator, parts = given["Fn::Join"]
+            # a Ref to a list parameter: its value is the comma-joined list
+            items = value(parts).split(",") if isinstance(parts, dict) else map(value, parts)
+            return separator.join(items)
+        if isinstance(given, list):
+            return ",".join(value(v) for v in given)
+        if isinstance(given, str | int | float | bool):
+            return str(given)
+        raise AdoptError(
+            f"the root passes {json.dumps(given)}, which adopt cannot give a standalone stack"
+        )
+
+    parameters = definition.get("Properties", {}).get("Parameters", {})
+    return {key: value(given) for key, given in parameters.items()}
+
+
+def _pseudo(dep: Deployment) -> dict[str, str]:
+    """The pseudo parameters' values in the target account and region, as the survey has them."""
+    from mirror_infra.aws.inventory import Inventory
+
+    found = Inventory(dep.target.client, dep.target.account_id, dep.target.region)
+    return {
+        "AWS::AccountId": found.account,
+        "AWS::Region": found.region,
+        "AWS::Partition": found.partition,
+        "AWS::URLSuffix": found.url_suffix,
+    }
+
+
+def _adopted_ids(dep: Deployment, survey: Survey) -> set[str]:
     """The stateful resources to keep at Retain: those imported now, and those an earlier
-    adopt imported (found in the environment's stacks at Retain)."""
+    adopt imported (found in its stacks at Retain)."""
     ids = {r.logical_id for r in survey.imported if r.stateful}
     managed = [r for r in survey.rows if r.action is Action.MANAGED and r.stateful]
-    if root_id and managed:
-        stacks = dep.cfn.nested_stacks(root_id)
-        deployed = {stack: dep.cfn.template(stacks[stack]) for stack in {r.stack for r in managed}}
+    for service in {r.stack for r in managed}:
+        info = dep.cfn.stack(state.standalone_name(dep.stack_name, service))
+        if info is None:
+            continue
+        deployed = dep.cfn.template(info.stack_id)["Resources"]
         ids |= {
             r.logical_id
             for r in managed
-            if deployed[r.stack]["Resources"].get(r.logical_id, {}).get("DeletionPolicy")
-            == "Retain"
+            if r.stack == service
+            and deployed.get(r.logical_id, {}).get("DeletionPolicy") == "Retain"
         }
     return ids
-
-
-def _import(
-    dep: Deployment,
-    bucket: str,
-    stack_id: str,
-    stack: str,
-    rows: list,
-    adoption,
-    hooks: flow.Hooks,
-) -> None:
-    """An IMPORT change set on the nested stack itself: AWS refuses IncludeNestedStacks for
-    IMPORT, and a resource to import names no stack path."""
-    body = templates.import_template(
-        dep.cfn.template(stack_id), adoption.nested[stack], [r.logical_id for r in rows]
-    )
-    text = dump(body).encode()
-    key = f"{dep.artifacts_prefix}import-{stack.lower()}-{sha256(text)[:16]}.json"
-    put_if_absent(dep.s3, bucket, key, text)
-    parameters = dep.cfn.stack(stack_id).parameters
-    change_set_id, _ = dep.cfn.new_change_set(
-        StackName=stack_id,
-        ChangeSetName=f"mirror-infra-adopt-{time.strftime('%Y%m%d-%H%M%S')}",
-        ChangeSetType="IMPORT",
-        TemplateURL=dep.s3.template_url(bucket, key),
-        Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in parameters],
-        Capabilities=planning.CAPABILITIES,
-        ResourcesToImport=[
-            {
-                "ResourceType": r.type,
-                "LogicalResourceId": r.logical_id,
-                "ResourceIdentifier": r.identifier,
-            }
-            for r in rows
-        ],
-        Description=f"mirror-infra adopt of {dep.cfg.name}: {stack}",
-    )
-    try:
-        status = dep.cfn.wait_change_set(change_set_id, dep.backoff, 600)
-    except Timeout:
-        raise DeployError(f"the import change set on {stack} was not ready in 600s") from None
-    if status is ChangeSetStatus.FAILED:
-        reason = dep.cfn.change_set(change_set_id).reason
-        dep.cfn.discard_change_set(change_set_id)
-        raise AdoptError(f"AWS refused to import into {stack}: {reason}")
-    hooks.say(f"importing {', '.join(r.path for r in rows)}")
-    execution = applying.Execution(dep, stack_id)
-    execution.begin(lambda token: dep.cfn.execute(change_set_id, token))
-    finished = flow.follow(dep, execution, hooks)
-    if finished.status is not StackStatus.IMPORT_COMPLETE:
-        raise flow.ApplyFailed(
-            f"the import into {stack} ended {finished.status}: {finished.reason}; the existing "
-            "resources are untouched (an import never changes them)",
-            finished,
-        )

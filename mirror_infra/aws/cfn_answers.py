@@ -33,6 +33,7 @@ class StackInfo:
     termination_protection: bool
     last_updated: str
     tags: dict[str, str] = field(default_factory=dict)
+    parent_id: str = ""  # the stack that holds it as a nested stack ("" when none does)
 
 
 @dataclass(frozen=True)

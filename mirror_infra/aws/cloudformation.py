@@ -93,6 +93,7 @@ class CloudFormation:
             termination_protection=bool(s.get("EnableTerminationProtection")),
             last_updated=str(s.get("LastUpdatedTime") or s.get("CreationTime")),
             tags={t["Key"]: t["Value"] for t in s.get("Tags", [])},
+            parent_id=s.get("ParentId", ""),
         )
 
     def resources(self, stack: str, path: str = "") -> list[StackResource]:

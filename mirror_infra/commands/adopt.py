@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     if out and args.plan:
         raise ConfigError("--out saves a survey and --plan runs one: give one of them")
     saved = _load(Path(args.plan)) if args.plan else None
-    dep = open_deployment(args)
+    dep = open_deployment(args, adopting=True)
     built = build(dep.cfg.name)
     survey = _survey(dep, built)
     render.adoption(survey)

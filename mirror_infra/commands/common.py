@@ -11,12 +11,18 @@ from rich.text import Text
 
 from mirror_infra import render, ui
 
+# what may run while an adoption is unfinished (docs/adopt.md): adopt itself, and commands that
+# change nothing of the environment; anything else, a command added later included, is refused
+MAY_RUN_WHILE_ADOPTING = frozenset({"adopt", "outputs", "status", "verify", "drift", "bootstrap"})
 
-def open_deployment(args: argparse.Namespace, reads_only: bool = False):
+
+def open_deployment(args: argparse.Namespace, reads_only: bool = False, adopting: bool = False):
     """The environment and target the flags name, announced on stderr before anything else,
     with the account checked against the environment's pinned accounts (a command writes
-    unless it says it only reads)."""
+    unless it says it only reads); refused while an adoption is unfinished unless the command
+    may run then (`adopting`: it is adopt's own run, whatever verb started it)."""
     from mirror_infra import accounts
+    from mirror_infra.adopt.state import refuse_unfinished
     from mirror_infra.deploy.context import Deployment
 
     dep = Deployment.open(args.env, args.region, args.local, args.profile)
@@ -31,6 +37,10 @@ def open_deployment(args: argparse.Namespace, reads_only: bool = False):
     ui.err.print(f"  account {checked.shown}", markup=False)
     if checked.warning:
         ui.err.print(checked.warning, markup=False)
+    # continuing a stuck rollback changes no template: it is the way out adopt itself names
+    may_run = args.command in MAY_RUN_WHILE_ADOPTING or getattr(args, "continue_rollback", False)
+    if not adopting and not may_run:
+        refuse_unfinished(dep)
     return dep
 
 

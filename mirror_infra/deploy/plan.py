@@ -330,6 +330,20 @@ def check_named(allowed: set[str], build: BuildResult) -> None:
         )
 
 
+_POLICY_SWITCH = ("DeletionPolicy ", "UpdateReplacePolicy ")
+
+
+def _only_stops_keeping(change: Change) -> bool:
+    """A change whose only loss is a DeletionPolicy/UpdateReplacePolicy that stops keeping the
+    data (risk.in_place_losses): nothing is lost now, the data would go with a later delete."""
+    reasons = [r.strip() for r in change.reason.split(";") if r.strip()]
+    return (
+        change.risk is Risk.LOSES_DATA
+        and bool(reasons)
+        and all(r.startswith(_POLICY_SWITCH) for r in reasons)
+    )
+
+
 def refuse_destructive(plan: Plan, allowed: set[str]) -> None:
     refused = plan.refused(allowed)
     impossible = [c for c in refused if c.risk is Risk.IMPOSSIBLE]
@@ -338,7 +352,19 @@ def refuse_destructive(plan: Plan, allowed: set[str]) -> None:
         raise DestructiveChangeError(f"cannot apply: {named} would be replaced; {IMPOSSIBLE_WHY}")
     if refused:
         named = ", ".join(f"{c.qualified_id} ({c.risk})" for c in refused)
-        flags = " ".join(f"--allow-data-loss {c.logical_id}" for c in refused)
-        raise DestructiveChangeError(
-            f"refusing to change data: {named}; if that is intended, name each one: {flags}"
-        )
+        unkept = [c for c in refused if _only_stops_keeping(c)]
+        others = [c for c in refused if c not in unkept]
+        advice = []
+        if others:
+            flags = " ".join(f"--allow-data-loss {c.logical_id}" for c in others)
+            advice.append(f"if that is intended, name each one: {flags}")
+        if unkept:
+            # never advise the flag here: these are typically what adopt imported, kept at
+            # Retain (its data this tool did not create); the params line keeps them so
+            ids = ", ".join(sorted({c.logical_id for c in unkept}))
+            advice.append(
+                f"{ids} would no longer be kept when deleted; keep them so in "
+                f"params/{plan.env}.yaml under data_safety: (for what adopt brought in: "
+                f"'adopted: [{ids}]')"
+            )
+        raise DestructiveChangeError(f"refusing to change data: {named}; " + "; ".join(advice))

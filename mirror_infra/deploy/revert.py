@@ -2,9 +2,11 @@
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html)
 that put each drifted property back to its deployed template's value.
 
-AWS refuses `REVERT_DRIFT` together with `IncludeNestedStacks`, so every nested stack gets a
-change set of its own, on its deployed template and parameters (`UsePreviousTemplate`): the
-plan holds drift reverts and nothing else. The root stack holds only nested stacks, which have
+No AWS page documents a drift-aware change set with `IncludeNestedStacks` or on a nested stack
+(docs/adopt.md, *Reverting drift*): every nested stack gets a change set of its own, on its
+deployed template and parameters (`UsePreviousTemplate`), and the plan says that no page
+documents it (`UNDOCUMENTED`); tests/conformance/test_drift_aware.py settles it on an account.
+The plan holds drift reverts and nothing else. The root stack holds only nested stacks, which have
 no drift of their own. Each revert is judged like any change: putting a template's value back
 can lose data too (PITR turned on out of band, and the template says off), and is refused
 unless named.
@@ -22,10 +24,20 @@ from mirror_infra.aws.status import ChangeAction, ChangeSetStatus
 from mirror_infra.aws.wait import Timeout
 from mirror_infra.deploy.changes import Change, read_changes
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.risk import Risk, in_place_losses
+from mirror_infra.deploy.risk import STATEFUL_TYPES, Risk, in_place_losses
 from mirror_infra.errors import DeployError
 
 REVERT_DRIFT = "REVERT_DRIFT"
+DELETED = "DELETED"  # a row's ResourceDriftStatus: deleted out of band
+RECREATED = "re-created (deleted out of band)"
+RECREATED_EMPTY = "re-created (deleted out of band): a new, empty one; its data went with it"
+# said when the plan runs (SPEC §3: where no page documents a step, the command says so)
+UNDOCUMENTED = (
+    "note: no AWS page documents a drift-aware change set on a nested stack (AWS recommends "
+    "running updates to nested stacks from the parent stack, and documents REVERT_DRIFT only on "
+    "a stack); this plan makes one on each nested stack directly. "
+    "tests/conformance/test_drift_aware.py settles it on an account (README: On a real account)"
+)
 
 
 @dataclass(frozen=True)
@@ -83,8 +95,9 @@ def create(dep: Deployment, plan, capabilities: list[str], timeout: float = 600)
         ]
     if plan.reverts:
         plan.note = (
-            "drift-aware change sets, one per nested stack (AWS refuses REVERT_DRIFT with "
-            "IncludeNestedStacks): each puts the drifted properties back to the deployed template"
+            "drift-aware change sets, one per nested stack: each puts the drifted properties "
+            "back to the deployed template and re-creates what was deleted out of band; "
+            + UNDOCUMENTED
         )
 
 
@@ -117,7 +130,15 @@ def _rows(cfn, described: ChangeSet, stack: str) -> list[tuple[Change, ResourceC
 
 
 def _judged(change: Change, rc: ResourceChange) -> Change:
-    """A revert that loses data in place (the actual value kept more than the template's)."""
+    """A revert that loses data in place (the actual value kept more than the template's), or
+    re-creates a resource deleted out of band (new and empty when it held data)."""
+    if rc.drift_status == DELETED:
+        # "DELETED – The resource was deleted outside CloudFormation" (API_ResourceChange);
+        # executing re-creates it (What's New, Nov 2025). No page says which Action the row
+        # carries, so the drift status decides, whatever the Action.
+        if change.resource_type in STATEFUL_TYPES:
+            return replace(change, risk=Risk.REPLACES_DATA, reason=RECREATED_EMPTY)
+        return replace(change, risk=Risk.SAFE, reason=RECREATED)
     if change.action is ChangeAction.SYNC_WITH_ACTUAL:
         # "reset the drift status of the resource without modifying the resource" (AWS)
         return replace(change, risk=Risk.SAFE)

@@ -218,7 +218,7 @@ def test_a_saved_survey_runs_with_apply_as_a_saved_plan_does(cli, local_aws, ado
     assert cli("adopt", "--out", str(saved)).code == 2
     applied = cli("apply", "--plan", str(saved))
     assert applied.code == 0, applied.text
-    assert "step 3 of 3" in applied.err
+    assert "converge mirror-dissonance-staging to the environment's templates" in applied.err
     assert _stack(local_aws)["StackStatus"] == "UPDATE_COMPLETE"
     unchanged(local_aws, made)
 
@@ -408,3 +408,23 @@ def test_the_library_refuses_a_stuck_stack_too(cli, local_aws, adopting):
     with pytest.raises(DeployError, match="is CREATE_FAILED: settle it first"):
         adopt(dep, Survey([]), Hooks())
     assert cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"] == before
+
+
+def test_an_existing_resource_is_not_imported_into_a_deployed_environment(cli, local_aws, adopting):
+    """An environment this tool deployed, and then params naming an existing bucket: importing
+    it would take a change set on the Storage nested stack, which no AWS page documents.
+    adopt refuses and changes nothing."""
+    assert cli("bootstrap").code == 0
+    params = adopting.read_text()
+    adopting.write_text(params.replace(f"baselines_bucket: {TF_BUCKET}\n", ""))
+    assert cli("apply", "--yes").code == 0
+    local_aws.client("s3").create_bucket(Bucket=TF_BUCKET)
+    adopting.write_text(params)
+    cfn = local_aws.client("cloudformation")
+    before = cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"]
+    line = _refused(cli)
+    assert "already holds the environment" in line, line
+    assert "Storage.BaselinesBucket" in line
+    assert cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"] == before
+    stacks = {s["StackName"] for s in cfn.describe_stacks()["Stacks"]}
+    assert not [s for s in stacks if s.endswith("-adopted")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from moto.cloudformation.models import Stack
 
-from localaws.cfn import handlers
+from localaws.cfn import handlers, nesting
 from localaws.cfn.intrinsics import dependency_order
 from localaws.cfn.loading import load
 from localaws.cfn.stacks import evaluator, event, finish
@@ -49,6 +49,7 @@ def run(
         reason = f"The following resource(s) failed to import: [{failed.logical_resource_id}]. "
         event(stack, "IMPORT_ROLLBACK_IN_PROGRESS", reason)
         for rec in reversed(done):
+            nesting.unnest(stack, rec)  # a stack nested by this import is standalone again
             event(stack, "IMPORT_ROLLBACK_IN_PROGRESS", resource=rec)
             event(stack, "IMPORT_ROLLBACK_COMPLETE", resource=rec)
         event(stack, "IMPORT_ROLLBACK_COMPLETE", reason)
