@@ -9,22 +9,22 @@ that would replace, delete or lose data stops it before it runs).
 from __future__ import annotations
 
 import tempfile
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mirror_infra.adopt import saved as saving
 from mirror_infra.adopt import templates
 from mirror_infra.adopt.survey import Action, Survey
 from mirror_infra.aws.cfn_answers import StackInfo
-from mirror_infra.aws.status import ChangeSetStatus, StackStatus
-from mirror_infra.aws.wait import Timeout
+from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import dump, sha256
-from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import flow
+from mirror_infra.deploy import change_sets, finishing, flow
+from mirror_infra.deploy import operation as operating
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.package import put_if_absent, upload_nested
-from mirror_infra.errors import DeployError
+from mirror_infra.errors import Aborted
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Adopted:
     stack_id: str
     imported: dict[str, list[str]] = field(default_factory=dict)  # nested stack -> logical ids
     converge: planning.Plan | None = None
-    finish: applying.Finish | None = None
+    finish: finishing.Finish | None = None
     retained: set[str] = field(default_factory=set)  # stateful resources kept at Retain
 
 
@@ -62,14 +62,81 @@ def refuse_unsettled(dep: Deployment, info: StackInfo | None) -> None:
         )
 
 
-def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
-    """Bring the surveyed environment under the stacks; the survey has no conflicts."""
+@dataclass
+class Hooks:
+    """How `adopt` talks to its caller."""
+
+    flow: flow.Hooks
+    # the survey, and whether the nonce exists, shown before anything is refused or asked
+    on_survey: Callable[[Survey, bool], None] = lambda survey, nonce: None
+    # asked before a survey made in this run is adopted; False aborts
+    confirm: Callable[[Survey], bool] = lambda survey: True
+
+
+@dataclass
+class Outcome:
+    survey: Survey
+    saved: Path | None = None  # --out: the survey was saved there, nothing else done
+    adopted: Adopted | None = None  # None: nothing to adopt (or only saved)
+    drift: list = field(default_factory=list)  # what the adopted resources differ in
+
+
+def run(dep: Deployment, hooks: Hooks, out: Path | None = None, saved: dict | None = None):
+    """`adopt`, start to finish: survey (read-only), refuse conflicts and a stack it cannot go
+    on from, then save the survey to `out`, or check a `saved` one still holds, or ask; then
+    adopt and report the adopted resources' drift."""
+    from mirror_infra.adopt.survey import Surveyor
+    from mirror_infra.aws.inventory import Inventory
+    from mirror_infra.build import build
+
+    built = build(dep.cfg.name)
+    inventory = Inventory(dep.target.client, dep.target.account_id, dep.target.region)
+    survey = Surveyor(inventory, dep.target.region, dep.stack_name).survey(built)
+    hooks.on_survey(survey, dep.ssm.parameter(dep.names.nonce_parameter(1)) is not None)
     refuse_conflicts(survey, dep.cfg.name)
-    info = applying.wait_if_busy(dep)
+    refuse_unsettled(dep, dep.cfn.stack(dep.stack_name))  # before a survey is saved
+    outcome = Outcome(survey)
+    if not survey.adopted:
+        return outcome
+    hashes = planning.template_hashes(built)
+    if saved is not None:
+        saving.check_fresh(saved, dep.cfg.name, dep.target.region, survey, hashes)
+    if out is not None:
+        saving.save(out, dep.cfg.name, dep.target.region, survey, hashes)
+        outcome.saved = out
+        return outcome
+    if saved is None and not hooks.confirm(survey):
+        raise Aborted("nothing changed; pass --yes to adopt without asking")
+    outcome.adopted = adopt(dep, survey, hooks.flow)
+    outcome.drift = _drift_of_adopted(dep, survey, hooks.flow.say)
+    return outcome
+
+
+def _drift_of_adopted(dep: Deployment, survey: Survey, say: Callable[[str], None]) -> list:
+    """AWS recommends drift detection after an import: what differs from the templates."""
+    from mirror_infra.checks.base import open_environment
+    from mirror_infra.checks.drift import detect
+
+    say("detecting drift on the adopted resources ...")
+    report = detect(open_environment(dep))
+    adopted = {r.path for r in survey.adopted}
+    return [d for d in report.differences if f"{d.stack}.{d.resource}" in adopted]
+
+
+def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
+    """Bring the surveyed environment under the stacks; the survey has no conflicts. Every
+    change set made here is executed or deleted, whatever happens."""
+    with change_sets.owned(dep, hooks.say):
+        return _adopt(dep, survey, hooks)
+
+
+def _adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
+    refuse_conflicts(survey, dep.cfg.name)
+    info = operating.wait_if_busy(dep)
     if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
         # an earlier adopt (or apply) whose create failed: the stack holds nothing
         hooks.say(f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed create; deleting it first")
-        applying.delete_failed_create(dep, hooks.on_event)
+        operating.delete_failed_create(dep, hooks.on_event)
         info = None
     refuse_unsettled(dep, info)
     resuming = info is not None and info.status.usable
@@ -108,7 +175,7 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         if converge.has_changes:  # refused as any plan when it replaces, deletes or loses data
             flow.execute(dep, converge, set(), hooks)
         adopted.converge = converge
-    adopted.finish = applying.finish(dep, hooks.say)
+    adopted.finish = finishing.finish(dep, hooks.say)
     return adopted
 
 
@@ -162,34 +229,29 @@ def _import(
     key = f"{dep.artifacts_prefix}import-{stack.lower()}-{sha256(text)[:16]}.json"
     put_if_absent(dep.s3, bucket, key, text)
     parameters = dep.cfn.stack(stack_id).parameters
-    change_set_id, _ = dep.cfn.new_change_set(
-        StackName=stack_id,
-        ChangeSetName=f"mirror-infra-adopt-{time.strftime('%Y%m%d-%H%M%S')}",
-        ChangeSetType="IMPORT",
-        TemplateURL=dep.s3.template_url(bucket, key),
-        Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in parameters],
-        Capabilities=planning.CAPABILITIES,
-        ResourcesToImport=[
+    request = change_sets.Request(
+        stack=stack_id,
+        name=change_sets.stamped("mirror-infra-adopt"),
+        kind=change_sets.ChangeSetType.IMPORT,
+        description=f"mirror-infra adopt of {dep.cfg.name}: {stack}",
+        template_url=dep.s3.template_url(bucket, key),
+        previous_parameters=tuple(parameters),
+        to_import=tuple(
             {
                 "ResourceType": r.type,
                 "LogicalResourceId": r.logical_id,
                 "ResourceIdentifier": r.identifier,
             }
             for r in rows
-        ],
-        Description=f"mirror-infra adopt of {dep.cfg.name}: {stack}",
+        ),
     )
-    try:
-        status = dep.cfn.wait_change_set(change_set_id, dep.backoff, 600)
-    except Timeout:
-        raise DeployError(f"the import change set on {stack} was not ready in 600s") from None
-    if status is ChangeSetStatus.FAILED:
-        reason = dep.cfn.change_set(change_set_id).reason
-        dep.cfn.discard_change_set(change_set_id)
-        raise templates.AdoptError(f"AWS refused to import into {stack}: {reason}")
+    made = change_sets.create(dep, request, f"the import change set on {stack}")
+    if made.outcome is not change_sets.Outcome.READY:  # the flow's ledger deletes it
+        raise templates.AdoptError(f"AWS refused to import into {stack}: {made.reason}")
     hooks.say(f"importing {', '.join(r.path for r in rows)}")
-    execution = applying.Execution(dep, stack_id)
-    execution.begin(lambda token: dep.cfn.execute(change_set_id, token))
+    execution = operating.Execution(dep, stack_id)
+    execution.begin(lambda token: dep.cfn.execute(made.change_set_id, token))
+    dep.ledger.executed(made.change_set_id)
     finished = flow.follow(dep, execution, hooks)
     if finished.status is not StackStatus.IMPORT_COMPLETE:
         raise flow.ApplyFailed(
