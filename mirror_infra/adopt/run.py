@@ -126,12 +126,12 @@ def _drift_of_adopted(dep: Deployment, survey: Survey, say: Callable[[str], None
 def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
     """Bring the surveyed environment under the stacks; the survey has no conflicts. Every
     change set made here is executed or deleted, whatever happens."""
+    refuse_conflicts(survey, dep.cfg.name)  # before any call, whoever calls
     with change_sets.owned(dep, hooks.say):
         return _adopt(dep, survey, hooks)
 
 
 def _adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
-    refuse_conflicts(survey, dep.cfg.name)
     info = operating.wait_if_busy(dep)
     if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
         # an earlier adopt (or apply) whose create failed: the stack holds nothing
