@@ -79,7 +79,7 @@ def test_plan_on_update_rollback_failed_names_the_way_out(rollback_failed, local
         "for the resources that cannot roll back)"
     )
     local_aws.settings(fail_update=[], fail_rollback=[])
-    finished = apply.continue_rollback(rollback_failed, ["First"]).follow(lambda e: None, 30)
+    finished = operation.continue_rollback(rollback_failed, ["First"]).follow(lambda e: None, 30)
     assert str(finished.status) == "UPDATE_ROLLBACK_COMPLETE"
 
 
