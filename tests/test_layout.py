@@ -187,6 +187,7 @@ CLI_LIBRARY_CALLS = {
         "mirror_infra.deploy.express.check",
         "mirror_infra.deploy.flow.Hooks",
         "mirror_infra.checks.base.open_environment",
+        "mirror_infra.accounts.check",  # the account against the params' pinned accounts
     },
     "bootstrap.py": {"mirror_infra.deploy.bootstrap.bootstrap"},
     "rotate_nonce.py": {"mirror_infra.deploy.nonce.rotate"},
@@ -227,6 +228,7 @@ CLI_LIBRARY_CALLS = {
         "mirror_infra.build.build_test_env",
         "mirror_infra.config.load",
         "mirror_infra.envs.params_file",
+        "mirror_infra.accounts.check",
     },
 }
 # what the CLI modules may call on the gateway's objects themselves: reads only
