@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from mirror_infra import __version__, render, ui
 from mirror_infra.commands import (
@@ -24,7 +26,7 @@ from mirror_infra.commands import (
     taskcat,
     verify,
 )
-from mirror_infra.errors import ExitCode, MirrorInfraError, UsageError
+from mirror_infra.errors import ExitCode, MirrorInfraError, Terminated, UsageError
 
 LOCAL_ENV_VAR = "MIRROR_INFRA_LOCAL"
 # set (to anything but 0/false) to see the traceback of an error no command anticipated
@@ -91,9 +93,27 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _terminate_in(pid: int):
+    """The SIGTERM handler of process `pid`. A process forked from it (lint's workers, which
+    multiprocessing ends with SIGTERM) ends as SIGTERM ends any process: it must never unwind
+    the command's own stack, which it holds a copy of."""
+
+    def handler(signum, frame) -> None:
+        if os.getpid() != pid:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated()
+
+    return handler
+
+
 def main(argv: list[str] | None = None) -> int:
     # botocore would otherwise probe the instance-metadata address for credentials
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    # SIGTERM (as CI sends it) unwinds like Ctrl-C: every flow deletes what it made on the way
+    in_main = threading.current_thread() is threading.main_thread()  # where signals arrive
+    previous = signal.signal(signal.SIGTERM, _terminate_in(os.getpid())) if in_main else None
     run: JsonRun | None = None  # usage errors come before it: one line on stderr, as always
     try:
         args = parser().parse_args(argv)
@@ -108,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return _failed(run, "interrupted", ExitCode.INTERRUPTED)
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return _failed(run, "terminated", ExitCode.TERMINATED)
     except Exception as exc:
         if os.environ.get(DEBUG_ENV_VAR, "") not in ("", "0", "false"):
             raise  # the traceback, for whoever debugs or reports it
@@ -117,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if run is not None:
             run.close()
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 # the commands whose --json is a stream of JSON lines ending in an `outcome` object; every

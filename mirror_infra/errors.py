@@ -16,6 +16,11 @@ class ExitCode(IntEnum):
     ERROR = 1  # anything went wrong, usage errors included
     CHANGES = 2  # a plan has changes, or drift was found
     INTERRUPTED = 130  # Ctrl-C: the shells' convention (128 + SIGINT)
+    TERMINATED = 143  # SIGTERM (CI cancelling a job): 128 + SIGTERM
+
+
+class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """SIGTERM arrived: unwinds like Ctrl-C, so every flow cleans up what it made."""
 
 
 class MirrorInfraError(Exception):

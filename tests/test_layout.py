@@ -98,14 +98,177 @@ def test_the_check_sees_a_raw_call(tmp_path):
     assert "describe_stacks" in called(sample) & operations("cloudformation")
 
 
+# --- the CLI holds no flow ---------------------------------------------------------------
+
+# modules of the tool the CLI modules use for printing and parsing, not library calls
+_PRESENTATION = ("mirror_infra.commands", "mirror_infra.render", "mirror_infra.ui")
+_PRESENTATION += ("mirror_infra.errors", "mirror_infra.live", "mirror_infra.junit")
+
+
+def _bound_names(tree: ast.AST) -> dict[str, str]:
+    """Local name -> the dotted mirror_infra name it is bound to by an import, at any depth."""
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("mirror_infra."):
+                    bound[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mirror_infra"):
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return bound
+
+
+def library_calls(path: Path) -> set[str]:
+    """Every call `path` makes into the tool's library, as the dotted name it resolves to
+    (`flow.apply(...)` after `from mirror_infra.deploy import flow`:
+    mirror_infra.deploy.flow.apply)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound = _bound_names(tree)
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in bound:
+            found.add(bound[func.id])
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in bound
+        ):
+            found.add(f"{bound[func.value.id]}.{func.attr}")
+    return {name for name in found if not name.startswith(_PRESENTATION)}
+
+
+# Deployment's gateway objects (mirror_infra/deploy/context.py)
+GATEWAY_OBJECTS = ("cfn", "s3", "ssm", "dynamodb")
+
+
+def gateway_calls(path: Path) -> set[str]:
+    """The methods `path` calls on a deployment's gateway objects (`dep.cfn.delete(...)`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr in GATEWAY_OBJECTS
+    }
+
+
+_FLOW = "mirror_infra.deploy.flow"
+# per verb, every library call its module may make: the verb's one entry point (the only one
+# that deletes, discards or executes anything) and what only reads or checks input
+CLI_LIBRARY_CALLS = {
+    "__init__.py": set(),
+    "plan.py": {f"{_FLOW}.plan"},
+    "apply.py": {
+        f"{_FLOW}.apply",  # entry point: plan (or a saved plan), confirm, execute, finish
+        f"{_FLOW}.continue_rollback",  # entry point of --continue-rollback
+        f"{_FLOW}.load_plan",  # reads --plan FILE and checks it is still fresh
+        "mirror_infra.adopt.saved.is_survey",  # --plan FILE saved by 'adopt --out'
+        "mirror_infra.deploy.express.check",
+        "mirror_infra.names.SEED_OUTPUTS.items",
+    },
+    "destroy.py": {
+        "mirror_infra.deploy.destroy.run",  # entry point: survey, consent, delete
+        "mirror_infra.deploy.destroy.Answer",
+        "mirror_infra.deploy.destroy.Hooks",
+    },
+    # adopt and apply --plan SURVEY share commands/common.py's adopt_and_show
+    "adopt.py": set(),
+    "common.py": {
+        "mirror_infra.adopt.run.run",  # adopt's entry point: survey, consent, import, converge
+        "mirror_infra.adopt.run.Hooks",
+        "mirror_infra.adopt.saved.load",
+        "mirror_infra.deploy.context.Deployment.open",
+        "mirror_infra.deploy.express.check",
+        "mirror_infra.deploy.flow.Hooks",
+        "mirror_infra.checks.base.open_environment",
+        "mirror_infra.accounts.check",  # the account against the params' pinned accounts
+    },
+    "bootstrap.py": {"mirror_infra.deploy.bootstrap.bootstrap"},
+    "rotate_nonce.py": {"mirror_infra.deploy.nonce.rotate"},
+    "smoke.py": {"mirror_infra.checks.smoke.Smoke"},  # deletes only what it wrote
+    "verify.py": {"mirror_infra.checks.verify.verify"},
+    "drift.py": {"mirror_infra.checks.drift.detect"},
+    "outputs.py": {"mirror_infra.names.SEED_OUTPUTS.items", "mirror_infra.deploy.outputs.read"},
+    "status.py": {
+        "mirror_infra.deploy.nonce.versions",
+        "mirror_infra.deploy.protection.stack_policies_in_place",
+    },
+    "build.py": {
+        "mirror_infra.build.build",
+        "mirror_infra.build.build_dir",
+        "mirror_infra.envs.available_envs",
+        "mirror_infra.lint.Ahead",
+        "mirror_infra.lint.Linter",
+        "mirror_infra.lint.cached_anywhere",
+        "mirror_infra.lint.ignored_rules",
+        "mirror_infra.lint.import_cfnlint",
+        "mirror_infra.lint.lint_files",
+    },
+    "local.py": {
+        "mirror_infra.aws.target.local_url",
+        "mirror_infra.local_server.answers",
+        "mirror_infra.local_server.start",  # the local AWS process this command starts
+        "mirror_infra.local_server.status",
+        "mirror_infra.local_server.stop",  # and stops (the one it started)
+    },
+    "taskcat.py": {
+        "mirror_infra.multiregion.run.run",  # entry point: taskcat's own runs
+        "mirror_infra.multiregion.upgrade.run",  # entry point of --upgrade-from
+        "mirror_infra.multiregion.run.Settings",
+        "mirror_infra.multiregion.upgrade.previous_build",
+        "mirror_infra.multiregion.project.load",
+        "mirror_infra.aws.target.Target.resolve",
+        "mirror_infra.aws.target.local_url",
+        "mirror_infra.build.build_test_env",
+        "mirror_infra.config.load",
+        "mirror_infra.envs.params_file",
+        "mirror_infra.accounts.check",
+    },
+}
+# what the CLI modules may call on the gateway's objects themselves: reads only
+GATEWAY_READS = {"stack", "tree", "parameter"}
+
+
 def test_the_cli_holds_no_flow():
-    """The CLI modules parse, call the library and render: no AWS client of their own."""
+    """The CLI modules parse, call the library and render: no AWS client of their own, no
+    change to AWS except through their verb's one entry point (CLI_LIBRARY_CALLS), and only
+    reads on the gateway's objects."""
     clients = {
         f"{path.relative_to(REPO)}"
         for path in _modules("mirror_infra/commands")
         if "client" in called(path)
     }
     assert clients == set()
+    modules = _modules("mirror_infra/commands")
+    assert {p.name for p in modules} == set(CLI_LIBRARY_CALLS)  # every module has its list
+    beyond = {p.name: sorted(library_calls(p) - CLI_LIBRARY_CALLS[p.name]) for p in modules}
+    assert {name: calls for name, calls in beyond.items() if calls} == {}
+    writes = {p.name: sorted(gateway_calls(p) - GATEWAY_READS) for p in modules}
+    assert {name: calls for name, calls in writes.items() if calls} == {}
+
+
+def test_the_cli_check_sees_a_flow_written_in_a_command(tmp_path):
+    """The walks above would notice a command that discards a change set itself."""
+    sample = tmp_path / "plan.py"
+    sample.write_text(
+        "def run(dep, plan):\n"
+        "    from mirror_infra.deploy import flow\n"
+        "    from mirror_infra.deploy.change_sets import owned\n"
+        "    with owned(dep) as ledger:\n"
+        "        flow.plan(dep, set(), None)\n"
+        "        ledger.discard(plan.change_set_id)\n"
+        "    dep.cfn.discard_change_set(plan.change_set_id)\n"
+    )
+    assert library_calls(sample) - CLI_LIBRARY_CALLS["plan.py"] == {
+        "mirror_infra.deploy.change_sets.owned"
+    }
+    assert gateway_calls(sample) - GATEWAY_READS == {"discard_change_set"}
 
 
 # the import graph ----------
@@ -172,8 +335,9 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
-# mirror_infra joins once its own cycles are gone (issue 24, the tool's part)
-ACYCLIC_PACKAGES = ("localaws",)
+# mirror_infra joins once its own cycles are gone (issue 24, the tool's part); its deploy
+# library has none already (issue 22)
+ACYCLIC_PACKAGES = ("localaws", "mirror_infra/deploy")
 
 
 @pytest.mark.parametrize("package", ACYCLIC_PACKAGES)

@@ -16,24 +16,24 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mirror_infra.adopt import saved as saving
 from mirror_infra.adopt import state, templates
 from mirror_infra.adopt.survey import Action, Survey, refs, resolve_name
 from mirror_infra.aws.cfn_answers import StackInfo
-from mirror_infra.aws.errors import is_no_changes_reason
-from mirror_infra.aws.status import ChangeSetStatus, StackStatus
-from mirror_infra.aws.wait import Timeout
+from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import BuildResult, dump, sha256
-from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import flow
+from mirror_infra.deploy import change_sets, finishing, flow
+from mirror_infra.deploy import operation as operating
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.changes import read_changes
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.package import put_if_absent
 from mirror_infra.deploy.risk import Risk, in_place_losses
-from mirror_infra.errors import AdoptError, DeployError
+from mirror_infra.errors import Aborted, AdoptError
 
 NESTED_STACK = "AWS::CloudFormation::Stack"
 
@@ -43,7 +43,7 @@ class Adopted:
     stack_id: str
     imported: dict[str, list[str]] = field(default_factory=dict)  # service -> logical ids
     converge: planning.Plan | None = None
-    finish: applying.Finish | None = None
+    finish: finishing.Finish | None = None
     retained: set[str] = field(default_factory=set)  # stateful resources kept at Retain
 
 
@@ -89,14 +89,81 @@ def refuse_deployed(dep: Deployment, survey: Survey, where: state.Where) -> None
     )
 
 
-def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
-    """Bring the surveyed environment under the stacks; the survey has no conflicts."""
+@dataclass
+class Hooks:
+    """How `adopt` talks to its caller."""
+
+    flow: flow.Hooks
+    # the survey, and whether the nonce exists, shown before anything is refused or asked
+    on_survey: Callable[[Survey, bool], None] = lambda survey, nonce: None
+    # asked before a survey made in this run is adopted; False aborts
+    confirm: Callable[[Survey], bool] = lambda survey: True
+
+
+@dataclass
+class Outcome:
+    survey: Survey
+    saved: Path | None = None  # --out: the survey was saved there, nothing else done
+    adopted: Adopted | None = None  # None: nothing to adopt (or only saved)
+    drift: list = field(default_factory=list)  # what the adopted resources differ in
+
+
+def run(dep: Deployment, hooks: Hooks, out: Path | None = None, saved: dict | None = None):
+    """`adopt`, start to finish: survey (read-only), refuse conflicts and a stack it cannot go
+    on from, then save the survey to `out`, or check a `saved` one still holds, or ask; then
+    adopt and report the adopted resources' drift."""
+    from mirror_infra.adopt.survey import Surveyor
+    from mirror_infra.aws.inventory import Inventory
+    from mirror_infra.build import build
+
+    built = build(dep.cfg.name)
+    inventory = Inventory(dep.target.client, dep.target.account_id, dep.target.region)
+    survey = Surveyor(inventory, dep.target.region, dep.stack_name).survey(built)
+    hooks.on_survey(survey, dep.ssm.parameter(dep.names.nonce_parameter(1)) is not None)
     refuse_conflicts(survey, dep.cfg.name)
-    info = applying.wait_if_busy(dep)
+    refuse_unsettled(dep, dep.cfn.stack(dep.stack_name))  # before a survey is saved
+    outcome = Outcome(survey)
+    if not survey.adopted:
+        return outcome
+    hashes = planning.template_hashes(built)
+    if saved is not None:
+        saving.check_fresh(saved, dep.cfg.name, dep.target.region, survey, hashes)
+    if out is not None:
+        saving.save(out, dep.cfg.name, dep.target.region, survey, hashes)
+        outcome.saved = out
+        return outcome
+    if saved is None and not hooks.confirm(survey):
+        raise Aborted("nothing changed; pass --yes to adopt without asking")
+    outcome.adopted = adopt(dep, survey, hooks.flow)
+    outcome.drift = _drift_of_adopted(dep, survey, hooks.flow.say)
+    return outcome
+
+
+def _drift_of_adopted(dep: Deployment, survey: Survey, say: Callable[[str], None]) -> list:
+    """AWS recommends drift detection after an import: what differs from the templates."""
+    from mirror_infra.checks.base import open_environment
+    from mirror_infra.checks.drift import detect
+
+    say("detecting drift on the adopted resources ...")
+    report = detect(open_environment(dep))
+    adopted = {r.path for r in survey.adopted}
+    return [d for d in report.differences if f"{d.stack}.{d.resource}" in adopted]
+
+
+def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
+    """Bring the surveyed environment under the stacks; the survey has no conflicts. Every
+    change set made here is executed or deleted, whatever happens."""
+    refuse_conflicts(survey, dep.cfg.name)  # before any call, whoever calls
+    with change_sets.owned(dep, hooks.say):
+        return _adopt(dep, survey, hooks)
+
+
+def _adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
+    info = operating.wait_if_busy(dep)
     if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
         # an earlier adopt (or apply) whose create failed: the stack holds nothing
         hooks.say(f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed create; deleting it first")
-        applying.delete_failed_create(dep, hooks.on_event)
+        operating.delete_failed_create(dep, hooks.on_event)
     refuse_unsettled(dep, info)
     where = state.read(dep)
     refuse_deployed(dep, survey, where)
@@ -131,7 +198,7 @@ def adopt(dep: Deployment, survey: Survey, hooks: flow.Hooks) -> Adopted:
         if converge.has_changes:  # refused as any plan when it replaces, deletes or loses data
             flow.execute(dep, converge, set(), hooks)
         adopted.converge = converge
-    adopted.finish = applying.finish(dep, hooks.say)
+    adopted.finish = finishing.finish(dep, hooks.say)
     return adopted
 
 
@@ -180,7 +247,7 @@ class _Steps:
                 f"the import that creates {name}",
                 self._upload(f"import-{service.lower()}", body),
                 parameters,
-                ResourcesToImport=[
+                to_import=[
                     {
                         "ResourceType": r.type,
                         "LogicalResourceId": r.logical_id,
@@ -240,7 +307,7 @@ class _Steps:
             f"the import that nests the services into {dep.stack_name}",
             self._upload("nest-root", body),
             {k: None for k in previous},
-            ResourcesToImport=[
+            to_import=[
                 {
                     "ResourceType": NESTED_STACK,
                     "LogicalResourceId": s,
@@ -267,38 +334,30 @@ class _Steps:
         url: str,
         parameters: dict[str, str | None],
         judged: tuple[dict, dict] | None = None,
-        **extra,
+        to_import: list | tuple = (),
     ) -> None:
         """Create the change set, show it, refuse it when it would replace, delete or lose
         data, execute it and follow it to its end. `parameters` values of None keep theirs."""
         dep = self.dep
-        change_set_id, stack_id = dep.cfn.new_change_set(
-            StackName=stack,
-            ChangeSetName=f"mirror-infra-adopt-{self.stamp}",
-            ChangeSetType=kind,
-            TemplateURL=url,
-            Parameters=[
-                {"ParameterKey": k, "UsePreviousValue": True}
-                if v is None
-                else {"ParameterKey": k, "ParameterValue": v}
-                for k, v in parameters.items()
-            ],
-            Capabilities=planning.CAPABILITIES,
-            Tags=[{"Key": k, "Value": v} for k, v in sorted(dep.cfg.tags.items())],
-            Description=f"mirror-infra adopt of {dep.cfg.name}",
-            **extra,
+        request = change_sets.Request(
+            stack=stack,
+            name=f"mirror-infra-adopt-{self.stamp}",
+            kind=change_sets.ChangeSetType(kind),
+            description=f"mirror-infra adopt of {dep.cfg.name}",
+            template_url=url,
+            parameters={k: v for k, v in parameters.items() if v is not None},
+            previous_parameters=tuple(k for k, v in parameters.items() if v is None),
+            tags=dict(dep.cfg.tags),
+            to_import=tuple(to_import),
         )
-        try:
-            status = dep.cfn.wait_change_set(change_set_id, dep.backoff, 600)
-        except Timeout:
-            raise DeployError(f"the change set for {what} was not ready in 600s") from None
-        if status is ChangeSetStatus.FAILED:
-            reason = dep.cfn.change_set(change_set_id).reason
-            dep.cfn.discard_change_set(change_set_id)
-            if kind == "UPDATE" and is_no_changes_reason(reason):
-                return
-            raise AdoptError(f"AWS refused {what}: {reason}; nothing of it ran")
-        described = dep.cfn.change_set(change_set_id)
+        made = change_sets.create(
+            dep, request, f"the change set for {what}", makes_stack=kind != "UPDATE"
+        )
+        if made.outcome is change_sets.Outcome.EMPTY and kind == "UPDATE":
+            return
+        if made.outcome is not change_sets.Outcome.READY:  # the flow's ledger deletes it
+            raise AdoptError(f"AWS refused {what}: {made.reason}; nothing of it ran")
+        change_set_id, stack_id, described = made.change_set_id, made.stack_id, made.described
         plan = planning.Plan(
             env=dep.cfg.name,
             region=dep.target.region,
@@ -314,15 +373,16 @@ class _Steps:
             self.hooks.on_plan(plan)
         refused = plan.refused(set())
         if refused:
-            dep.cfn.discard_change_set(change_set_id)
+            dep.ledger.discard(change_set_id)
             raise AdoptError(
                 f"nothing of {what} ran: it would "
                 + ", ".join(f"{c.risk} ({c.logical_id})" for c in refused)
                 + "; adopt changes no data: bring the existing resource to the template by "
                 "hand, or change the template, then run 'adopt' again"
             )
-        execution = applying.Execution(dep, stack_id)
+        execution = operating.Execution(dep, stack_id)
         execution.begin(lambda token: dep.cfn.execute(change_set_id, token))
+        dep.ledger.executed(change_set_id)
         finished = flow.follow(dep, execution, self.hooks)
         if not finished.ok:
             raise flow.ApplyFailed(
@@ -347,7 +407,7 @@ class _Steps:
 
     def _delete_empty(self, info: StackInfo) -> None:
         """Delete, by its id, a stack adopt made that holds nothing."""
-        execution = applying.Execution(self.dep, info.stack_id)
+        execution = operating.Execution(self.dep, info.stack_id)
         execution.begin(lambda token: self.dep.cfn.delete(info.stack_id, token))
         finished = flow.follow(self.dep, execution, self.hooks)
         if finished.status is not StackStatus.DELETE_COMPLETE:

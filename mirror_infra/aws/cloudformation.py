@@ -287,8 +287,26 @@ class CloudFormation:
             kwargs["NextToken"] = page["NextToken"]
 
     def change_set_status(self, change_set_id: str) -> ChangeSetStatus:
+        return self.change_set_state(change_set_id)[0]
+
+    def change_set_state(self, change_set_id: str) -> tuple[ChangeSetStatus, ExecutionStatus]:
+        """Whether it is still being made, and whether it ran (one call, no rows)."""
         described = self._client.describe_change_set(ChangeSetName=change_set_id)
-        return ChangeSetStatus(described["Status"])
+        return (
+            ChangeSetStatus(described["Status"]),
+            ExecutionStatus(described.get("ExecutionStatus", "UNAVAILABLE")),
+        )
+
+    def find_change_set(self, stack: str, name: str) -> tuple[str, str] | None:
+        """(change set id, stack id) of the change set of that name on the stack; None when
+        there is none."""
+        try:
+            described = self._client.describe_change_set(ChangeSetName=name, StackName=stack)
+        except ClientError as exc:
+            if classify(exc) in (AwsErrorKind.CHANGE_SET_NOT_FOUND, AwsErrorKind.STACK_NOT_FOUND):
+                return None
+            raise
+        return described["ChangeSetId"], described.get("StackId", "")
 
     def execute(self, change_set_id: str, token: str = "") -> bool:
         """Run the change set; True when its operation ended inside this call.
@@ -303,7 +321,8 @@ class CloudFormation:
         return _ended_in_call(answer)
 
     def discard_change_set(self, change_set_id: str) -> None:
-        """Delete it; one already gone is fine."""
+        """Delete it; one already gone is fine. AWS refuses while it is still being made
+        (InvalidChangeSetStatus, API_DeleteChangeSet): deploy/change_sets.py waits for that."""
         try:
             self._client.delete_change_set(ChangeSetName=change_set_id)
         except ClientError as exc:

@@ -22,7 +22,10 @@ class AwsErrorKind(Enum):
     NOT_FOUND = auto()
     KEY_UNKNOWN = auto()  # a KMS key named in another service's call is not known (yet)
     IN_PROGRESS = auto()
-    CHANGE_SET_NOT_EXECUTABLE = auto()  # OBSOLETE or already executed: the stack moved on
+    # InvalidChangeSetStatus: OBSOLETE or already executed (the stack moved on), or, to a
+    # DeleteChangeSet, still CREATE_IN_PROGRESS
+    CHANGE_SET_NOT_EXECUTABLE = auto()
+    NOT_CANCELLABLE = auto()  # CancelUpdateStack on a stack with no update in progress
     TERMINATION_PROTECTED = auto()
     INVALID = auto()
     OTHER = auto()
@@ -37,6 +40,11 @@ _TEXT_RULES = (
     ("TerminationProtection is enabled", None, AwsErrorKind.TERMINATION_PROTECTED),
     ("termination protection", None, AwsErrorKind.TERMINATION_PROTECTED),
     ("_IN_PROGRESS state and can not be updated", None, AwsErrorKind.IN_PROGRESS),
+    (
+        "CancelUpdateStack cannot be called from current stack status",
+        None,
+        AwsErrorKind.NOT_CANCELLABLE,
+    ),
     ("is in ", "_IN_PROGRESS", AwsErrorKind.IN_PROGRESS),
 )
 

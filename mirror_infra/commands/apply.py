@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from mirror_infra import render, ui
-from mirror_infra.commands import adopt
 from mirror_infra.commands.common import (
+    adopt_and_show,
     allow_parser,
     express_parser,
     hooks,
@@ -19,6 +19,7 @@ from mirror_infra.errors import ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
+    from mirror_infra.adopt.saved import is_survey
     from mirror_infra.aws.cfn_answers import NESTED_STACK
     from mirror_infra.deploy import flow
 
@@ -26,13 +27,13 @@ def run(args: argparse.Namespace) -> ExitCode:
         raise ConfigError("--skip-resource goes with --continue-rollback")
     if args.json and not (args.yes or args.plan or args.continue_rollback):
         raise ConfigError("--json asks nothing: add --yes, or apply a saved plan with --plan")
-    if args.plan and adopt.is_survey(Path(args.plan)):
+    if args.plan and is_survey(Path(args.plan)):
         if args.json:
             raise ConfigError(
                 f"--plan {args.plan} is an adopt survey, which has no JSON output; run it "
                 "without --json"
             )
-        return adopt.run(args)  # a survey saved by 'adopt --out' runs as adopt --plan does
+        return adopt_and_show(args)  # a survey saved by 'adopt --out' runs as adopt --plan does
     dep = open_deployment(args)
     allowed = set(args.allow_replace)
     if args.continue_rollback:

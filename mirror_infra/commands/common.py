@@ -150,3 +150,70 @@ def live_view() -> _LazyLive | None:
     if not sys.stderr.isatty() or os.environ.get("MIRROR_INFRA_PLAIN"):
         return None
     return _LazyLive()
+
+
+def adopt_and_show(args: argparse.Namespace):
+    """`adopt` (and `apply --plan` of a saved survey): the library's adopt flow, shown."""
+    from mirror_infra.adopt import run as adopting
+    from mirror_infra.adopt import saved as saving
+    from mirror_infra.errors import ConfigError, ExitCode
+
+    out = getattr(args, "out", None)  # apply --plan runs a saved survey too (no --out there)
+    if out and args.plan:
+        raise ConfigError("--out saves a survey and --plan runs one: give one of them")
+    saved = saving.load(Path(args.plan)) if args.plan else None
+    dep = open_deployment(args, adopting=True)
+
+    def shown(survey, nonce_exists: bool) -> None:
+        render.adoption(survey)
+        ui.out.print(
+            f"nonce {dep.names.nonce_parameter(1)}: "
+            + (
+                "exists; kept as it is (never rewritten, never printed)"
+                if nonce_exists
+                else "created after"
+            )
+        )
+
+    def confirm(survey) -> bool:
+        return args.yes or ui.confirm(f"Adopt these into {dep.stack_name}?")
+
+    outcome = adopting.run(
+        dep,
+        adopting.Hooks(flow=hooks(on_plan=render.plan), on_survey=shown, confirm=confirm),
+        out=Path(out) if out else None,
+        saved=saved,
+    )
+    if not outcome.survey.adopted:
+        ui.err.print("nothing to adopt: none of the environment's resources exists; run 'apply'")
+        return ExitCode.OK
+    if outcome.saved is not None:
+        ui.err.print(f"survey saved to {out}; run it with 'adopt --plan {out}'")
+        return ExitCode.CHANGES
+    adopted = outcome.adopted
+    ui.err.print(
+        f"{dep.stack_name}: adopted {sum(len(v) for v in adopted.imported.values())} existing "
+        f"resource(s) into {len(adopted.imported)} nested stack(s)"
+    )
+    stateful = sorted(adopted.retained)
+    if stateful and not set(stateful) <= set(dep.cfg.data_safety.adopted):
+        ui.err.print(
+            f"they keep DeletionPolicy Retain (this tool did not create their data); to keep "
+            f"it so, add to params/{dep.cfg.name}.yaml under data_safety: "
+            f"adopted: [{', '.join(stateful)}] (without it the next plan shows switching them "
+            "to the environment's policy as losing data, and refuses it unless named)",
+            markup=False,
+        )
+    if not outcome.drift:
+        ui.err.print("the adopted resources match the templates")
+        return ExitCode.OK
+    for d in outcome.drift:
+        ui.out.print(
+            f"drift: {d.stack}.{d.resource} {d.property}: template {d.expected}, actual {d.actual}",
+            markup=False,
+        )
+    ui.err.print(
+        "the adopted resources differ from the templates where shown; 'mirror-infra plan "
+        f"--revert-drift --env {dep.cfg.name}' shows how to put the template's values back"
+    )
+    return ExitCode.OK

@@ -7,7 +7,7 @@ import argparse
 
 from mirror_infra import render, ui
 from mirror_infra.commands.common import hooks, live_view, open_deployment
-from mirror_infra.errors import Aborted, ConfigError, ExitCode
+from mirror_infra.errors import ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
@@ -18,20 +18,66 @@ def run(args: argparse.Namespace) -> ExitCode:
     # with --json, stdout carries only JSON lines: the tables go to stderr
     console = ui.err if args.json else ui.out
     dep = open_deployment(args)
-    teardown = destroy.survey(dep)
-    if teardown is None:
-        versions = destroy.nonce_versions(dep) if args.delete_nonce else []
-        if not versions:
-            console.print(f"{dep.stack_name} does not exist; nothing to destroy")
-            return ExitCode.OK
-        console.print(
-            f"{dep.stack_name} does not exist; --delete-nonce deletes {len(versions)} nonce "
-            f"version(s): {', '.join(versions)}"
+    live = None if args.json else live_view()
+    printer = render.EventPrinter(0)
+
+    def shown(teardown, versions) -> None:
+        if teardown is None:
+            if not versions:
+                console.print(f"{dep.stack_name} does not exist; nothing to destroy")
+                return
+            console.print(
+                f"{dep.stack_name} does not exist; --delete-nonce deletes {len(versions)} nonce "
+                f"version(s): {', '.join(versions)}"
+            )
+            return
+        _show_teardown(console, args, teardown)
+        printer.total = len(teardown.deleted)
+        if live is not None:
+            for item in teardown.deleted:
+                stack = item.qualified_id.rpartition(".")[0]
+                live.totals[stack] = live.totals.get(stack, 0) + 1
+
+    def consent(deletion) -> destroy.Answer:
+        """The flags, or the person at the terminal: the library decides what counts."""
+        if deletion.typed:
+            if args.confirm_env == deletion.env:
+                return destroy.Answer(typed=args.confirm_env)
+            confirmed = ui.confirm(deletion.question, expected=deletion.env)
+            return destroy.Answer(typed=deletion.env if confirmed else "")
+        return destroy.Answer(yes=args.yes or ui.confirm(deletion.question))
+
+    on_event = render.event_json if args.json else (live or printer)
+    try:
+        done = destroy.run(
+            dep,
+            destroy.Hooks(consent=consent, on_survey=shown, flow=hooks(on_event=on_event)),
+            delete_nonce=args.delete_nonce,
+            empty=args.empty_buckets,
         )
-        _confirm_destroy(dep, args, f"Delete {dep.cfg.name}'s nonce versions?")
-        gone = destroy.delete_nonce(dep)
-        console.print(f"deleted {len(gone)} nonce version(s)")
+    except flow.ApplyFailed as failed:
+        if live is not None:
+            live.close()
+        render.root_cause(failed.finished)
+        if args.json:
+            render.json_line("outcome", **render.failed_outcome(failed))
+        raise
+    if live is not None:
+        live.close()
+    teardown = done.teardown
+    if teardown is None:
+        if done.nonce_deleted:
+            console.print(f"deleted {len(done.nonce_deleted)} nonce version(s)")
         return ExitCode.OK
+    console.print(f"{dep.stack_name} deleted; {len(teardown.retained)} resource(s) retained")
+    if done.nonce_deleted:
+        console.print(f"deleted {len(done.nonce_deleted)} nonce version(s)")
+    if args.json:
+        render.json_line("outcome", **render.destroy_outcome(teardown, done.nonce_deleted))
+    return ExitCode.OK
+
+
+def _show_teardown(console, args: argparse.Namespace, teardown) -> None:
     console.print(
         ui.table(
             f"Deleted by destroy ({len(teardown.deleted)})",
@@ -60,49 +106,6 @@ def run(args: argparse.Namespace) -> ExitCode:
             f"--empty-buckets deletes {emptied} object version(s) and delete marker(s) from "
             f"{', '.join(teardown.full_buckets)} first"
         )
-    destroy.check_can_delete(dep, teardown, emptying=args.empty_buckets)
-    _confirm_destroy(dep, args, f"Destroy {dep.stack_name}?")
-    if emptied:
-        destroy.empty_buckets(dep, teardown)
-    live = None if args.json else live_view()
-    if live is not None:
-        for item in teardown.deleted:
-            stack = item.qualified_id.rpartition(".")[0]
-            live.totals[stack] = live.totals.get(stack, 0) + 1
-    printer = render.EventPrinter(len(teardown.deleted))
-    try:
-        on_event = render.event_json if args.json else (live or printer)
-        flow.destroy(dep, teardown.stack_id, hooks(on_event=on_event))
-    except flow.ApplyFailed as failed:
-        if live is not None:
-            live.close()
-        render.root_cause(failed.finished)
-        if args.json:
-            render.json_line("outcome", **render.failed_outcome(failed))
-        raise
-    if live is not None:
-        live.close()
-    console.print(f"{dep.stack_name} deleted; {len(teardown.retained)} resource(s) retained")
-    gone = destroy.delete_nonce(dep) if args.delete_nonce else []
-    if gone:
-        console.print(f"deleted {len(gone)} nonce version(s)")
-    if args.json:
-        render.json_line("outcome", **render.destroy_outcome(teardown, gone))
-    return ExitCode.OK
-
-
-def _confirm_destroy(dep, args: argparse.Namespace, question: str) -> None:
-    """The one confirmation rule of every deletion: a protected environment (production, or
-    termination protection in its params) needs its name typed or --confirm-env; any other
-    needs --yes or a yes on the terminal."""
-    env = dep.cfg.name
-    if env == "production" or dep.cfg.data_safety.termination_protection:
-        if args.confirm_env != env and not ui.confirm(question, expected=env):
-            raise Aborted(
-                f"nothing deleted; {env} needs the typed confirmation (or --confirm-env {env})"
-            )
-    elif not args.yes and not ui.confirm(question):
-        raise Aborted("nothing deleted; pass --yes to delete without asking")
 
 
 def register(sub, common) -> None:

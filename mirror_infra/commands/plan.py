@@ -9,13 +9,11 @@ from pathlib import Path
 
 from mirror_infra import render, ui
 from mirror_infra.commands.common import allow_parser, express_parser, hooks, open_deployment
-from mirror_infra.errors import ConfigError, DeployError, ExitCode
+from mirror_infra.errors import ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.deploy import apply as applying
     from mirror_infra.deploy import flow
-    from mirror_infra.deploy import plan as planning
 
     if args.json and args.format is not None:
         raise ConfigError(f"--json and --format {args.format} are two outputs; give one of them")
@@ -23,48 +21,32 @@ def run(args: argparse.Namespace) -> ExitCode:
     if out is not None:
         writable(out)
     dep = open_deployment(args)
-    if args.revert_drift:
-        plan = flow.revert_plan(dep, set(args.allow_replace), hooks())
-    else:
-        plan = flow.make_plan(dep, set(args.allow_replace), hooks())
-    outside = applying.pending_finish(dep)
-    notices = planning.notices(dep, plan)
-    if args.json:
-        ui.print_json(render.plan_document(plan, outside, notices))
-    elif args.format == "markdown":
-        ui.out.file.write(render.plan_markdown(plan, outside, notices))
-    else:
-        render.plan(plan)
-        for item in outside:
-            ui.out.print(f"outside CloudFormation, apply will {item}")
-        for notice in notices:
-            ui.out.print(f"notice: {notice}", markup=False)
-    if not plan.has_changes and not plan.note and not outside:
+
+    def shown(planned: flow.Planned) -> None:
+        plan, outside, notices = planned.plan, planned.outside, planned.notices
+        if args.json:
+            ui.print_json(render.plan_document(plan, outside, notices))
+        elif args.format == "markdown":
+            ui.out.file.write(render.plan_markdown(plan, outside, notices))
+        else:
+            render.plan(plan)
+            for item in outside:
+                ui.out.print(f"outside CloudFormation, apply will {item}")
+            for notice in notices:
+                ui.out.print(f"notice: {notice}", markup=False)
+
+    planned = flow.plan(
+        dep,
+        set(args.allow_replace),
+        hooks(on_planned=shown),
+        revert_drift=args.revert_drift,
+        out=out,
+    )
+    if not planned.changes_anything:
         ui.err.print("No changes.")
         return ExitCode.OK
-    try:
-        planning.refuse_destructive(plan, set(args.allow_replace))
-    except Exception:
-        planning.discard(dep, plan)
-        raise
-    if args.out and plan.create and plan.change_set_id is None:
-        raise DeployError(
-            f"no plan saved to {args.out}: there is no change set to save while "
-            f"{dep.stack_name} is ROLLBACK_COMPLETE; run 'mirror-infra apply', which deletes "
-            "the failed stack first"
-        )
-    if out is not None:
-        try:
-            plan.save(out)
-        except OSError as exc:  # a full disk cannot be foreseen: leave nothing behind
-            planning.discard(dep, plan)
-            raise ConfigError(
-                f"--out {out}: could not write the plan ({exc.strerror or exc}); its change set "
-                "was deleted, nothing was applied"
-            ) from None
+    if planned.saved is not None:
         ui.err.print(f"plan saved to {out}; run 'mirror-infra apply --plan {out}'")
-    else:
-        planning.discard(dep, plan)
     return ExitCode.CHANGES
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.kms import KeyRefs
@@ -19,6 +20,8 @@ class Deployment:
     cfg: EnvConfig
     target: Target
     express: bool = False  # change sets in express mode (deploy/express.py)
+    # the change_sets.Ledger of the flow running on this deployment (change_sets.owned)
+    ledger: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def open(cls, env: str, region: str | None, local: bool, profile: str | None) -> Deployment:

@@ -1,14 +1,23 @@
-"""`destroy`: say exactly what is deleted and what is retained, then delete the environment."""
+"""`destroy`, start to finish: say exactly what is deleted and what is retained, refuse what
+CloudFormation would fail on, ask the caller to confirm, then delete the environment (and,
+when asked, its buckets' objects and its nonce versions).
+
+Confirmation is a policy the caller answers (`Hooks.consent`), never skipped: the CLI
+answers with a prompt or its flags, a test run's teardown with proof of what its own run
+created (`Created`), which is checked against what exists before anything is deleted.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mirror_infra.aws.cfn_answers import StackResource
 from mirror_infra.aws.cloudformation import CloudFormation
-from mirror_infra.deploy import nonce
+from mirror_infra.deploy import flow, nonce
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.errors import DeployError
+from mirror_infra.deploy.operation import Finished
+from mirror_infra.errors import Aborted, DeployError
 
 RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
 
@@ -125,5 +134,131 @@ def nonce_versions(dep: Deployment) -> list[str]:
     return [v.name for v in nonce.versions(dep.ssm, dep.names)]
 
 
-def delete_nonce(dep: Deployment) -> list[str]:
-    return nonce.delete_all(dep.ssm, dep.names)
+# --- the flow ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Created:
+    """What one run itself created (its proof that it may delete them): the stack it made
+    and the nonce versions it wrote."""
+
+    stack_id: str = ""
+    nonce_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What destroy asks its caller to confirm."""
+
+    env: str
+    question: str
+    typed: bool  # a protected environment: only its name, typed or given, confirms
+
+
+@dataclass(frozen=True)
+class Answer:
+    yes: bool = False  # confirmed (an unprotected environment)
+    typed: str = ""  # the environment name typed or passed (--confirm-env)
+    created: Created | None = None  # a run's proof of what it created
+
+
+@dataclass
+class Hooks:
+    """How destroy talks to its caller."""
+
+    consent: Callable[[Deletion], Answer]
+    # what is deleted and retained, before anyone is asked (None: no stack)
+    on_survey: Callable[[Teardown | None, list[str]], None] = lambda teardown, nonce: None
+    flow: flow.Hooks = field(default_factory=flow.Hooks)
+
+
+@dataclass
+class Destroyed:
+    teardown: Teardown | None  # None: there was no stack
+    finished: Finished | None = None
+    nonce_deleted: list[str] = field(default_factory=list)
+    objects_deleted: int = 0
+
+
+def protected(dep: Deployment) -> bool:
+    return dep.cfg.name == "production" or dep.cfg.data_safety.termination_protection
+
+
+def _confirm(dep: Deployment, hooks: Hooks, question: str, stack_id: str, versions) -> Answer:
+    """The one confirmation rule of every deletion: a protected environment (production, or
+    termination protection in its params) needs its name; any other a yes; a test run's own
+    teardown its proof, which must name exactly what is about to be deleted."""
+    env = dep.cfg.name
+    answer = hooks.consent(Deletion(env, question, protected(dep)))
+    if answer.created is not None:
+        proof = answer.created
+        if dep.cfg.test_run is None:
+            raise Aborted(f"not deleted: {env} is not a test run's environment")
+        if stack_id and stack_id != proof.stack_id:
+            raise Aborted(f"not deleted: {proof.stack_id or 'no stack'} is not {dep.stack_name}")
+        strays = sorted(set(versions) - set(proof.nonce_versions))
+        if strays:
+            raise Aborted(f"not deleted: {', '.join(strays)} were not created by this run")
+        return answer
+    if protected(dep):
+        if answer.typed != env:
+            raise Aborted(
+                f"nothing deleted; {env} needs the typed confirmation (or --confirm-env {env})"
+            )
+    elif not answer.yes:
+        raise Aborted("nothing deleted; pass --yes to delete without asking")
+    return answer
+
+
+def run(
+    dep: Deployment, hooks: Hooks, delete_nonce: bool = False, empty: bool = False
+) -> Destroyed:
+    """Destroy the environment after the caller's consent; `delete_nonce`: its nonce versions
+    too (all of them, or with a run's proof only those it created); `empty`: the objects of
+    the buckets destroy deletes first."""
+    teardown = survey(dep)
+    if teardown is None:
+        versions = nonce_versions(dep) if delete_nonce else []
+        hooks.on_survey(None, versions)
+        if not versions:
+            return Destroyed(None)
+        answer = _confirm(dep, hooks, f"Delete {dep.cfg.name}'s nonce versions?", "", versions)
+        return Destroyed(None, nonce_deleted=_delete_nonce(dep, answer))
+    hooks.on_survey(teardown, teardown.nonce_versions)
+    versions = teardown.nonce_versions if delete_nonce else []
+    # a test run's own stack may have its termination protection lifted, on its run's proof
+    own = teardown.termination_protection and dep.cfg.test_run is not None
+    if not own:
+        check_can_delete(dep, teardown, emptying=empty)  # refused before anyone is asked
+    answer = _confirm(dep, hooks, f"Destroy {dep.stack_name}?", teardown.stack_id, versions)
+    if own and answer.created is not None:
+        dep.cfn.set_termination_protection(teardown.stack_id, False)
+        teardown.termination_protection = False
+    if own:
+        check_can_delete(dep, teardown, emptying=empty)
+    done = Destroyed(teardown)
+    if empty:
+        done.objects_deleted = empty_buckets(dep, teardown)
+    done.finished = flow.delete_confirmed(dep, teardown.stack_id, hooks.flow)
+    if delete_nonce:
+        done.nonce_deleted = _delete_nonce(dep, answer)
+    return done
+
+
+def _delete_nonce(dep: Deployment, answer: Answer) -> list[str]:
+    """Every version; with a run's proof only those it created, each still at the version
+    it wrote (a later write means someone else uses it)."""
+    if answer.created is None:
+        return nonce.delete_all(dep.ssm, dep.names)
+    gone = []
+    for name in answer.created.nonce_versions:
+        if not name.startswith(dep.names.nonce_path + "/"):
+            raise Aborted(f"not deleted: {name} is not under {dep.names.nonce_path}")
+        found = dep.ssm.parameter(name)
+        if found is None:
+            continue
+        if found.version != 1:
+            raise Aborted(f"not deleted: {name} was changed since this run created it")
+        dep.ssm.delete([name])
+        gone.append(name)
+    return gone

@@ -1,9 +1,10 @@
-"""The deploy flow, once: prepare (build, lint, upload) → plan → apply → finish, and destroy.
+"""The deploy flow, once: prepare (build, lint, upload) → plan → apply → finish.
 
-The CLI and the upgrade tests both call these functions, so both get lint, the wait for an
-operation already running, the recovery of a failed first create, the destructive-change
-refusal and the stack-policy restore. What a person sees or answers (events, confirmation,
-Ctrl-C) comes in through `Hooks`; this module prints nothing.
+The CLI, the upgrade tests and adopt all call these functions, so all get lint, the wait for
+an operation already running, the recovery of a failed first create, the destructive-change
+refusal and the stack-policy restore. Every change set a flow makes is executed, kept (a
+saved plan) or deleted on every way out of it (`change_sets.owned`). What a person sees or
+answers (events, confirmation, Ctrl-C) comes in through `Hooks`; this module prints nothing.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from pathlib import Path
 
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import BuildResult
-from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import express, first_create, revert, stale
+from mirror_infra.deploy import change_sets, express, finishing, first_create, revert, stale
+from mirror_infra.deploy import operation as operating
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event
 from mirror_infra.deploy.package import upload_nested
-from mirror_infra.errors import Aborted, DeployError, LintError
+from mirror_infra.errors import Aborted, ConfigError, DeployError, LintError
 
 # a change set on a stack in these states (or none) creates the environment
 CREATES = (StackStatus.REVIEW_IN_PROGRESS, StackStatus.ROLLBACK_COMPLETE)
@@ -43,6 +44,8 @@ class Hooks:
     say: Callable[[str], None] = lambda line: None
     # shown each plan about to be applied (saved or made in this run)
     on_plan: Callable[[planning.Plan], None] = lambda plan: None
+    # plan: shown the plan and what apply would do besides, before it is refused or saved
+    on_planned: Callable[[Planned], None] = lambda planned: None
     # asked before a plan made in this run is executed; False aborts
     confirm: Callable[[planning.Plan], bool] = lambda plan: True
     on_interrupt: Callable[[], OnInterrupt] = lambda: OnInterrupt.DETACH
@@ -57,10 +60,25 @@ class Prepared:
 
 
 @dataclass
+class Planned:
+    """What `plan` shows: the plan, what apply would change outside CloudFormation, and what
+    a person will notice."""
+
+    plan: planning.Plan
+    outside: list[str]
+    notices: list[str]
+    saved: Path | None = None
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.plan.has_changes or bool(self.plan.note) or bool(self.outside)
+
+
+@dataclass
 class Applied:
     plan: planning.Plan
-    finished: applying.Finished | None  # None: nothing to execute
-    finish: applying.Finish | None = None  # None when the operation failed
+    finished: operating.Finished | None  # None: nothing to execute
+    finish: finishing.Finish | None = None  # None when the operation failed
     created_stack_id: str = ""  # set when this apply created the stack
     nonce_created: list[str] = field(default_factory=list)
 
@@ -69,7 +87,7 @@ class ApplyFailed(DeployError):
     """The stack operation ended in failure (it rolled back or is stuck)."""
 
     def __init__(
-        self, message: str, finished: applying.Finished, plan: planning.Plan | None = None
+        self, message: str, finished: operating.Finished, plan: planning.Plan | None = None
     ) -> None:
         super().__init__(message)
         self.finished = finished
@@ -102,10 +120,11 @@ def prepare(dep: Deployment, hooks: Hooks, built: BuildResult | None = None) -> 
 def make_plan(
     dep: Deployment, allowed: set[str], hooks: Hooks, built: BuildResult | None = None
 ) -> planning.Plan:
-    """Wait out a running operation, prepare, and create the change set."""
+    """Wait out a running operation, prepare, and create the change set (in the ledger of
+    the flow that calls this)."""
     from mirror_infra.build import build
 
-    info = applying.wait_if_busy(dep)
+    info = operating.wait_if_busy(dep)
     built = built or build(dep.cfg.name)
     planning.check_named(allowed, built)
     prepared = prepare(dep, hooks, built)
@@ -136,6 +155,44 @@ def load_plan(dep: Deployment, path, built: BuildResult | None = None) -> planni
     return plan
 
 
+def plan(
+    dep: Deployment,
+    allowed: set[str],
+    hooks: Hooks,
+    revert_drift: bool = False,
+    out: Path | None = None,
+) -> Planned:
+    """`plan`, start to finish: make the change set(s), show them (`hooks.on_planned`), refuse
+    what replaces, deletes or loses data unnamed, and save the plan to `out` or delete its
+    change sets; nothing this makes is left behind on any way out."""
+    with change_sets.owned(dep, hooks.say) as ledger:
+        making = revert_plan if revert_drift else make_plan
+        made = making(dep, allowed, hooks)
+        planned = Planned(made, finishing.pending_finish(dep), planning.notices(dep, made))
+        hooks.on_planned(planned)
+        if not planned.changes_anything:
+            return planned
+        planning.refuse_destructive(made, allowed)
+        if out is None:
+            return planned  # its change sets go with the ledger
+        if made.create and made.change_set_id is None:
+            raise DeployError(
+                f"no plan saved to {out}: there is no change set to save while "
+                f"{dep.stack_name} is ROLLBACK_COMPLETE; run 'mirror-infra apply', which "
+                "deletes the failed stack first"
+            )
+        try:
+            made.save(out)
+        except OSError as exc:  # a full disk cannot be foreseen: leave nothing behind
+            raise ConfigError(
+                f"--out {out}: could not write the plan ({exc.strerror or exc}); its change "
+                "set was deleted, nothing was applied"
+            ) from None
+        ledger.keep(made.change_set_id or "", *(r["change_set_id"] for r in made.reverts))
+        planned.saved = out
+        return planned
+
+
 def apply(
     dep: Deployment,
     allowed: set[str],
@@ -145,37 +202,45 @@ def apply(
 ) -> Applied:
     """Execute `plan` (saved, already checked fresh) or plan now and ask `hooks.confirm`; then
     follow the operation and finish the environment. Destructive changes not in `allowed` are
-    refused before anything executes; a plan made here is discarded when it does not run."""
+    refused before anything executes (and before anyone is asked); every change set made here
+    is executed or deleted, whatever happens (an error, a refusal, Ctrl-C, SIGTERM)."""
+    with change_sets.owned(dep, hooks.say):
+        return _apply(dep, allowed, hooks, plan, built)
+
+
+def _apply(
+    dep: Deployment,
+    allowed: set[str],
+    hooks: Hooks,
+    plan: planning.Plan | None,
+    built: BuildResult | None,
+) -> Applied:
     from mirror_infra.build import build
 
     saved = plan is not None
     planning.check_named(allowed, built or build(dep.cfg.name))  # before anything changes
     if not saved:
-        info = applying.wait_if_busy(dep)
+        info = operating.wait_if_busy(dep)
         if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
             hooks.say(
                 f"{dep.stack_name} is ROLLBACK_COMPLETE from a failed first create; "
                 "deleting it before creating again"
             )
-            applying.delete_failed_create(dep, hooks.on_event)
+            operating.delete_failed_create(dep, hooks.on_event)
         plan = make_plan(dep, allowed, hooks, built)
     hooks.on_plan(plan)
     applied = Applied(plan, None)
     if plan.has_changes:
-        try:
-            planning.refuse_destructive(plan, allowed)
-            if not saved and not hooks.confirm(plan):
-                raise Aborted("nothing applied; pass --yes to apply without asking")
-        except Exception:
-            if not saved:
-                planning.discard(dep, plan)
-            raise
+        # refused before anyone is asked to confirm what could not run anyway
+        planning.refuse_destructive(plan, allowed)
+        if not saved and not hooks.confirm(plan):
+            raise Aborted("nothing applied; pass --yes to apply without asking")
         if plan.create:
             applied.created_stack_id = plan.stack_id
         applied.finished = execute(dep, plan, allowed, hooks)
         if plan.create and plan.protect_after:
             _protect_tables(dep, plan, hooks, built)
-    applied.finish = applying.finish(dep, hooks.say)
+    applied.finish = finishing.finish(dep, hooks.say)
     if applied.finish.nonce_created:
         applied.nonce_created.append(applied.finish.nonce_name)
     return applied
@@ -184,10 +249,11 @@ def apply(
 def revert_plan(
     dep: Deployment, allowed: set[str], hooks: Hooks, built: BuildResult | None = None
 ) -> planning.Plan:
-    """plan --revert-drift: drift-aware change sets on the deployed templates."""
+    """plan --revert-drift: drift-aware change sets on the deployed templates (in the ledger
+    of the flow that calls this)."""
     from mirror_infra.build import build
 
-    applying.wait_if_busy(dep)
+    operating.wait_if_busy(dep)
     built = built or build(dep.cfg.name)
     plan = planning.Plan(
         env=dep.cfg.name,
@@ -200,25 +266,25 @@ def revert_plan(
         parameters={},
         stack_last_updated=None,
     )
-    revert.create(dep, plan, planning.CAPABILITIES)
+    revert.create(dep, plan)
     plan.allowed = sorted(allowed)
     return plan
 
 
 def execute(
     dep: Deployment, plan: planning.Plan, allowed: set[str], hooks: Hooks
-) -> applying.Finished:
+) -> operating.Finished:
     if plan.reverts:
         planning.refuse_destructive(plan, allowed)
         ended = revert.execute(dep, plan, lambda execution: follow(dep, execution, hooks))
         if not ended[-1].ok:
             raise ApplyFailed(failure_line(dep, ended[-1]), ended[-1], plan)
         return ended[-1]
-    execution = applying.start(dep, plan, allowed)
+    execution = operating.start(dep, plan, allowed)
     try:
         finished = follow(dep, execution, hooks)
     finally:
-        if execution.lifted and not applying.restore_stack_policies(dep):
+        if execution.lifted and not finishing.restore_stack_policies(dep):
             hooks.say(
                 f"WARNING: the stack policies of {dep.stack_name} are still lifted for "
                 f"{', '.join(sorted(execution.lifted))} while the operation "
@@ -243,7 +309,7 @@ def _protect_tables(
         if plan.has_changes:
             execute(dep, plan, set(), hooks)  # refuses what replaces, deletes or loses data
     except DeployError as exc:
-        applying.finish(dep, hooks.say)
+        finishing.finish(dep, hooks.say)
         raise DeployError(
             f"{dep.stack_name} was created, but deletion protection is not on yet for "
             f"{', '.join(created.protect_after)}: {exc}; run 'mirror-infra apply --env "
@@ -251,7 +317,7 @@ def _protect_tables(
         ) from None
 
 
-def follow(dep: Deployment, execution: applying.Execution, hooks: Hooks) -> applying.Finished:
+def follow(dep: Deployment, execution: operating.Execution, hooks: Hooks) -> operating.Finished:
     """Follow the operation to its end; Ctrl-C asks `hooks.on_interrupt` to cancel or detach."""
     while True:
         try:
@@ -267,7 +333,7 @@ def follow(dep: Deployment, execution: applying.Execution, hooks: Hooks) -> appl
             raise Aborted("detached from the running operation; it was not cancelled") from None
 
 
-def failure_line(dep: Deployment, finished: applying.Finished) -> str:
+def failure_line(dep: Deployment, finished: operating.Finished) -> str:
     cause = finished.root_cause
     return (
         f"{dep.stack_name} ended {finished.status}"
@@ -276,13 +342,14 @@ def failure_line(dep: Deployment, finished: applying.Finished) -> str:
     )
 
 
-def continue_rollback(dep: Deployment, skip: list[str], hooks: Hooks) -> applying.Finished:
-    return follow(dep, applying.continue_rollback(dep, skip), hooks)
+def continue_rollback(dep: Deployment, skip: list[str], hooks: Hooks) -> operating.Finished:
+    return follow(dep, operating.continue_rollback(dep, skip), hooks)
 
 
-def destroy(dep: Deployment, stack_id: str, hooks: Hooks) -> applying.Finished:
-    """Delete the stack `stack_id` (the caller has checked and confirmed) and follow it."""
-    execution = applying.Execution(dep, stack_id)
+def delete_confirmed(dep: Deployment, stack_id: str, hooks: Hooks) -> operating.Finished:
+    """Delete the stack `stack_id` and follow it; only `destroy.run`, which has had the
+    deletion confirmed, calls this."""
+    execution = operating.Execution(dep, stack_id)
     execution.begin(lambda token: dep.cfn.delete(stack_id, token))
     finished = follow(dep, execution, hooks)
     if finished.status is not StackStatus.DELETE_COMPLETE:

@@ -4,23 +4,16 @@ changes, each classed as safe, replacing data or deleting data."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import ClientError
 
 from mirror_infra.aws.cfn_answers import StackInfo
-from mirror_infra.aws.errors import AwsErrorKind, classify, is_no_changes_reason
 from mirror_infra.aws.path import ResourcePath
-from mirror_infra.aws.status import (
-    ChangeAction,
-    ChangeSetStatus,
-    StackStatus,
-)
-from mirror_infra.aws.wait import Timeout
+from mirror_infra.aws.status import ChangeAction, StackStatus
 from mirror_infra.build import BuildResult
-from mirror_infra.deploy import express
+from mirror_infra.deploy import change_sets, express
 from mirror_infra.deploy.changes import (
     Change,
     expand_new_stacks,
@@ -29,7 +22,6 @@ from mirror_infra.deploy.changes import (
     read_changes,
 )
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.revert import Drifted
 from mirror_infra.deploy.risk import (
     IMPOSSIBLE_WHY,
     Risk,
@@ -40,8 +32,19 @@ from mirror_infra.errors import (
     DestructiveChangeError,
 )
 
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 PLAN_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Drifted:
+    """One property of a drift-aware change set's three-way comparison, as the plan shows
+    it (plan --revert-drift)."""
+
+    resource: str  # Stack.LogicalId
+    property: str
+    template: str
+    previous: str  # the last deployment's value
+    actual: str
 
 
 @dataclass
@@ -147,8 +150,9 @@ def _shown(finding) -> str:
     return f"{finding.logical_id} {finding.name} ({finding.mode}){where}: {finding.reason}"
 
 
-def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float = 600) -> Plan:
-    """Create the change set and read it back; an empty change set is deleted at once."""
+def create_plan(dep: Deployment, build: BuildResult, bucket: str) -> Plan:
+    """Create the change set and read it back; an empty change set is deleted at once. The
+    change set belongs to the running flow's ledger (change_sets.owned)."""
     cfn = dep.cfn
     info = cfn.stack(dep.stack_name)
     if info is not None:
@@ -173,52 +177,43 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str, timeout: float
             "it (it holds no resources) and creates the environment again"
         )
         return plan
-    name = f"mirror-infra-{time.strftime('%Y%m%d-%H%M%S')}-{hashes['root.json'][:8]}"
+    name = change_sets.stamped("mirror-infra") + f"-{hashes['root.json'][:8]}"
+    request = change_sets.Request(
+        stack=dep.stack_name,
+        name=name,
+        kind=change_sets.ChangeSetType.CREATE if plan.create else change_sets.ChangeSetType.UPDATE,
+        description=f"mirror-infra plan of {dep.cfg.name}",
+        **_root_template(dep, build, bucket, hashes["root.json"]),
+        parameters=params,
+        tags=dict(dep.cfg.tags),
+        include_nested=True,
+        deployment_config=express.DEPLOYMENT_CONFIG if dep.express else None,
+    )
     try:
-        change_set_id, stack_id = cfn.new_change_set(
-            StackName=dep.stack_name,
-            ChangeSetName=name,
-            ChangeSetType="CREATE" if plan.create else "UPDATE",
-            **_root_template(dep, build, bucket, hashes["root.json"]),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
-            Capabilities=CAPABILITIES,
-            Tags=[{"Key": k, "Value": v} for k, v in sorted(dep.cfg.tags.items())],
-            IncludeNestedStacks=True,
-            Description=f"mirror-infra plan of {dep.cfg.name}",
-            **({"DeploymentConfig": express.DEPLOYMENT_CONFIG} if dep.express else {}),
-        )
+        made = change_sets.create(dep, request, makes_stack=info is None)
     except ClientError as exc:
-        if classify(exc) in (AwsErrorKind.NO_UPDATES, AwsErrorKind.NO_CHANGES):
-            return plan
         raise DeployError(f"could not create a change set on {dep.stack_name}: {exc}") from None
+    if made.outcome is change_sets.Outcome.EMPTY:
+        return plan
     if plan.create:
-        plan.stack_id = stack_id  # the stack this change set made (REVIEW_IN_PROGRESS)
-    try:
-        cfn.wait_change_set(change_set_id, dep.backoff, timeout)
-    except Timeout:
-        raise DeployError(
-            f"change set {name} was not ready within {timeout:.0f}s; see the CloudFormation console"
-        ) from None
-    described = cfn.change_set(change_set_id)
-    findings = cfn.validation(change_set_id)
-    if described.status is ChangeSetStatus.FAILED:
-        cfn.discard_change_set(change_set_id)
-        if is_no_changes_reason(described.reason):
-            return plan
-        discard(dep, plan)  # the empty stack of a first create too
-        blocking = [f for f in findings if f.blocks]
+        plan.stack_id = made.stack_id  # the stack this change set made (REVIEW_IN_PROGRESS)
+    found = change_sets.findings(dep, made)
+    if made.outcome is change_sets.Outcome.FAILED:
+        # the flow's ledger deletes the change set (and the empty stack of a first create)
+        blocking = [f for f in found if f.blocks]
         if blocking:
             raise DeployError(
                 f"change set {name} failed pre-deployment validation: "
                 + "; ".join(_shown(f) for f in blocking)
                 + ("; " + NAME_CONFLICT_HINT if any("Conflict" in f.name for f in blocking) else "")
             )
-        raise DeployError(f"change set {name} failed: {described.reason}")
-    plan.validation = [_shown(f) for f in findings]
+        raise DeployError(f"change set {name} failed: {made.reason}")
+    plan.validation = [_shown(f) for f in found]
+    described = made.described
     if not plan.create and only_unchanged_nested_stacks(cfn, described):
-        cfn.discard_change_set(change_set_id)
+        dep.ledger.discard(made.change_set_id)
         return plan
-    plan.change_set_id = change_set_id
+    plan.change_set_id = made.change_set_id
     plan.express = described.express
     changes = expand_new_stacks(read_changes(cfn, described), build, params)
     plan.changes = judge_in_place(cfn, changes, build)
@@ -234,30 +229,17 @@ def _root_template(dep: Deployment, build: BuildResult, bucket: str, digest: str
 
     body = build.root.read_bytes()
     if len(body) <= TEMPLATE_BODY_LIMIT:
-        return {"TemplateBody": body.decode("utf-8")}
+        return {"template_body": body.decode("utf-8")}
     s3 = dep.s3
     key = f"{dep.artifacts_prefix}root-{digest[:16]}.json"
     put_if_absent(s3, bucket, key, body)
-    return {"TemplateURL": s3.template_url(bucket, key)}
+    return {"template_url": s3.template_url(bucket, key)}
 
 
 def template_hashes(build: BuildResult) -> dict[str, str]:
     from mirror_infra.build import sha256
 
     return {p.name: sha256(p.read_bytes()) for p in build.files}
-
-
-def discard(dep: Deployment, plan: Plan) -> None:
-    """Delete the plan's change set and, for a never-executed create, the empty stack that
-    this very change set made (found by its id, never by name)."""
-    if plan.change_set_id:
-        dep.cfn.discard_change_set(plan.change_set_id)
-    for revert in plan.reverts:
-        dep.cfn.discard_change_set(revert["change_set_id"])
-    if plan.create and plan.stack_id:
-        info = dep.cfn.stack(plan.stack_id)
-        if info is not None and info.status is StackStatus.REVIEW_IN_PROGRESS:
-            dep.cfn.delete(plan.stack_id)
 
 
 def _failed_to_roll_back(dep: Deployment, stack_id: str) -> set[str]:

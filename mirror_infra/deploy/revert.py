@@ -14,16 +14,16 @@ unless named.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 
 from mirror_infra.aws.cfn_answers import ChangeSet, ResourceChange
-from mirror_infra.aws.errors import is_no_changes_reason
-from mirror_infra.aws.status import ChangeAction, ChangeSetStatus
-from mirror_infra.aws.wait import Timeout
+from mirror_infra.aws.status import ChangeAction
+from mirror_infra.deploy import change_sets
 from mirror_infra.deploy.changes import Change, read_changes
 from mirror_infra.deploy.context import Deployment
+from mirror_infra.deploy.operation import Execution, Finished
+from mirror_infra.deploy.plan import Drifted, Plan
 from mirror_infra.deploy.risk import STATEFUL_TYPES, Risk, in_place_losses
 from mirror_infra.errors import DeployError
 
@@ -40,51 +40,38 @@ UNDOCUMENTED = (
 )
 
 
-@dataclass(frozen=True)
-class Drifted:
-    """One property of the three-way comparison, as the plan shows it."""
-
-    resource: str  # Stack.LogicalId
-    property: str
-    template: str
-    previous: str  # the last deployment's value
-    actual: str
-
-
-def create(dep: Deployment, plan, capabilities: list[str], timeout: float = 600) -> None:
+def create(dep: Deployment, plan: Plan) -> None:
     """Fill `plan` (an empty update plan) with a drift-aware change set per drifted stack."""
     cfn = dep.cfn
     root = cfn.stack(dep.stack_name)
     if root is None or not root.status.usable:
         raise DeployError(f"{dep.stack_name} is not deployed: there is no drift to put back")
     plan.stack_last_updated = root.last_updated
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = change_sets.stamped("mirror-infra-revert-drift")
     for node in cfn.tree(root.stack_id):
         if not node.path:
             continue  # the root: nested stacks only
         info = cfn.stack(node.stack_id)
-        change_set_id, _ = cfn.new_change_set(
-            StackName=node.stack_id,
-            ChangeSetName=f"mirror-infra-revert-drift-{stamp}",
-            ChangeSetType="UPDATE",
-            UsePreviousTemplate=True,
-            Parameters=[{"ParameterKey": k, "UsePreviousValue": True} for k in info.parameters],
-            Capabilities=capabilities,
-            DeploymentMode=REVERT_DRIFT,
-            Description=f"mirror-infra revert-drift of {dep.cfg.name}: {node.path}",
+        request = change_sets.Request(
+            stack=node.stack_id,
+            name=name,
+            kind=change_sets.ChangeSetType.UPDATE,
+            description=f"mirror-infra revert-drift of {dep.cfg.name}: {node.path}",
+            use_previous_template=True,
+            previous_parameters=tuple(info.parameters),
+            deployment_mode=REVERT_DRIFT,
         )
-        described = _settled(dep, change_set_id, timeout)
-        if described.status is ChangeSetStatus.FAILED or not described.changes:
-            cfn.discard_change_set(change_set_id)
-            if described.status is ChangeSetStatus.FAILED and not is_no_changes_reason(
-                described.reason
-            ):
-                raise DeployError(
-                    f"the drift-aware change set on {node.path} failed: {described.reason}"
-                )
+        made = change_sets.create(dep, request, "a drift-aware change set", values=True)
+        if made.outcome is change_sets.Outcome.EMPTY:
+            continue
+        if made.outcome is change_sets.Outcome.FAILED:
+            raise DeployError(f"the drift-aware change set on {node.path} failed: {made.reason}")
+        described = made.described
+        if not described.changes:
+            dep.ledger.discard(made.change_set_id)
             continue
         plan.reverts.append(
-            {"stack": node.path, "stack_id": node.stack_id, "change_set_id": change_set_id}
+            {"stack": node.path, "stack_id": node.stack_id, "change_set_id": made.change_set_id}
         )
         plan.changes += [_judged(c, rc) for c, rc in _rows(cfn, described, node.path)]
         plan.drifted += [
@@ -101,28 +88,21 @@ def create(dep: Deployment, plan, capabilities: list[str], timeout: float = 600)
         )
 
 
-def execute(dep: Deployment, plan, follow) -> list:
+def execute(dep: Deployment, plan: Plan, follow) -> list[Finished]:
     """Run each nested stack's drift-aware change set in turn; `follow(execution)` follows
-    one operation to its end. Returns what each ended as."""
-    from mirror_infra.deploy import apply as applying
-
+    one operation to its end. Returns what each ended as; those not run are left to the
+    flow's ledger, which deletes them."""
     ended = []
     for revert in plan.reverts:
-        execution = applying.Execution(dep, revert["stack_id"])
+        execution = Execution(dep, revert["stack_id"])
         execution.begin(partial(dep.cfn.execute, revert["change_set_id"]))
+        if dep.ledger is not None:
+            dep.ledger.executed(revert["change_set_id"])
         finished = follow(execution)
         ended.append(finished)
         if not finished.ok:
             break
     return ended
-
-
-def _settled(dep: Deployment, change_set_id: str, timeout: float) -> ChangeSet:
-    try:
-        dep.cfn.wait_change_set(change_set_id, dep.backoff, timeout)
-    except Timeout:
-        raise DeployError(f"a drift-aware change set was not ready in {timeout:.0f}s") from None
-    return dep.cfn.change_set(change_set_id, values=True)
 
 
 def _rows(cfn, described: ChangeSet, stack: str) -> list[tuple[Change, ResourceChange]]:

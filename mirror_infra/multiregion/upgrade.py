@@ -32,12 +32,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from mirror_infra.aws.target import Target
 from mirror_infra.build import MANIFEST, BuildResult, load_result, nested_file_name, store
 from mirror_infra.config import EnvConfig
-from mirror_infra.deploy import apply as applying
-from mirror_infra.deploy import flow
+from mirror_infra.deploy import destroy, flow
 from mirror_infra.deploy.changes import Change
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.deploy.plan import Plan, discard
-from mirror_infra.errors import ConfigError, DeployError, MirrorInfraError
+from mirror_infra.deploy.operation import Finished
+from mirror_infra.deploy.plan import Plan
+from mirror_infra.errors import ConfigError, DeployError, DestructiveChangeError, MirrorInfraError
 from mirror_infra.multiregion import outputs as expected_outputs
 
 
@@ -176,26 +176,29 @@ def _deploy(
     on_event,
     created: Created,
     say: Callable[[str], None] = lambda line: None,
-) -> tuple[Plan, applying.Finished | None]:
+) -> tuple[Plan, Finished | None]:
     """Plan `build` on the region's stack and apply it through the deploy flow (lint, refusal,
-    policy restore, finish included); (plan, finished or None when nothing ran). Records in
-    `created` the stack and nonce versions this call brings into being."""
+    policy restore, finish, the change set deleted when it does not run); (plan, finished or
+    None when nothing ran). Records in `created` the stack and nonce versions this call
+    brings into being."""
     from mirror_infra.deploy.bootstrap import bootstrap
 
     bootstrap(dep.target)  # the region's shared artifacts bucket: made once, never deleted here
-    hooks = flow.Hooks(on_event=on_event, say=say)
-    plan = flow.make_plan(dep, allowed, hooks, built=build)
-    if plan.create:
-        created.stack_id = plan.stack_id  # the stack its CREATE change set made: ours
-    if not plan.has_changes or plan.refused(allowed):
-        discard(dep, plan)
-        return plan, None
+    plans: list[Plan] = []
+    hooks = flow.Hooks(on_event=on_event, say=say, on_plan=plans.append)
     try:
-        applied = flow.apply(dep, allowed, hooks, plan=plan, built=build)
+        applied = flow.apply(dep, allowed, hooks, built=build)
     except flow.ApplyFailed as failed:
-        return plan, failed.finished
+        return failed.plan, failed.finished
+    except DestructiveChangeError:
+        if not plans:
+            raise
+        return plans[0], None  # refused: nothing ran, its change set is deleted
+    finally:
+        if plans and plans[0].create and plans[0].stack_id:
+            created.stack_id = plans[0].stack_id  # the stack its CREATE change set made: ours
     created.nonce_versions += applied.nonce_created
-    return plan, applied.finished
+    return applied.plan, applied.finished
 
 
 def _failure(finished) -> str:
@@ -262,36 +265,23 @@ def upgrade_region(
 
 def teardown(dep: Deployment, created: Created) -> str:
     """Delete what `created` records — the test run's stack (lifting its termination
-    protection) and its nonce versions — after checking that each is still that very thing.
-    Nothing else is ever deleted, whatever happened before."""
+    protection) and its nonce versions — through destroy, whose consent is this record: the
+    library checks that each is still that very thing before it deletes it. Nothing else is
+    ever deleted, whatever happened before."""
     if dep.cfg.test_run is None:
         return f"not deleted: {dep.cfg.name} is not a test run's environment"
     if not created.stack_id and not created.nonce_versions:
         return "NOTHING_CREATED"
+    proof = destroy.Created(created.stack_id, tuple(created.nonce_versions))
+    hooks = destroy.Hooks(consent=lambda deletion: destroy.Answer(created=proof))
     try:
-        if created.stack_id:
-            info = dep.cfn.stack(created.stack_id)
-            if info is not None:
-                if info.name != dep.stack_name or info.stack_id != created.stack_id:
-                    return f"not deleted: {created.stack_id} is not {dep.stack_name}"
-                if info.termination_protection:
-                    dep.cfn.set_termination_protection(info.stack_id, False)
-                try:
-                    flow.destroy(dep, info.stack_id, flow.Hooks())
-                except flow.ApplyFailed as failed:
-                    return f"{failed.finished.status}: {failed.finished.reason}"
-        for name in created.nonce_versions:
-            if not name.startswith(dep.names.nonce_path + "/"):
-                return f"not deleted: {name} is not under {dep.names.nonce_path}"
-            found = dep.ssm.parameter(name)
-            if found is None:
-                continue
-            if found.version != 1:  # someone wrote it after this run created it
-                return f"not deleted: {name} was changed since this run created it"
-            dep.ssm.delete([name])
-        return "DELETE_COMPLETE"
+        destroy.run(dep, hooks, delete_nonce=bool(created.nonce_versions))
+    except flow.ApplyFailed as failed:
+        return f"{failed.finished.status}: {failed.finished.reason}"
     except (MirrorInfraError, ClientError, BotoCoreError) as exc:
-        return "not deleted: " + " ".join(str(exc).split())
+        text = " ".join(str(exc).split())
+        return text if text.startswith("not deleted") else "not deleted: " + text
+    return "DELETE_COMPLETE"
 
 
 # --- every region ----------------------------------------------------------------------------

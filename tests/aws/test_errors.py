@@ -44,6 +44,20 @@ CASES = [
         "current status of [OBSOLETE]",
         AwsErrorKind.CHANGE_SET_NOT_EXECUTABLE,
     ),
+    # API_DeleteChangeSet.html: InvalidChangeSetStatus while the change set is CREATE_IN_PROGRESS
+    (
+        "InvalidChangeSetStatus",
+        "ChangeSet [arn:aws:cloudformation:us-east-1:1:changeSet/x/y] cannot be deleted in its "
+        "current status of [CREATE_IN_PROGRESS]",
+        AwsErrorKind.CHANGE_SET_NOT_EXECUTABLE,
+    ),
+    # API_CancelUpdateStack.html: "You can cancel only stacks that are in the
+    # UPDATE_IN_PROGRESS state"; the text as AWS answers it (aws/copilot-cli pull 5046)
+    (
+        "ValidationError",
+        "CancelUpdateStack cannot be called from current stack status UPDATE_COMPLETE",
+        AwsErrorKind.NOT_CANCELLABLE,
+    ),
     # HeadObject of a missing key without s3:ListBucket (API_HeadObject.html): no body, "403"
     ("403", "Forbidden", AwsErrorKind.ACCESS_DENIED),
     ("NotFoundException", "Alias alias/x is not found.", AwsErrorKind.NOT_FOUND),

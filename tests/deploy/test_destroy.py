@@ -3,6 +3,8 @@ confirmation, with the count shown first; a retained bucket is never touched."""
 
 from __future__ import annotations
 
+import pytest
+
 BUCKET = "mirror-{env}-baselines-123456789012-us-east-1"
 
 
@@ -43,3 +45,19 @@ def test_a_retained_bucket_is_never_emptied(cli, local_aws):
     assert "--empty-buckets deletes" not in done.out
     versions = s3.list_object_versions(Bucket=BUCKET.format(env="production"))
     assert len(versions["Versions"]) + len(versions["DeleteMarkers"]) == 3
+
+
+def test_a_run_s_proof_does_not_confirm_a_real_environment(deployed):
+    """destroy's consent: a test run's proof of what it created confirms nothing outside a
+    test run's own environment, even when it names the very stack."""
+    from mirror_infra.deploy import destroy
+    from mirror_infra.deploy.context import Deployment
+    from mirror_infra.errors import Aborted
+
+    dep = Deployment.open("staging", None, local=True, profile=None)
+    stack_id = dep.cfn.stack(dep.stack_name).stack_id
+    proof = destroy.Created(stack_id)
+    hooks = destroy.Hooks(consent=lambda deletion: destroy.Answer(created=proof))
+    with pytest.raises(Aborted, match="not deleted: staging is not a test run's environment"):
+        destroy.run(dep, hooks)
+    assert dep.cfn.stack(dep.stack_name).stack_id == stack_id

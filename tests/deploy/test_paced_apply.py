@@ -30,7 +30,7 @@ def test_apply_follows_a_paced_create_to_the_end_and_then_has_nothing_to_do(cli,
 def followed(monkeypatch):
     """What following an operation does, in order: ("pause", seconds asked for), ("poll",
     whether it reads the root), ("read", (poll number, stack id))."""
-    from mirror_infra.deploy import apply as applying
+    from mirror_infra.deploy import operation as applying
     from mirror_infra.deploy.events import EventStream
 
     log: list[tuple[str, object]] = []
@@ -65,7 +65,7 @@ def test_following_a_paced_create_keeps_to_the_call_budget(cli, local_aws, follo
     """README, On a real account: following an operation makes at most one call per second on
     average (the local AWS's paced mode stands for AWS), and reads each stack's events at most
     once per poll. Checked on the calls made and the pauses asked for, not on a clock."""
-    from mirror_infra.deploy import apply as applying
+    from mirror_infra.deploy import operation as applying
 
     local_aws.settings(pace=0.01)
     assert cli("bootstrap").code == 0

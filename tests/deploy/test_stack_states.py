@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from botocore.stub import ANY, Stubber
 
-from mirror_infra.deploy import apply, plan
+from mirror_infra.deploy import operation, plan
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import DeployError
 
@@ -40,7 +40,7 @@ def stubbed(project, monkeypatch):
     """A deployment whose CloudFormation client answers from a Stubber, as AWS would: no
     header says an operation ended inside its call, so following one pauses first; the
     pauses are skipped here (what is called, not when, is under test)."""
-    from mirror_infra.deploy import apply as applying
+    from mirror_infra.deploy import operation as applying
 
     monkeypatch.setattr(applying.time, "sleep", lambda seconds: None)
     dep = Deployment.open("staging", None, local=True, profile=None)
@@ -79,12 +79,12 @@ def test_plan_on_update_rollback_failed_names_the_way_out(rollback_failed, local
         "for the resources that cannot roll back)"
     )
     local_aws.settings(fail_update=[], fail_rollback=[])
-    finished = apply.continue_rollback(rollback_failed, ["First"]).follow(lambda e: None, 30)
+    finished = operation.continue_rollback(rollback_failed, ["First"]).follow(lambda e: None, 30)
     assert str(finished.status) == "UPDATE_ROLLBACK_COMPLETE"
 
 
 def test_continue_rollback_skips_exactly_the_named_resources(rollback_failed, local_aws):
-    execution = apply.continue_rollback(rollback_failed, ["First"])
+    execution = operation.continue_rollback(rollback_failed, ["First"])
     assert execution.token.startswith("mirror-infra-")  # the call is idempotent
     finished = execution.follow(lambda event: None, timeout=30)
     assert str(finished.status) == "UPDATE_ROLLBACK_COMPLETE"
@@ -105,7 +105,7 @@ def test_continue_rollback_refuses_a_healthy_stack(project, local_aws):
     cfn = local_aws.client("cloudformation")
     cfn.create_stack(StackName=dep.stack_name, TemplateBody=two_alarms(10, 10))
     with pytest.raises(DeployError, match="is CREATE_COMPLETE, not UPDATE_ROLLBACK_FAILED"):
-        apply.continue_rollback(dep, [])
+        operation.continue_rollback(dep, [])
 
 
 class _NoBuild:
@@ -117,7 +117,7 @@ class _NoBuild:
 
 def test_follow_does_not_mistake_the_status_before_execution_for_its_end(stubbed):
     """Right after ExecuteChangeSet AWS may still report the old status; wait for events."""
-    from mirror_infra.deploy.apply import Execution
+    from mirror_infra.deploy.operation import Execution
 
     dep, stubber = stubbed
     event = {
@@ -273,7 +273,7 @@ def test_execution_is_idempotent_and_follows_only_its_own_events(stubbed):
         {},
         {"ChangeSetName": "cs-1", "ClientRequestToken": ANY, "RetainExceptOnCreate": True},
     )
-    execution = apply.start(dep, plan, set())
+    execution = operation.start(dep, plan, set())
     ours = execution.token
     events = [
         _event("e3", "UPDATE_COMPLETE", ours, 3),
@@ -289,10 +289,10 @@ def test_execution_is_idempotent_and_follows_only_its_own_events(stubbed):
 def test_throttling_while_following_is_waited_out_not_fatal(stubbed, monkeypatch):
     """Once botocore's retries run out, Throttling must not end the follow while the operation
     goes on in AWS (API_DescribeStackEvents.html: Throttling, HTTP 400)."""
-    monkeypatch.setattr("mirror_infra.deploy.apply.THROTTLED_PAUSE", 0.01)
+    monkeypatch.setattr("mirror_infra.deploy.operation.THROTTLED_PAUSE", 0.01)
     dep, stubber = stubbed
     stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
-    execution = apply.Execution(dep, STACK_ID)
+    execution = operation.Execution(dep, STACK_ID)
     stubber.add_client_error(
         "describe_stack_events", "Throttling", "Rate exceeded", 400, {"StackName": STACK_ID}
     )
@@ -308,7 +308,7 @@ def test_a_timeout_shorter_than_the_first_pause_still_gets_its_look(stubbed):
     short timeout looks once (and finds the end) rather than giving up unseen."""
     dep, stubber = stubbed
     stubber.add_response("describe_stack_events", {"StackEvents": []}, {"StackName": STACK_ID})
-    execution = apply.Execution(dep, STACK_ID)
+    execution = operation.Execution(dep, STACK_ID)
     done = _event("e1", "UPDATE_COMPLETE", execution.token, 1)
     stubber.add_response("describe_stack_events", {"StackEvents": [done]}, {"StackName": STACK_ID})
     assert execution.follow(lambda event: None, timeout=0.5).ok

@@ -130,6 +130,18 @@ def test_teardown_deletes_only_what_its_run_created(project, local_aws, tmp_path
     real = Deployment(load("staging"), dep.target)
     assert upgrade.teardown(real, upgrade.Created("anything")).startswith("not deleted")
     info = dep.cfn.stack(dep.stack_name)
+    # in the run's own environment too: a record of another stack's id does not delete the
+    # stack of the run's name (one it did not create), nor that other stack
+    cfn = local_aws.client("cloudformation")
+    other = cfn.create_stack(
+        StackName="someone-elses-stack",
+        TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}),
+    )["StackId"]
+    assert upgrade.teardown(dep, upgrade.Created(other)) == (
+        f"not deleted: {other} is not {dep.stack_name}"
+    )
+    assert dep.cfn.stack(dep.stack_name).stack_id == info.stack_id
+    assert dep.cfn.stack(other) is not None
     nonce = cfg.names.nonce_parameter(1)
     ssm = local_aws.client("ssm")
     ssm.put_parameter(Name=nonce, Value="x" * 64, Type="SecureString", Overwrite=True)

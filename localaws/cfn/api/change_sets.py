@@ -160,6 +160,13 @@ def delete_change_set(self: Any) -> EmptyResult:
     )
     if record.parent_id:
         raise ValidationError(message="Cannot delete a nested change set; delete its root")
+    if record.creating():
+        # API_DeleteChangeSet: InvalidChangeSetStatus, "the change set status might be
+        # CREATE_IN_PROGRESS" (the text is the local AWS's own)
+        raise InvalidChangeSetStatus(
+            f"ChangeSet [{record.change_set_id}] cannot be deleted in its current status of "
+            "[CREATE_IN_PROGRESS]"
+        )
     change_set_records.delete(backend, record)
     return EmptyResult()
 

@@ -1,5 +1,6 @@
-"""`apply`: execute exactly the planned change set, follow it to the end, then finish the
-environment (nonce, stack policies, termination protection)."""
+"""Following a stack operation: start one (a plan's change set, a delete, a rollback's
+continuation), stream its events within the tool's call budget, cancel it, and report how it
+ended. Finishing the environment afterwards is `finishing.py`."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from mirror_infra.aws.cloudformation import request_token
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.aws.wait import Timeout
-from mirror_infra.deploy import nonce, protection
+from mirror_infra.deploy import protection
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event, EventStream
-from mirror_infra.deploy.outputs import AppOutputs
+from mirror_infra.deploy.finishing import restore_stack_policies
 from mirror_infra.deploy.plan import Plan, refuse_destructive
 from mirror_infra.deploy.risk import Risk
 from mirror_infra.errors import DeployError, StalePlanError
@@ -130,12 +131,18 @@ class Execution:
         time.sleep(pause)
 
     def cancel(self) -> str:
-        """Cancel an update in progress (it rolls back); a create cannot be cancelled."""
-        info = self.dep.cfn.stack(self.stack_id)
-        if info is None or info.status is not StackStatus.UPDATE_IN_PROGRESS:
+        """Cancel an update in progress (it rolls back); a create cannot be cancelled. The
+        update may end at any moment, so no status is read first: an operation that had
+        already finished (AWS answers that CancelUpdateStack cannot be called from the
+        stack's status) is an outcome, said as such, not an error."""
+        try:
+            self.dep.cfn.cancel_update(self.stack_id)
+        except ClientError as exc:
+            if classify(exc) is not AwsErrorKind.NOT_CANCELLABLE:
+                raise
+            info = self.dep.cfn.stack(self.stack_id)
             status = info.status if info else "gone"
             return f"not cancelled: the stack is {status} (only an update in progress can be)"
-        self.dep.cfn.cancel_update(self.stack_id)
         return "cancel requested: the update rolls back"
 
 
@@ -162,6 +169,8 @@ def start(dep: Deployment, plan: Plan, allowed: set[str]) -> Execution:
             protection.apply_stack_policies(cfn, info.stack_id, allowed=lifted)
         execution = Execution(dep, info.stack_id)
         execution.begin(lambda token: cfn.execute(plan.change_set_id, token))
+        if dep.ledger is not None:  # AWS runs it now: nothing left to delete
+            dep.ledger.executed(plan.change_set_id)
         execution.lifted = lifted if lifting else set()
     except BaseException as exc:
         if lifting:  # nothing runs: put the full policies back before anything else
@@ -211,79 +220,3 @@ def continue_rollback(dep: Deployment, skip: list[str]) -> Execution:
     execution = Execution(dep, info.stack_id)
     execution.begin(lambda token: dep.cfn.continue_rollback(info.stack_id, skip, token))
     return execution
-
-
-def restore_stack_policies(dep: Deployment) -> bool:
-    """Put the full stack policies back (after an apply that lifted them, whatever its end).
-    False when they cannot be yet: an operation still runs (a detach, a timeout)."""
-    if not dep.cfg.data_safety.stack_policy:
-        return True
-    info = dep.cfn.stack(dep.stack_name)
-    if info is None:
-        return True
-    if info.status.in_progress:
-        return False
-    protection.apply_stack_policies(dep.cfn, info.stack_id)
-    return True
-
-
-@dataclass(frozen=True)
-class Finish:
-    nonce_name: str
-    nonce_created: bool
-    policies: int
-    termination_protection: bool
-    outputs: AppOutputs  # naming the latest nonce version, the one the application should use
-
-
-def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> Finish:
-    """After a successful apply: the nonce, stack policies, termination protection."""
-    cfn = dep.cfn
-    info = cfn.stack(dep.stack_name)
-    if info is None or not info.status.usable:
-        raise DeployError(f"{dep.stack_name} is not deployed; nothing to finish")
-    key = info.outputs.get("KmsKeyArn")
-    if not key:
-        raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
-    # protect first: a failure below (the nonce) must not leave a fresh stack unprotected
-    safety = dep.cfg.data_safety
-    count = protection.apply_stack_policies(cfn, info.stack_id) if safety.stack_policy else 0
-    if info.termination_protection != safety.termination_protection:
-        cfn.set_termination_protection(info.stack_id, safety.termination_protection)
-    name, created, latest = nonce.ensure(dep.ssm, dep.names, key, say)
-    if not nonce.under_key(latest, dep.keys(key)):
-        # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
-        # again: the application could no longer decrypt the nonce
-        held = (
-            f"encrypted with {latest.key_id or 'no key'}"
-            if latest.type == "SecureString"
-            else f"a {latest.type}, not a SecureString"
-        )
-        raise DeployError(
-            f"{latest.name} is {held}, not under the environment's key {key}, so the "
-            f"application cannot use it; run 'mirror-infra rotate-nonce --env {dep.cfg.name}' "
-            "to add a version under the current key"
-        )
-    outputs = AppOutputs(dict(info.outputs), name, dep.target.region)
-    return Finish(name, created, count, safety.termination_protection, outputs)
-
-
-def pending_finish(dep: Deployment) -> list[str]:
-    """What `finish` would change outside CloudFormation on the deployed stack (for plan)."""
-    info = dep.cfn.stack(dep.stack_name)
-    if info is None or not info.status.usable:
-        return []
-    todo = []
-    if not nonce.versions(dep.ssm, dep.names):
-        todo.append(f"create the redaction nonce {dep.names.nonce_parameter(1)} (SecureString)")
-    safety = dep.cfg.data_safety
-    if info.termination_protection != safety.termination_protection:
-        wanted = "on" if safety.termination_protection else "off"
-        now = "on" if info.termination_protection else "off"
-        todo.append(f"turn termination protection {wanted} (it is {now} now)")
-    if safety.stack_policy and not protection.stack_policies_in_place(dep.cfn, info.stack_id):
-        todo.append(
-            "set the stack policies that deny replacing or deleting stateful resources (they "
-            "are lifted or changed now)"
-        )
-    return todo
