@@ -188,6 +188,8 @@ CLI_LIBRARY_CALLS = {
         "mirror_infra.deploy.flow.Hooks",
         "mirror_infra.checks.base.open_environment",
         "mirror_infra.accounts.check",  # the account against the params' pinned accounts
+        # reads where an adoption stands; refuses every other writer until adopt finishes
+        "mirror_infra.adopt.state.refuse_unfinished",
     },
     "bootstrap.py": {"mirror_infra.deploy.bootstrap.bootstrap"},
     "rotate_nonce.py": {"mirror_infra.deploy.nonce.rotate"},
@@ -212,10 +214,10 @@ CLI_LIBRARY_CALLS = {
     },
     "local.py": {
         "mirror_infra.aws.target.local_url",
-        "mirror_infra.local_server.answers",
-        "mirror_infra.local_server.start",  # the local AWS process this command starts
-        "mirror_infra.local_server.status",
-        "mirror_infra.local_server.stop",  # and stops (the one it started)
+        "mirror_infra.local_daemon.answers",
+        "mirror_infra.local_daemon.start",  # the local AWS process this command starts
+        "mirror_infra.local_daemon.status",
+        "mirror_infra.local_daemon.stop",  # and stops (the one it started)
     },
     "taskcat.py": {
         "mirror_infra.multiregion.run.run",  # entry point: taskcat's own runs
