@@ -177,6 +177,15 @@ def lint_regions(env: str) -> tuple[str, ...]:
     return tuple(sorted({cfg.region, *cfg.test_regions}))
 
 
+def can_fork() -> bool:
+    """Whether this process may fork a helper. fork() copies only the calling thread, so a lock
+    another thread holds at that moment stays held in the child for ever ("the child process
+    may deadlock", Python's os.fork documentation; 3.12 warns about it). The CLI has one thread
+    when it lints; a process that runs others (a test process hosting the local AWS in a
+    thread) lints in-process instead, which gives the same findings, only later."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 class Ahead:
     """What `lint` needs before it can load the rules, worked out in a forked process while
     this one imports cfn-lint: each environment's regions (reading params takes pydantic, 0.06 s)
@@ -191,7 +200,7 @@ class Ahead:
         self.stale = [env for env in envs if not current(env)]
         self._reader: Connection | None = None
         self._child: multiprocessing.process.BaseProcess | None = None
-        if "fork" in multiprocessing.get_all_start_methods():
+        if can_fork():
             fork = multiprocessing.get_context("fork")
             self._reader, writer = fork.Pipe(duplex=False)
             self._child = fork.Process(
@@ -311,7 +320,7 @@ def _lint_files(
 def _lint_todo(todo: list[Path], linter: Linter) -> list[list[Finding]]:
     global _FORKED
     workers = min(len(todo), os.cpu_count() or 1)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not can_fork():
         return [linter.lint(path) for path in todo]
     # forked workers share the loaded rule set instead of loading it again
     _FORKED = linter

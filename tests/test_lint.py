@@ -121,8 +121,37 @@ def test_a_cold_lint_whose_forked_process_dies_does_its_work_itself(
     from mirror_infra import lint
 
     monkeypatch.setattr(lint, "_work_ahead", work)
+    monkeypatch.setattr(lint, "can_fork", lambda: True)  # this child dies at once: no lock waits
     assert main(["lint"]) == 0
     captured = capfd.readouterr()
     assert "staging: 6 templates, 0 cfn-lint findings" in captured.out
     assert "production: 6 templates, 0 cfn-lint findings" in captured.out
     assert captured.err == ""
+
+
+def test_a_process_with_other_threads_lints_without_forking(project, capfd, monkeypatch):
+    """fork() in a process with other threads can leave the child waiting for ever on a lock
+    one of them held (Python's os.fork documentation): such a process lints in-process, with
+    the same findings. Seen as a test run hanging on a forked child, with the local AWS serving
+    from a thread of the test process."""
+    import multiprocessing
+    import threading
+
+    from mirror_infra import lint
+
+    def no_fork(method=None):
+        raise AssertionError(f"forked ({method}) while another thread runs")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    monkeypatch.setattr(lint.multiprocessing, "get_context", no_fork)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert main(["lint"]) == 0
+    finally:
+        release.set()
+        other.join()
+    out = capfd.readouterr().out
+    assert "staging: 6 templates, 0 cfn-lint findings" in out
+    assert "production: 6 templates, 0 cfn-lint findings" in out
