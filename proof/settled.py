@@ -1,6 +1,7 @@
 """The behaviours the README does not claim from an AWS page or a run on AWS — marked
-*documentation only*, *inferred* or *to be settled on a real account* — and which steps of the
-proof settle each when they pass on AWS itself (never on a stand-in such as the local AWS).
+*documentation only*, *inferred*, **undocumented** or *to be settled on a real account* — and
+which steps of the proof settle each when they pass on AWS itself (never on a stand-in such as
+the local AWS).
 `tests/proof/test_settled.py` checks that every such mark of the README is listed here."""
 
 from __future__ import annotations
@@ -42,13 +43,17 @@ OPEN = (
         "the import, not at which call",
     ),
     Open(
-        "AWS refuses a drift-aware change set (REVERT_DRIFT) with IncludeNestedStacks, so the "
-        "tool makes one per nested stack",
-        "*documentation only, inferred*",
+        "A drift-aware change set (REVERT_DRIFT) made directly on a nested stack, which no AWS "
+        "page covers (nor REVERT_DRIFT with IncludeNestedStacks): the tool makes one per nested "
+        "stack, the parent's next update keeps what it did, and a resource deleted out of band "
+        "is re-created",
+        "**undocumented**",
         settled_by=(
             "test_drift_aware::test_drift_aware_change_sets_are_refused_without_a_deployed_stack"
             "_or_with_nested_ones",
-            "test_drift_aware::test_a_nested_stack_gets_its_own_drift_aware_change_set",
+            "test_drift_aware::test_a_drift_aware_change_set_on_a_nested_stack_survives_the"
+            "_parents_next_update",
+            "test_drift_aware::test_a_resource_deleted_out_of_band_is_re_created",
             "plan --revert-drift",
             "apply the revert",
             "drift (exit 0)",

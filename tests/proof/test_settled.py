@@ -11,7 +11,7 @@ from proof import settled
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-MARKS = re.compile(r"\*(?:documentation only[^*]*|to be settled on a real account)\*")
+MARKS = re.compile(r"\*(?:documentation only[^*]*|to be settled on a real account|undocumented)\*")
 
 
 def test_every_mark_of_the_readme_is_listed():
