@@ -14,6 +14,7 @@ from mirror_infra.commands.common import (
     hooks,
     live_view,
     open_deployment,
+    show_failure,
 )
 from mirror_infra.errors import ConfigError, ExitCode
 
@@ -75,11 +76,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             plan=saved,
         )
     except flow.ApplyFailed as failed:
-        if live is not None:
-            live.close()
-        render.root_cause(failed.finished)
-        if args.json:
-            render.json_line("outcome", **render.failed_outcome(failed))
+        show_failure(failed, live, args.json)
         raise
     if live is not None:
         live.close()

@@ -217,3 +217,13 @@ def adopt_and_show(args: argparse.Namespace):
         f"--revert-drift --env {dep.cfg.name}' shows how to put the template's values back"
     )
     return ExitCode.OK
+
+
+def show_failure(failed, live, as_json: bool) -> None:
+    """An operation that ended in failure, as apply and destroy show it: the live view closed,
+    the root cause, and under --json the final outcome line."""
+    if live is not None:
+        live.close()
+    render.root_cause(failed.finished)
+    if as_json:
+        render.json_line("outcome", **render.failed_outcome(failed))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from mirror_infra import render, ui
-from mirror_infra.commands.common import hooks, live_view, open_deployment
+from mirror_infra.commands.common import hooks, live_view, open_deployment, show_failure
 from mirror_infra.errors import ConfigError, ExitCode
 
 
@@ -56,11 +56,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             empty=args.empty_buckets,
         )
     except flow.ApplyFailed as failed:
-        if live is not None:
-            live.close()
-        render.root_cause(failed.finished)
-        if args.json:
-            render.json_line("outcome", **render.failed_outcome(failed))
+        show_failure(failed, live, args.json)
         raise
     if live is not None:
         live.close()
