@@ -38,11 +38,18 @@ def proof_command(out: Path) -> list[str]:
     ]
 
 
+def make_env() -> dict[str, str]:
+    """The environment of a top-level make: the suite itself runs under `make test`, whose
+    MAKELEVEL and MAKEFLAGS would make a child make print "Entering/Leaving directory" lines."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+
+
 def makefile_command() -> str:
     """The command `make aws-proof` runs (make -n prints it without running anything)."""
     shown = subprocess.run(
         ["make", "-n", "aws-proof", f"PROFILE={PROFILE}", "REGION=us-east-1"],
         cwd=REPO,
+        env=make_env(),
         capture_output=True,
         text=True,
         check=True,
@@ -136,7 +143,9 @@ def test_the_makefile_runs_the_proof_through_the_profile_it_is_given():
     command = makefile_command()
     assert command.endswith(f"-m proof --profile '{PROFILE}' --region 'us-east-1'")
     assert "--local" not in command
-    unnamed = subprocess.run(["make", "aws-proof"], cwd=REPO, capture_output=True, text=True)
+    unnamed = subprocess.run(
+        ["make", "aws-proof"], cwd=REPO, env=make_env(), capture_output=True, text=True
+    )
     assert unnamed.returncode != 0
     assert "usage: make aws-proof PROFILE=<aws profile> REGION=<aws region>" in unnamed.stderr
 
