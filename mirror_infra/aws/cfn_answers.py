@@ -86,6 +86,8 @@ class ResourceChange:
     properties: tuple[str, ...]  # changed property names
     physical_id: str
     nested_change_set: str  # a nested stack's own change set, or ""
+    # each changed property with where its change comes from (API_ResourceChangeDetail)
+    details: tuple[PropertyDetail, ...] = ()
     automatic: bool = False  # every detail's ChangeSource is Automatic (a nested stack "might")
     policy_action: str = ""  # what happens to the old resource: Delete, Retain, Snapshot, ...
     # drift-aware change sets (DeploymentMode REVERT_DRIFT), values with IncludePropertyValues
@@ -100,6 +102,28 @@ class ResourceChange:
 # deployment state." (API_ResourceTargetDefinition)
 ACTUAL_STATE = "ACTUAL_STATE"
 PREVIOUS_DEPLOYMENT_STATE = "PREVIOUS_DEPLOYMENT_STATE"
+
+
+@dataclass(frozen=True)
+class PropertyDetail:
+    """One property a change touches and why (API_ResourceChangeDetail): ChangeSource
+    (DirectModification, ParameterReference, ResourceReference, ResourceAttribute, Automatic,
+    NoModification), Evaluation (Static, or Dynamic: known only at execution), CausingEntity."""
+
+    name: str
+    source: str = ""
+    evaluation: str = ""
+    causing: str = ""
+
+    @property
+    def from_template_text(self) -> bool:
+        """The change is in the template's own text, so comparing templates shows its values."""
+        return self.source == "DirectModification" and self.evaluation != "Dynamic"
+
+    @property
+    def changes_nothing(self) -> bool:
+        """A drift-aware change set's row that only resets the drift status."""
+        return self.source == "NoModification"
 
 
 @dataclass(frozen=True)
@@ -221,6 +245,16 @@ def change_of(rc: dict) -> ResourceChange:
         properties=properties,
         physical_id=rc.get("PhysicalResourceId", ""),
         nested_change_set=rc.get("ChangeSetId", "") if rc["ResourceType"] == NESTED_STACK else "",
+        details=tuple(
+            PropertyDetail(
+                name=d["Target"]["Name"],
+                source=d.get("ChangeSource", ""),
+                evaluation=d.get("Evaluation", ""),
+                causing=d.get("CausingEntity", ""),
+            )
+            for d in rc.get("Details", [])
+            if d.get("Target", {}).get("Attribute") == "Properties" and d["Target"].get("Name")
+        ),
         automatic=bool(rc.get("Details"))
         and all(d.get("ChangeSource") == "Automatic" for d in rc["Details"]),
         policy_action=rc.get("PolicyAction", ""),

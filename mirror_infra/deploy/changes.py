@@ -19,6 +19,7 @@ from mirror_infra.deploy.risk import (
     classify_change,
     custom_named,
     in_place_losses,
+    row_reasons,
 )
 
 
@@ -58,6 +59,9 @@ def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> 
     for rc in described.changes:
         replacement = rc.replacement or ""
         path = ResourcePath(stack, rc.logical_id)
+        risk = classify_change(
+            rc.action, rc.resource_type, replacement, rc.details, rc.policy_action
+        )
         changes.append(
             Change(
                 stack=stack,
@@ -67,9 +71,10 @@ def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> 
                 replacement=replacement,
                 properties=rc.properties,
                 physical_id=rc.physical_id,
-                risk=classify_change(
-                    rc.action, rc.resource_type, replacement, rc.properties, rc.policy_action
-                ),
+                risk=risk,
+                reason="; ".join(row_reasons(rc.resource_type, rc.details))
+                if risk is Risk.LOSES_DATA
+                else "",
                 policy_action=rc.policy_action,
             )
         )
@@ -96,7 +101,9 @@ def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResul
             if rows:
                 row = judged[rows[0]]
                 risk = Risk.LOSES_DATA if row.risk is Risk.SAFE else row.risk
-                judged[rows[0]] = replace(row, risk=risk, reason="; ".join(reasons))
+                both = [row.reason] if row.reason else []
+                both += [r for r in reasons if r not in row.reason]  # once, from both sources
+                judged[rows[0]] = replace(row, risk=risk, reason="; ".join(both))
                 continue
             after = max(
                 i for i, c in enumerate(judged) if c.stack == stack.logical_id or c == stack

@@ -4,7 +4,7 @@ protection); plan shows what finishing would still change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from mirror_infra.deploy import nonce, protection
@@ -31,13 +31,19 @@ def restore_stack_policies(dep: Deployment) -> bool:
 class Finish:
     nonce_name: str
     nonce_created: bool
-    policies: int
-    termination_protection: bool
+    policies: int  # stacks with the protecting policy after finishing, read back from AWS
+    termination_protection: bool  # read back from AWS
     outputs: AppOutputs  # naming the latest nonce version, the one the application should use
 
 
-def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> Finish:
-    """After a successful apply: the nonce, stack policies, termination protection."""
+def finish(
+    dep: Deployment,
+    say: Callable[[str], None] = lambda line: None,
+    named: Collection[str] = frozenset(),
+) -> Finish:
+    """After a successful apply: the nonce, stack policies, termination protection. A guard
+    params turn off is turned off only when `named` names it (its plan row was refused
+    otherwise); what Finish reports is read back from AWS."""
     cfn = dep.cfn
     info = cfn.stack(dep.stack_name)
     if info is None or not info.status.usable:
@@ -47,9 +53,16 @@ def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> F
         raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
     # protect first: a failure below (the nonce) must not leave a fresh stack unprotected
     safety = dep.cfg.data_safety
-    count = protection.apply_stack_policies(cfn, info.stack_id) if safety.stack_policy else 0
-    if info.termination_protection != safety.termination_protection:
-        cfn.set_termination_protection(info.stack_id, safety.termination_protection)
+    if safety.stack_policy:
+        protection.apply_stack_policies(cfn, info.stack_id)
+    if safety.termination_protection and not info.termination_protection:
+        cfn.set_termination_protection(info.stack_id, True)
+    protection.turn_off_named(
+        cfn, info.stack_id, named, safety.termination_protection, safety.stack_policy
+    )
+    policies = protection.policies_in_place(cfn, info.stack_id)
+    after = cfn.stack(info.stack_id)
+    guarded = bool(after and after.termination_protection)
     name, created, latest = nonce.ensure(dep.ssm, dep.names, key, say)
     if not nonce.under_key(latest, dep.keys(key)):
         # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
@@ -65,7 +78,7 @@ def finish(dep: Deployment, say: Callable[[str], None] = lambda line: None) -> F
             "to add a version under the current key"
         )
     outputs = AppOutputs(dict(info.outputs), name, dep.target.region)
-    return Finish(name, created, count, safety.termination_protection, outputs)
+    return Finish(name, created, policies, guarded, outputs)
 
 
 def pending_finish(dep: Deployment) -> list[str]:
@@ -77,10 +90,9 @@ def pending_finish(dep: Deployment) -> list[str]:
     if not nonce.versions(dep.ssm, dep.names):
         todo.append(f"create the redaction nonce {dep.names.nonce_parameter(1)} (SecureString)")
     safety = dep.cfg.data_safety
-    if info.termination_protection != safety.termination_protection:
-        wanted = "on" if safety.termination_protection else "off"
-        now = "on" if info.termination_protection else "off"
-        todo.append(f"turn termination protection {wanted} (it is {now} now)")
+    # turning a guard off is a plan row (protection.guard_rows), not a finishing step
+    if safety.termination_protection and not info.termination_protection:
+        todo.append("turn termination protection on (it is off now)")
     if safety.stack_policy and not protection.stack_policies_in_place(dep.cfn, info.stack_id):
         todo.append(
             "set the stack policies that deny replacing or deleting stateful resources (they "

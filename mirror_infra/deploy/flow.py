@@ -17,7 +17,15 @@ from pathlib import Path
 
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import BuildResult
-from mirror_infra.deploy import change_sets, express, finishing, first_create, revert, stale
+from mirror_infra.deploy import (
+    change_sets,
+    express,
+    finishing,
+    first_create,
+    protection,
+    revert,
+    stale,
+)
 from mirror_infra.deploy import operation as operating
 from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
@@ -141,6 +149,7 @@ def make_plan(
             plan.note = "; ".join(filter(None, [plan.note, first_create.note(variant.tables)]))
     if plan.express:
         plan.note = "; ".join(filter(None, [plan.note, express.NOTE]))
+    plan.changes += protection.guard_rows(dep)  # guards params turn off: refused unless named
     plan.allowed = sorted(allowed)
     return plan
 
@@ -237,10 +246,11 @@ def _apply(
             raise Aborted("nothing applied; pass --yes to apply without asking")
         if plan.create:
             applied.created_stack_id = plan.stack_id
-        applied.finished = execute(dep, plan, allowed, hooks)
+        if plan.executes:  # not when its only rows are guards turned off (done by finish)
+            applied.finished = execute(dep, plan, allowed, hooks)
         if plan.create and plan.protect_after:
             _protect_tables(dep, plan, hooks, built)
-    applied.finish = finishing.finish(dep, hooks.say)
+    applied.finish = finishing.finish(dep, hooks.say, allowed | set(plan.allowed))
     if applied.finish.nonce_created:
         applied.nonce_created.append(applied.finish.nonce_name)
     return applied

@@ -75,6 +75,12 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.changes) or self.change_set_id is not None or bool(self.reverts)
 
+    @property
+    def executes(self) -> bool:
+        """Whether there is a stack operation to run (a plan whose only rows are guards
+        turned off has none: finishing does that)."""
+        return self.change_set_id is not None or bool(self.reverts) or self.create
+
     def destructive(self) -> list[Change]:
         return [c for c in self.changes if c.risk is not Risk.SAFE]
 
@@ -298,8 +304,11 @@ def notices(dep: Deployment, plan: Plan) -> list[str]:
 
 
 def check_named(allowed: set[str], build: BuildResult) -> None:
-    """Every --allow-data-loss names a resource of the templates (plain or Stack.LogicalId)."""
-    known: set[str] = set()
+    """Every --allow-data-loss names a resource of the templates (plain or Stack.LogicalId), or
+    a guard (TerminationProtection, StackPolicy)."""
+    from mirror_infra.deploy.protection import GUARD_NAMES
+
+    known: set[str] = set(GUARD_NAMES)
     for stack, path in [("", build.root), *build.nested.items()]:
         for logical_id in json.loads(path.read_text(encoding="utf-8")).get("Resources", {}):
             known |= {logical_id, str(ResourcePath(stack, logical_id))}
@@ -308,7 +317,8 @@ def check_named(allowed: set[str], build: BuildResult) -> None:
         shown = ", ".join(repr(name) for name in unknown)
         raise ConfigError(
             f"--allow-data-loss {shown}: no such resource in the {build.env} templates; name a "
-            "logical id such as BlockCounterTable or Dynamodb.BlockCounterTable"
+            "logical id such as BlockCounterTable or Dynamodb.BlockCounterTable, or a guard: "
+            "TerminationProtection, StackPolicy"
         )
 
 

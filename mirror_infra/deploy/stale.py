@@ -10,6 +10,7 @@ from mirror_infra.aws.cfn_answers import ChangeSet
 from mirror_infra.aws.errors import AwsErrorKind, classify
 from mirror_infra.aws.status import ExecutionStatus, StackStatus
 from mirror_infra.build import BuildResult
+from mirror_infra.deploy import protection
 from mirror_infra.deploy.changes import expand_new_stacks, judge_in_place, read_changes, row_keys
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.plan import Plan, template_hashes
@@ -39,8 +40,11 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
         raise StalePlanError(
             f"{dep.stack_name} changed since the plan was made (now {now}); run 'plan' again"
         )
+    _check_guards(dep, plan)
     if plan.reverts:
         return _check_reverts(dep, plan)
+    if plan.change_set_id is None and any(protection.is_guard(c) for c in plan.changes):
+        return None  # only guards turned off: nothing for CloudFormation to run
     if plan.change_set_id is None:
         raise StalePlanError(
             "the plan names no change set: 'plan --out' saves only plans that have one, so this "
@@ -62,12 +66,22 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
     fresh = judge_in_place(
         dep.cfn, expand_new_stacks(read_changes(dep.cfn, described), build, plan.parameters), build
     )
-    if row_keys(fresh) != row_keys(plan.changes):
+    if row_keys(fresh) != row_keys([c for c in plan.changes if not protection.is_guard(c)]):
         raise StalePlanError(
             f"the plan's rows differ from its change set {described.change_set_id} (the file "
             "was edited); run 'plan' again"
         )
     return described
+
+
+def _check_guards(dep: Deployment, plan: Plan) -> None:
+    """The guards the plan turns off are still the ones params turn off on the stack now."""
+    saved = [c for c in plan.changes if protection.is_guard(c)]
+    if row_keys(saved) != row_keys(protection.guard_rows(dep)):
+        raise StalePlanError(
+            "the guards the plan turns off (termination protection, stack policies) are no "
+            "longer what params and the stack say; run 'plan' again"
+        )
 
 
 def _check_reverts(dep: Deployment, plan: Plan) -> None:

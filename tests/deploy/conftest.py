@@ -16,6 +16,7 @@ class Cli:
     def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
         self._capsys = capsys
         self.transcript: list[str] = []
+        self.applied: CliResult | None = None  # the fixture's own apply, when it made one
 
     def __call__(self, *argv: str, local: bool = True) -> CliResult:
         args = [*argv, "--local"] if local else list(argv)
@@ -46,4 +47,14 @@ def deployed(cli) -> Cli:
     assert cli("bootstrap").code == 0
     result = cli("apply", "--yes")
     assert result.code == 0, result.text
+    return cli
+
+
+@pytest.fixture
+def production(cli) -> Cli:
+    """Production bootstrapped and applied (its first create protected by the update after it)."""
+    assert cli("bootstrap", "--env", "production").code == 0
+    applied = cli("apply", "--env", "production", "--yes")
+    assert applied.code == 0, applied.text
+    cli.applied = applied
     return cli

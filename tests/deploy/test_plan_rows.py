@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from mirror_infra.aws.cfn_answers import PropertyDetail
 from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.status import ChangeAction
 from mirror_infra.deploy.changes import read_changes
@@ -96,12 +97,15 @@ def test_risk_classes(action, type_, replacement, risk):
         ("Remove", "AWS::DynamoDB::Table", "", ("TimeToLiveSpecification",), Risk.DELETES_DATA),
         # a new table has no items to lose
         ("Add", "AWS::DynamoDB::Table", "", ("TimeToLiveSpecification",), Risk.SAFE),
-        # the same property name on another type means nothing
-        ("Modify", "AWS::Logs::LogGroup", "False", ("TimeToLiveSpecification",), Risk.SAFE),
+        # a stateless type's in-place changes keep no data to lose
+        ("Modify", "AWS::SNS::Topic", "False", ("TimeToLiveSpecification",), Risk.SAFE),
+        # on a stateful type, a property never reviewed is risky (issue 23)
+        ("Modify", "AWS::Logs::LogGroup", "False", ("TimeToLiveSpecification",), Risk.LOSES_DATA),
     ],
 )
 def test_in_place_changes_that_lose_data(action, type_, replacement, properties, risk):
-    assert classify_change(ChangeAction(action), type_, replacement, properties) is risk
+    details = tuple(PropertyDetail(p, "DirectModification", "Static") for p in properties)
+    assert classify_change(ChangeAction(action), type_, replacement, details) is risk
 
 
 def _row(action, logical, type_, replacement=None, details=(), change_set=None):

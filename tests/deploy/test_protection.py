@@ -7,20 +7,11 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 from botocore.exceptions import ClientError
 
 from tests.expected import ExpectedNames
 
 PROD = ExpectedNames("production")
-
-
-@pytest.fixture
-def production(cli):
-    assert cli("bootstrap", "--env", "production").code == 0
-    applied = cli("apply", "--env", "production", "--yes")
-    assert applied.code == 0, applied.text
-    return cli
 
 
 def _denied(local_aws, nested: str) -> set[str]:
