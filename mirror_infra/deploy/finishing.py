@@ -55,13 +55,15 @@ def finish(
     safety = dep.cfg.data_safety
     if safety.stack_policy:
         protection.apply_stack_policies(cfn, info.stack_id)
+    switched = safety.termination_protection != info.termination_protection
     if safety.termination_protection and not info.termination_protection:
         cfn.set_termination_protection(info.stack_id, True)
     protection.turn_off_named(
         cfn, info.stack_id, named, safety.termination_protection, safety.stack_policy
     )
     policies = protection.policies_in_place(cfn, info.stack_id)
-    after = cfn.stack(info.stack_id)
+    # what AWS holds: read again only when a call above may have switched it
+    after = cfn.stack(info.stack_id) if switched else info
     guarded = bool(after and after.termination_protection)
     name, created, latest = nonce.ensure(dep.ssm, dep.names, key, say)
     if not nonce.under_key(latest, dep.keys(key)):
