@@ -311,7 +311,7 @@ def load_file(path: Path, env: str | None = None) -> EnvConfig:
     try:
         cfg = EnvConfig.model_validate({"name": env or path.stem, **raw})
     except ValidationError as exc:
-        raise ConfigError(f"{shown}: {_describe(exc)}") from None
+        raise ConfigError(f"{shown}: {describe_validation_error(exc)}") from None
     if cfg.log_retention_days not in LOG_RETENTION_DAYS:
         allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
         raise ConfigError(
@@ -331,7 +331,7 @@ _TYPE_NAMES = {
 }
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError) -> str:
     """The first validation error as 'key: expected X, got Y' (+ how many more)."""
     errors = exc.errors()
     first = errors[0]

@@ -275,6 +275,7 @@ def revert_plan(
         template_hashes=planning.template_hashes(built),
         parameters={},
         stack_last_updated=None,
+        **planning.target_fields(dep),
     )
     revert.create(dep, plan)
     plan.allowed = sorted(allowed)

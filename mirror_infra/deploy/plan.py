@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
 
 from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.path import ResourcePath
@@ -32,7 +33,8 @@ from mirror_infra.errors import (
     DestructiveChangeError,
 )
 
-PLAN_FORMAT = 1
+# 2: the target's account and endpoint saved, every field typed (deploy/stale.py compares them)
+PLAN_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ class Plan:
     reverts: list[dict] = field(default_factory=list)
     drifted: list[Drifted] = field(default_factory=list)
     express: bool = False  # its change set is in express mode (DescribeChangeSet says so)
+    # the target beyond env and region: the account behind the credentials, and the endpoint
+    # ("" for AWS's own); a saved plan runs only there (deploy/stale.py)
+    account: str = ""
+    endpoint: str = ""
 
     @property
     def has_changes(self) -> bool:
@@ -98,25 +104,25 @@ class Plan:
 
     @classmethod
     def load(cls, path: Path) -> Plan:
+        """A plan saved by `save`, every field checked for its type (an edited file gets one
+        line naming the field); whether it still fits the target is stale.check_fresh's."""
+        from pydantic import ValidationError
+
+        from mirror_infra.config import describe_validation_error
+
+        def unsaved(why: object) -> ConfigError:
+            return ConfigError(
+                f"--plan {path}: not a plan saved by 'mirror-infra plan --out' ({why})"
+            )
+
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = json.loads(text)
             if not isinstance(data, dict):
-                raise ValueError(f"a JSON {type(data).__name__}, not an object")
-            if data.pop("format", None) != PLAN_FORMAT:
-                raise ValueError("unknown format")
-            data["changes"] = [
-                Change(
-                    **{
-                        **c,
-                        "action": ChangeAction(c["action"]),
-                        "properties": tuple(c["properties"]),
-                        "risk": Risk(c["risk"]),
-                    }
-                )
-                for c in data["changes"]
-            ]
-            data["drifted"] = [Drifted(**d) for d in data.get("drifted", [])]
-            return cls(**data)
+                raise unsaved(f"a JSON {type(data).__name__}, not an object")
+            if data.get("format") != PLAN_FORMAT:
+                raise unsaved(f"format {data.get('format')!r}, not {PLAN_FORMAT}; run 'plan' again")
+            saved = _SavedPlan.model_validate_json(text)
         except FileNotFoundError:
             raise ConfigError(f"--plan {path}: no such file; save one with 'plan --out'") from None
         except IsADirectoryError:
@@ -125,10 +131,80 @@ class Plan:
             raise ConfigError(f"--plan {path}: cannot be read ({exc.strerror or exc})") from None
         except RecursionError:
             raise ConfigError(f"--plan {path}: nested too deeply to be a saved plan") from None
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ConfigError(
-                f"--plan {path}: not a plan saved by 'mirror-infra plan --out' ({exc})"
-            ) from None
+        except ValidationError as exc:
+            raise unsaved(describe_validation_error(exc)) from None
+        except ValueError as exc:  # not JSON, or not UTF-8
+            raise unsaved(exc) from None
+        fields = saved.model_dump(exclude={"format", "changes", "drifted", "reverts"})
+        return cls(
+            **fields,
+            changes=[Change(**c.model_dump()) for c in saved.changes],
+            drifted=[Drifted(**d.model_dump()) for d in saved.drifted],
+            reverts=[r.model_dump() for r in saved.reverts],
+        )
+
+
+class _Saved(BaseModel):
+    """A saved plan's parts: every field required, typed, and nothing else (an edited file is
+    refused in one line naming the field)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _SavedChange(_Saved):
+    stack: str
+    action: ChangeAction
+    logical_id: str
+    resource_type: str
+    replacement: str
+    properties: tuple[str, ...]
+    physical_id: str
+    risk: Risk
+    condition: str
+    reason: str
+    policy_action: str
+
+
+class _SavedDrifted(_Saved):
+    resource: str
+    property: str
+    template: str
+    previous: str
+    actual: str
+
+
+class _SavedRevert(_Saved):
+    stack: str
+    stack_id: str
+    change_set_id: str
+
+
+class _SavedPlan(_Saved):
+    format: int
+    env: str
+    region: str
+    account: str
+    endpoint: str
+    stack_name: str
+    change_set_id: str | None
+    create: bool
+    changes: list[_SavedChange]
+    template_hashes: dict[str, str]
+    parameters: dict[str, str]
+    stack_last_updated: str | None
+    allowed: list[str]
+    note: str
+    stack_id: str
+    validation: list[str]
+    protect_after: list[str]
+    reverts: list[_SavedRevert]
+    drifted: list[_SavedDrifted]
+    express: bool
+
+
+def target_fields(dep: Deployment) -> dict[str, str]:
+    """What a plan saves of its target beyond env and region, for stale.check_fresh."""
+    return {"account": dep.target.account_id, "endpoint": dep.target.endpoint_url or ""}
 
 
 def root_parameters(dep: Deployment, bucket: str, build: BuildResult) -> dict[str, str]:
@@ -175,6 +251,8 @@ def create_plan(dep: Deployment, build: BuildResult, bucket: str) -> Plan:
         template_hashes=hashes,
         parameters=params,
         stack_last_updated=info.last_updated if info else None,
+        stack_id=info.stack_id if info else "",
+        **target_fields(dep),
     )
     if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:
         plan.create = True

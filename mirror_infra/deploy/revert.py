@@ -47,6 +47,7 @@ def create(dep: Deployment, plan: Plan) -> None:
     if root is None or not root.status.usable:
         raise DeployError(f"{dep.stack_name} is not deployed: there is no drift to put back")
     plan.stack_last_updated = root.last_updated
+    plan.stack_id = root.stack_id
     name = change_sets.stamped("mirror-infra-revert-drift")
     for node in cfn.tree(root.stack_id):
         if not node.path:

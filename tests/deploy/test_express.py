@@ -71,3 +71,21 @@ def test_a_saved_express_plan_of_production_needs_the_name_to_apply(cli, local_a
     assert "error: --express on production" in refused.err
     status = local_aws.client("cloudformation").describe_stacks(StackName=PROD.root_stack)
     assert status["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"  # nothing executed
+
+
+def test_a_saved_express_plan_edited_out_of_express_mode_is_refused(cli, local_aws, project):
+    """The mode is the change set's own (DescribeChangeSet's DeploymentConfig): editing the
+    file's `express` to false does not skip production's --confirm-env (issue 25)."""
+    assert cli("bootstrap", "--env", "production").code == 0
+    args = ("--env", "production", "--express", "--confirm-env", "production")
+    assert cli("plan", *args, "--out", "prod.plan.json").code == 2
+    saved = json.loads((project / "prod.plan.json").read_text())
+    (project / "prod.plan.json").write_text(json.dumps({**saved, "express": False}))
+    refused = cli("apply", "--env", "production", "--plan", "prod.plan.json")
+    assert refused.code == 1, refused.text
+    assert refused.err.strip().splitlines()[-1] == (
+        "error: the plan's express is False, but here it is True (the file was edited or is "
+        "for another target); run 'plan' again"
+    )
+    status = local_aws.client("cloudformation").describe_stacks(StackName=PROD.root_stack)
+    assert status["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"  # nothing executed
