@@ -134,7 +134,7 @@ def make_plan(
 
     info = operating.wait_if_busy(dep)
     built = built or build(dep.cfg.name)
-    planning.check_named(allowed, built)
+    planning.check_named(allowed, built, dep)
     prepared = prepare(dep, hooks, built)
     creating = info is None or info.status in CREATES
     with tempfile.TemporaryDirectory(prefix="mirror-infra-") as scratch:
@@ -227,7 +227,7 @@ def _apply(
     from mirror_infra.build import build
 
     saved = plan is not None
-    planning.check_named(allowed, built or build(dep.cfg.name))  # before anything changes
+    planning.check_named(allowed, built or build(dep.cfg.name), dep)  # before anything changes
     if not saved:
         info = operating.wait_if_busy(dep)
         if info is not None and info.status is StackStatus.ROLLBACK_COMPLETE:

@@ -381,23 +381,40 @@ def notices(dep: Deployment, plan: Plan) -> list[str]:
     return found
 
 
-def check_named(allowed: set[str], build: BuildResult) -> None:
-    """Every --allow-data-loss names a resource of the templates (plain or Stack.LogicalId), or
-    a guard (TerminationProtection, StackPolicy)."""
+def check_named(allowed: set[str], build: BuildResult, dep: Deployment | None = None) -> None:
+    """Every --allow-data-loss names a resource of the templates or of the deployed stacks
+    (plain or Stack.LogicalId: a resource or nested stack the templates drop is named by what
+    is deployed), or a guard (TerminationProtection, StackPolicy)."""
     from mirror_infra.deploy.protection import GUARD_NAMES
 
     known: set[str] = set(GUARD_NAMES)
     for stack, path in [("", build.root), *build.nested.items()]:
         for logical_id in json.loads(path.read_text(encoding="utf-8")).get("Resources", {}):
             known |= {logical_id, str(ResourcePath(stack, logical_id))}
+    if dep is not None and not allowed <= known:
+        known |= deployed_names(dep)  # read only when the templates alone do not know a name
     unknown = sorted(name for name in allowed if name not in known)
     if unknown:
         shown = ", ".join(repr(name) for name in unknown)
         raise ConfigError(
-            f"--allow-data-loss {shown}: no such resource in the {build.env} templates; name a "
-            "logical id such as BlockCounterTable or Dynamodb.BlockCounterTable, or a guard: "
-            "TerminationProtection, StackPolicy"
+            f"--allow-data-loss {shown}: no such resource in the {build.env} templates or "
+            f"stacks; name a logical id such as BlockCounterTable or Dynamodb.BlockCounterTable, "
+            "or a guard: TerminationProtection, StackPolicy"
         )
+
+
+def deployed_names(dep: Deployment) -> set[str]:
+    """Every resource of the deployed root stack and its nested stacks, plain and qualified
+    (none when there is no stack)."""
+    info = dep.cfn.stack(dep.stack_name)
+    if info is None:
+        return set()
+    return {
+        name
+        for node in dep.cfn.tree(info.stack_id)
+        for r in node.resources
+        for name in (r.logical_id, str(r.path))
+    }
 
 
 _POLICY_SWITCH = ("DeletionPolicy ", "UpdateReplacePolicy ")
