@@ -29,8 +29,10 @@ $(TASKCAT_VENV)/.ready: requirements-taskcat.txt
 	$(TASKCAT_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-taskcat.txt
 	touch $@
 
+# one worker per core (pytest-xdist), each with its own local AWS; a test file stays on one
+# worker, so a module's shared deployment is made once
 test: setup
-	AWS_EC2_METADATA_DISABLED=true $(BIN)/pytest -q
+	AWS_EC2_METADATA_DISABLED=true $(BIN)/pytest -q -n auto --dist loadfile
 
 # the main job on the local AWS; the server keeps running for more commands ('mirror-infra local
 # stop' ends it)

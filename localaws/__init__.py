@@ -7,8 +7,8 @@ Public API:
 - `python -m localaws serve --port N [--pace X]`: a server in the foreground (what
   `mirror-infra local start` runs in the background);
 - `POST /localaws/settings` (JSON: pace, throttle_share, throttle_seed, throttle_services,
-  fail_create, fail_update, fail_rollback) switches the paced mode and the fault switch on a
-  running server (pacing.py); `reset()` goes back to instant mode with no faults.
+  fail_create, fail_update, fail_rollback, hold_update) switches the paced mode and the fault
+  switch on a running server (pacing.py); `reset()` goes back to instant mode with no faults.
 
 It imports nothing from the tool, and the tool never imports it: the tool reaches it only
 through its endpoint URL. It is installed with the `local` extra (moto's server).

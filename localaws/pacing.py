@@ -95,6 +95,10 @@ class Settings:
     fail_update: list[str] = field(default_factory=list)  # logical ids whose update fails
     # logical ids whose rollback (back to the previous properties) fails: UPDATE_ROLLBACK_FAILED
     fail_rollback: list[str] = field(default_factory=list)
+    # logical ids whose update (paced mode), once its time is up, stays in progress until it
+    # is cancelled or they leave this list: a test sees the operation in progress however
+    # loaded its machine
+    hold_update: list[str] = field(default_factory=list)
 
 
 _lock = threading.Lock()
@@ -205,6 +209,13 @@ def sleep(seconds: float, cancelled: Callable[[], bool] | None = None) -> None:
         if left <= 0:
             return
         time.sleep(min(left, 0.02))
+
+
+def hold(logical_id: str, cancelled: Callable[[], bool]) -> None:
+    """Keep the resource's update in progress while the fault switch holds it (hold_update, in
+    paced mode); raise Cancelled when `cancelled()` turns true, Abandoned on reset."""
+    while paced() and logical_id in _settings.hold_update:
+        sleep(0.02, cancelled)
 
 
 _local = threading.local()

@@ -109,6 +109,7 @@ def update_resource(stack: Stack, rec: Resource, props: dict, forward: bool = Tr
             raise ResourceFailure(injected)
         # the handler's work is under way when a cancel arrives: AWS fails it and rolls back
         pacing.sleep(pacing.duration(rec.cf_resource_type, "update"), lambda: cancelled(stack))
+        pacing.hold(rec.logical_resource_id, lambda: cancelled(stack))
     else:
         pacing.sleep(pacing.duration(rec.cf_resource_type, "update"))
         injected = pacing.injected_failure(rec.logical_resource_id, "rollback")

@@ -196,6 +196,23 @@ def test_a_named_resource_fails_to_update_and_the_update_rolls_back(local_aws):
     assert alarms["MetricAlarms"][0]["Threshold"] == 10
 
 
+def test_a_held_update_stays_in_progress_until_released(local_aws):
+    """The fault switch's hold_update (the local AWS's own, for tests that must act while an
+    update runs): the update outlasts its time until the hold is lifted, then completes."""
+    cfn = local_aws.client("cloudformation")
+    cfn.create_stack(StackName="held", TemplateBody=template({"Alarm": alarm(10)}))
+    local_aws.settings(pace=PACE, hold_update=["Alarm"])
+    cfn.update_stack(StackName="held", TemplateBody=template({"Alarm": alarm(20)}))
+    time.sleep(20 * 3.0 * PACE)  # twenty times the alarm's update (3 s at AWS's pace)
+    assert cfn.describe_stacks(StackName="held")["Stacks"][0]["StackStatus"] == (
+        "UPDATE_IN_PROGRESS"
+    )
+    local_aws.settings(hold_update=[])
+    assert _wait(cfn, "held") == "UPDATE_COMPLETE"
+    alarms = local_aws.client("cloudwatch").describe_alarms(AlarmNames=["gap-alarm"])
+    assert alarms["MetricAlarms"][0]["Threshold"] == 20
+
+
 def test_settings_reject_unknown_names_and_reset_restores_instant_mode(local_aws):
     with pytest.raises(urllib.error.HTTPError) as raised:
         local_aws.settings(speed=2)
