@@ -7,6 +7,7 @@ as-is and exits with the code decided here, in one place.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -68,8 +69,24 @@ class StalePlanError(DeployError):
     """A saved plan no longer matches the stack or the templates."""
 
 
+class ApplyFailed(DeployError):
+    """The stack operation ended in failure (it rolled back or is stuck)."""
+
+    def __init__(self, message: str, finished: Any, plan: Any = None) -> None:
+        super().__init__(message)
+        # typed loosely so that this module imports nothing of the tool's: `finished` is the
+        # deploy.operation.Finished that ended so, `plan` the deploy.plan.Plan whose execution
+        # failed (when there was one)
+        self.finished = finished
+        self.plan = plan
+
+
 class AdoptError(DeployError):
     """The existing resources cannot be brought under the stacks as they are."""
+
+
+class AdoptionUnfinished(DeployError):
+    """An adoption stopped part way; only `adopt` may change the environment until it ends."""
 
 
 class NotDeployedError(MirrorInfraError):

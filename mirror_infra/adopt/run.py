@@ -33,7 +33,7 @@ from mirror_infra.deploy.changes import read_changes
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.package import put_if_absent
 from mirror_infra.deploy.risk import Risk, in_place_losses
-from mirror_infra.errors import Aborted, AdoptError
+from mirror_infra.errors import Aborted, AdoptError, ApplyFailed
 
 NESTED_STACK = "AWS::CloudFormation::Stack"
 
@@ -385,7 +385,7 @@ class _Steps:
         dep.ledger.executed(change_set_id)
         finished = flow.follow(dep, execution, self.hooks)
         if not finished.ok:
-            raise flow.ApplyFailed(
+            raise ApplyFailed(
                 f"{what} ended {finished.status}: {finished.reason}; the existing resources are "
                 "untouched; run 'adopt' again once the cause is fixed",
                 finished,
@@ -411,7 +411,7 @@ class _Steps:
         execution.begin(lambda token: self.dep.cfn.delete(info.stack_id, token))
         finished = flow.follow(self.dep, execution, self.hooks)
         if finished.status is not StackStatus.DELETE_COMPLETE:
-            raise flow.ApplyFailed(f"{info.name} ended {finished.status}", finished)
+            raise ApplyFailed(f"{info.name} ended {finished.status}", finished)
 
 
 def _dependency_order(adoption: BuildResult) -> list[str]:

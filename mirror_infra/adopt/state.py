@@ -15,7 +15,7 @@ from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.status import StackStatus
 from mirror_infra.build import service_ids
 from mirror_infra.deploy.context import Deployment
-from mirror_infra.errors import DeployError
+from mirror_infra.errors import AdoptionUnfinished
 
 SUFFIX = "-adopted"
 # a template needs a resource, and nesting needs an existing parent: the root is created
@@ -27,10 +27,6 @@ PLACEHOLDER_TYPE = "AWS::CloudFormation::WaitConditionHandle"
 def standalone_name(root: str, service: str) -> str:
     """The stack a service is made in before it is nested; it keeps this name once nested."""
     return f"{root}-{service}{SUFFIX}"
-
-
-class AdoptionUnfinished(DeployError):
-    """An adoption stopped part way; only `adopt` may change the environment until it ends."""
 
 
 @dataclass

@@ -16,7 +16,7 @@ from mirror_infra.commands.common import (
     open_deployment,
     show_failure,
 )
-from mirror_infra.errors import ConfigError, ExitCode
+from mirror_infra.errors import ApplyFailed, ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             ),
             plan=saved,
         )
-    except flow.ApplyFailed as failed:
+    except ApplyFailed as failed:
         show_failure(failed, live, args.json)
         raise
     if live is not None:

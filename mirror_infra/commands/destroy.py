@@ -7,11 +7,11 @@ import argparse
 
 from mirror_infra import render, ui
 from mirror_infra.commands.common import hooks, live_view, open_deployment, show_failure
-from mirror_infra.errors import ConfigError, ExitCode
+from mirror_infra.errors import ApplyFailed, ConfigError, ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.deploy import destroy, flow
+    from mirror_infra.deploy import destroy
 
     if args.json and not (args.yes or args.confirm_env):
         raise ConfigError("--json asks nothing: add --yes (production: --confirm-env production)")
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> ExitCode:
             delete_nonce=args.delete_nonce,
             empty=args.empty_buckets,
         )
-    except flow.ApplyFailed as failed:
+    except ApplyFailed as failed:
         show_failure(failed, live, args.json)
         raise
     if live is not None:

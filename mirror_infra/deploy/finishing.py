@@ -11,6 +11,7 @@ from mirror_infra.deploy import nonce, protection
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.outputs import AppOutputs
 from mirror_infra.errors import DeployError
+from mirror_infra.names import RootOutput
 
 
 def restore_stack_policies(dep: Deployment) -> bool:
@@ -48,9 +49,11 @@ def finish(
     info = cfn.stack(dep.stack_name)
     if info is None or not info.status.usable:
         raise DeployError(f"{dep.stack_name} is not deployed; nothing to finish")
-    key = info.outputs.get("KmsKeyArn")
+    key = info.outputs.get(RootOutput.KMS_KEY_ARN)
     if not key:
-        raise DeployError(f"{dep.stack_name} has no KmsKeyArn output; the template is not ours")
+        raise DeployError(
+            f"{dep.stack_name} has no {RootOutput.KMS_KEY_ARN} output; the template is not ours"
+        )
     # protect first: a failure below (the nonce) must not leave a fresh stack unprotected
     safety = dep.cfg.data_safety
     if safety.stack_policy:

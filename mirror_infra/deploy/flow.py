@@ -31,7 +31,7 @@ from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event
 from mirror_infra.deploy.package import upload_nested
-from mirror_infra.errors import Aborted, ConfigError, DeployError, LintError
+from mirror_infra.errors import Aborted, ApplyFailed, ConfigError, DeployError, LintError
 
 # a change set on a stack in these states (or none) creates the environment
 CREATES = (StackStatus.REVIEW_IN_PROGRESS, StackStatus.ROLLBACK_COMPLETE)
@@ -87,19 +87,7 @@ class Applied:
     plan: planning.Plan
     finished: operating.Finished | None  # None: nothing to execute
     finish: finishing.Finish | None = None  # None when the operation failed
-    created_stack_id: str = ""  # set when this apply created the stack
     nonce_created: list[str] = field(default_factory=list)
-
-
-class ApplyFailed(DeployError):
-    """The stack operation ended in failure (it rolled back or is stuck)."""
-
-    def __init__(
-        self, message: str, finished: operating.Finished, plan: planning.Plan | None = None
-    ) -> None:
-        super().__init__(message)
-        self.finished = finished
-        self.plan = plan  # the plan whose execution failed
 
 
 def prepare(dep: Deployment, hooks: Hooks, built: BuildResult | None = None) -> Prepared:
@@ -244,8 +232,6 @@ def _apply(
         planning.refuse_destructive(plan, allowed)
         if not saved and not hooks.confirm(plan):
             raise Aborted("nothing applied; pass --yes to apply without asking")
-        if plan.create:
-            applied.created_stack_id = plan.stack_id
         if plan.executes:  # not when its only rows are guards turned off (done by finish)
             applied.finished = execute(dep, plan, allowed, hooks)
         if plan.create and plan.protect_after:

@@ -37,7 +37,13 @@ from mirror_infra.deploy.changes import Change
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.operation import Finished
 from mirror_infra.deploy.plan import Plan
-from mirror_infra.errors import ConfigError, DeployError, DestructiveChangeError, MirrorInfraError
+from mirror_infra.errors import (
+    ApplyFailed,
+    ConfigError,
+    DeployError,
+    DestructiveChangeError,
+    MirrorInfraError,
+)
 from mirror_infra.multiregion import outputs as expected_outputs
 
 
@@ -188,7 +194,7 @@ def _deploy(
     hooks = flow.Hooks(on_event=on_event, say=say, on_plan=plans.append)
     try:
         applied = flow.apply(dep, allowed, hooks, built=build)
-    except flow.ApplyFailed as failed:
+    except ApplyFailed as failed:
         return failed.plan, failed.finished
     except DestructiveChangeError:
         if not plans:
@@ -276,7 +282,7 @@ def teardown(dep: Deployment, created: Created) -> str:
     hooks = destroy.Hooks(consent=lambda deletion: destroy.Answer(created=proof))
     try:
         destroy.run(dep, hooks, delete_nonce=bool(created.nonce_versions))
-    except flow.ApplyFailed as failed:
+    except ApplyFailed as failed:
         return f"{failed.finished.status}: {failed.finished.reason}"
     except (MirrorInfraError, ClientError, BotoCoreError) as exc:
         text = " ".join(str(exc).split())
