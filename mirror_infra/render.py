@@ -173,6 +173,15 @@ def destroy_outcome(teardown, nonce_versions_deleted: list[str]) -> dict:
         "deleted": [i.qualified_id for i in teardown.deleted],
         "retained": [i.qualified_id for i in teardown.retained],
         "nonce_versions_deleted": nonce_versions_deleted,
+        # what became of each nonce version and of the key it is encrypted under
+        "nonce": [
+            {
+                "name": name,
+                "kept": name not in nonce_versions_deleted,
+                "key": teardown.nonce_keys[name].name.lower(),
+            }
+            for name in teardown.nonce_versions
+        ],
     }
 
 

@@ -47,6 +47,19 @@ class KeyRefs:
             self._arns[ref] = found
         return found
 
+    def state(self, ref: str | None) -> str:
+        """The key's `KeyState` from DescribeKey (`Enabled`, `PendingDeletion`, `Disabled`, ...:
+        only `Enabled` decrypts, https://docs.aws.amazon.com/kms/latest/developerguide/
+        key-state.html); "" when `ref` resolves to no key."""
+        if not ref:
+            return ""
+        try:
+            return self.kms.describe_key(KeyId=ref)["KeyMetadata"].get("KeyState", "")
+        except ClientError as exc:
+            if classify(exc) not in (AwsErrorKind.NOT_FOUND, AwsErrorKind.ACCESS_DENIED):
+                raise
+            return ""
+
     def is_env_key(self, ref: str | None) -> bool:
         return self.arn(ref) == self.env_key_arn
 

@@ -83,7 +83,7 @@ def _show_teardown(console, args: argparse.Namespace, teardown) -> None:
     )
     retained = [[i.qualified_id, i.resource_type, i.physical_id, i.why] for i in teardown.retained]
     retained += [
-        [n, "SSM SecureString", n, "deleted only with --delete-nonce"]
+        [n, "SSM SecureString", n, f"{teardown.nonce_keys[n]}; deleted only with --delete-nonce"]
         for n in teardown.nonce_versions
         if not args.delete_nonce
     ]
@@ -94,7 +94,8 @@ def _show_teardown(console, args: argparse.Namespace, teardown) -> None:
     )
     if args.delete_nonce and teardown.nonce_versions:
         console.print(
-            f"also deleted: {len(teardown.nonce_versions)} nonce version(s) (--delete-nonce)"
+            f"also deleted: {len(teardown.nonce_versions)} nonce version(s) (--delete-nonce): "
+            + "; ".join(f"{n}: {teardown.nonce_keys[n]}" for n in teardown.nonce_versions)
         )
     emptied = sum(len(v) for v in teardown.full_buckets.values()) if args.empty_buckets else 0
     if emptied:

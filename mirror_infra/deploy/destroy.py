@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from mirror_infra.aws.cfn_answers import StackResource
 from mirror_infra.aws.cloudformation import CloudFormation
@@ -20,6 +21,7 @@ from mirror_infra.deploy.operation import Finished
 from mirror_infra.errors import Aborted, DeployError
 
 RETAINING_POLICIES = ("Retain", "RetainExceptOnCreate")
+KMS_KEY = "AWS::KMS::Key"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,23 @@ class Teardown:
     termination_protection: bool = False
     # buckets destroy would delete that still hold objects: bucket -> its versions and markers
     full_buckets: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    key: Item | None = None  # the environment's key (deleted or retained)
+    # each nonce version -> what becomes of the key it is encrypted under (NonceKey)
+    nonce_keys: dict[str, NonceKey] = field(default_factory=dict)
+
+    @property
+    def nonce_under_deleted_key(self) -> list[str]:
+        """The nonce versions whose key this destroy schedules for deletion: kept, nobody
+        could read them (the application reads every version by path, with decryption)."""
+        return [n for n, fate in self.nonce_keys.items() if fate is NonceKey.DELETED]
+
+
+class NonceKey(StrEnum):
+    """What destroy does to the key a nonce version is encrypted under."""
+
+    DELETED = "its key is scheduled for deletion with the stack"
+    RETAINED = "its key is retained (DeletionPolicy Retain): still readable"
+    OTHER = "under a key that is not the environment's (destroy does not touch it)"
 
 
 def _policies(cfn: CloudFormation, stack_id: str) -> dict[str, str]:
@@ -71,7 +90,7 @@ def survey(dep: Deployment) -> Teardown | None:
                 continue
             note = (
                 "scheduled for deletion (KMS waits its PendingWindowInDays first)"
-                if r.resource_type == "AWS::KMS::Key"
+                if r.resource_type == KMS_KEY
                 else ""
             )
             teardown.deleted.append(Item(qualified, r.resource_type, r.physical_id, note))
@@ -85,8 +104,25 @@ def survey(dep: Deployment) -> Teardown | None:
             blocker = _blocker(dep, r)
             if blocker:
                 teardown.blockers.append(f"{qualified}: {blocker}")
-    teardown.nonce_versions = nonce_versions(dep)
+    found = nonce.versions(dep.ssm, dep.names)
+    teardown.nonce_versions = [v.name for v in found]
+    keys = [i for i in teardown.deleted + teardown.retained if i.resource_type == KMS_KEY]
+    teardown.key = keys[0] if keys else None
+    teardown.nonce_keys = _nonce_keys(dep, teardown, found)
     return teardown
+
+
+def _nonce_keys(
+    dep: Deployment, teardown: Teardown, found: list[nonce.NonceVersion]
+) -> dict[str, NonceKey]:
+    """What becomes of each nonce version's key: SSM records the key as it was given (id,
+    ARN or alias), resolved by KMS DescribeKey (aws/kms.py cites the page)."""
+    key = teardown.key
+    if key is None or not key.physical_id:
+        return {v.name: NonceKey.OTHER for v in found}
+    refs = dep.keys(dep.keys("").arn(key.physical_id) or key.physical_id)
+    fate = NonceKey.RETAINED if key in teardown.retained else NonceKey.DELETED
+    return {v.name: fate if nonce.under_key(v, refs) else NonceKey.OTHER for v in found}
 
 
 def _blocker(dep: Deployment, r: StackResource) -> str:
@@ -110,9 +146,12 @@ def empty_buckets(dep: Deployment, teardown: Teardown) -> int:
     return gone
 
 
-def check_can_delete(dep: Deployment, teardown: Teardown, emptying: bool = False) -> None:
+def check_can_delete(
+    dep: Deployment, teardown: Teardown, emptying: bool = False, deleting_nonce: bool = False
+) -> None:
     """Refuse what CloudFormation would fail on: termination protection, deletion protection,
-    buckets with objects (unless they are to be emptied first)."""
+    buckets with objects (unless they are to be emptied first); and a destroy that would keep
+    nonce versions while deleting the key they are encrypted under (unless they go too)."""
     blockers = list(teardown.blockers)
     if not emptying:
         blockers += [
@@ -125,6 +164,14 @@ def check_can_delete(dep: Deployment, teardown: Teardown, emptying: bool = False
             f"{dep.stack_name} has termination protection on; to destroy it, first run "
             f"'aws cloudformation update-termination-protection --no-enable-termination-protection "
             f"--stack-name {dep.stack_name} --region {dep.target.region}'"
+        )
+    orphaned = [] if deleting_nonce else teardown.nonce_under_deleted_key
+    if orphaned and teardown.key is not None:
+        blockers.append(
+            f"{', '.join(orphaned)} would be kept, but the key they are encrypted under "
+            f"({teardown.key.qualified_id} {teardown.key.physical_id}) goes with the stack, so "
+            "nobody could read them and the next apply would fail on them (add --delete-nonce "
+            "to delete them with their key, or keep the environment)"
         )
     if blockers:
         raise DeployError("cannot destroy: " + "; ".join(blockers))
@@ -229,13 +276,14 @@ def run(
     # a test run's own stack may have its termination protection lifted, on its run's proof
     own = teardown.termination_protection and dep.cfg.test_run is not None
     if not own:
-        check_can_delete(dep, teardown, emptying=empty)  # refused before anyone is asked
+        # refused before anyone is asked
+        check_can_delete(dep, teardown, emptying=empty, deleting_nonce=delete_nonce)
     answer = _confirm(dep, hooks, f"Destroy {dep.stack_name}?", teardown.stack_id, versions)
     if own and answer.created is not None:
         dep.cfn.set_termination_protection(teardown.stack_id, False)
         teardown.termination_protection = False
     if own:
-        check_can_delete(dep, teardown, emptying=empty)
+        check_can_delete(dep, teardown, emptying=empty, deleting_nonce=delete_nonce)
     done = Destroyed(teardown)
     if empty:
         done.objects_deleted = empty_buckets(dep, teardown)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.deploy import nonce, protection
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.outputs import AppOutputs
@@ -69,21 +70,62 @@ def finish(
     after = cfn.stack(info.stack_id) if switched else info
     guarded = bool(after and after.termination_protection)
     name, created, latest = nonce.ensure(dep.ssm, dep.names, key, say)
-    if not nonce.under_key(latest, dep.keys(key)):
-        # e.g. staging destroyed (its key scheduled for deletion, the nonce kept) and applied
-        # again: the application could no longer decrypt the nonce
-        held = (
-            f"encrypted with {latest.key_id or 'no key'}"
-            if latest.type == "SecureString"
-            else f"a {latest.type}, not a SecureString"
-        )
-        raise DeployError(
-            f"{latest.name} is {held}, not under the environment's key {key}, so the "
-            f"application cannot use it; run 'mirror-infra rotate-nonce --env {dep.cfg.name}' "
-            "to add a version under the current key"
-        )
+    refused = _latest_not_under_key(dep, latest, key)
+    if refused:
+        raise DeployError(refused)
     outputs = AppOutputs(dict(info.outputs), name, dep.target.region)
     return Finish(name, created, policies, guarded, outputs)
+
+
+def _latest_not_under_key(dep: Deployment, latest: nonce.NonceVersion, key: str) -> str:
+    """Why the application cannot use the latest nonce version ("" when it can)."""
+    if nonce.under_key(latest, dep.keys(key)):
+        return ""
+    held = (
+        f"encrypted with {latest.key_id or 'no key'}"
+        if latest.type == "SecureString"
+        else f"a {latest.type}, not a SecureString"
+    )
+    return (
+        f"{latest.name} is {held}, not under the environment's key {key}, so the "
+        f"application cannot use it; run 'mirror-infra rotate-nonce --env {dep.cfg.name}' "
+        "to add a version under the current key"
+    )
+
+
+def refuse_unusable_nonce(dep: Deployment, info: StackInfo | None, creating: bool) -> None:
+    """What `finish` would refuse about the nonce, said before any change set is made: on a
+    create, nonce versions kept from an earlier environment under keys that can no longer
+    decrypt (KeyState not Enabled, or gone) — the new key cannot be theirs and the
+    application reads every version by path, so the new environment could not use them; on
+    an update, a latest version not under the environment's key. Versions under a key that
+    still works are left to the plan's name conflicts, which point at 'adopt'."""
+    found = nonce.versions(dep.ssm, dep.names)
+    if not found:
+        return
+    if creating:
+        keys = dep.keys("")
+        states = {v.name: keys.state(v.key_id) for v in found}
+        if "Enabled" not in states.values():
+            held = "; ".join(
+                f"{v.name} under {v.key_id or 'no key'}: {states[v.name] or 'no such key'}"
+                for v in found
+            )
+            raise DeployError(
+                f"cannot create {dep.stack_name}: the nonce kept from an earlier "
+                f"{dep.cfg.name} is encrypted under a key that can no longer decrypt ({held}), "
+                "and the application reads every version, so the new environment could not "
+                "use it; if nothing redacted with it must still match, delete it with "
+                f"'mirror-infra destroy --env {dep.cfg.name} --delete-nonce' (the stack is "
+                "gone: it deletes only the nonce, after asking), then plan again; nothing was "
+                "changed"
+            )
+        return
+    key = info.outputs.get("KmsKeyArn") if info is not None else None
+    if key:
+        refused = _latest_not_under_key(dep, found[-1], key)
+        if refused:
+            raise DeployError(f"{refused}; nothing was changed")
 
 
 def pending_finish(dep: Deployment) -> list[str]:

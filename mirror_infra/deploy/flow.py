@@ -123,8 +123,9 @@ def make_plan(
     info = operating.wait_if_busy(dep)
     built = built or build(dep.cfg.name)
     planning.check_named(allowed, built, dep)
-    prepared = prepare(dep, hooks, built)
     creating = info is None or info.status in CREATES
+    finishing.refuse_unusable_nonce(dep, info, creating)  # before anything is uploaded or made
+    prepared = prepare(dep, hooks, built)
     with tempfile.TemporaryDirectory(prefix="mirror-infra-") as scratch:
         variant = first_create.unprotected(built, Path(scratch)) if creating else None
         if variant is None:

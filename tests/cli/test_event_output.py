@@ -34,7 +34,7 @@ def test_apply_and_destroy_json_are_json_lines_ending_with_the_outcome(cli):
     assert outcome["type"] == "outcome" and outcome["ok"] is True
     assert outcome["outputs"]["fp_events_table_name"] == "mirror-dissonance-staging-fp-events"
 
-    destroyed = cli("destroy", "--yes", "--json")
+    destroyed = cli("destroy", "--yes", "--json", "--delete-nonce")  # the nonce with its key
     assert destroyed.code == 0, destroyed.err
     records = [json.loads(line) for line in destroyed.out.splitlines()]
     assert records[-1]["type"] == "outcome" and records[-1]["status"] == "DELETE_COMPLETE"

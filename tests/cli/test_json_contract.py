@@ -113,7 +113,8 @@ DEPLOYED = [
     ),
     Case(
         "destroy --confirm-env staging, at a terminal",
-        ("destroy", "--json", "--confirm-env", "staging", "--empty-buckets"),
+        # --delete-nonce: the nonce goes with its key, so only the confirmation is missing
+        ("destroy", "--json", "--confirm-env", "staging", "--empty-buckets", "--delete-nonce"),
         1,
         terminal=True,
         error="nothing deleted",
@@ -173,7 +174,7 @@ def test_every_json_command_on_a_deployed_environment(deployed, project, capsys)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("mirror_infra.checks.verify.verify", broken)
         _check(unforeseen, *_run(unforeseen.argv, capsys, False))
-    destroyed = Case("destroy", ("destroy", "--json", "--yes"), 0)
+    destroyed = Case("destroy", ("destroy", "--json", "--yes", "--delete-nonce"), 0)
     _check(destroyed, *_run(destroyed.argv, capsys, False))
 
 

@@ -160,27 +160,16 @@ def test_failed_create_leaves_nothing_and_next_apply_succeeds(cli, local_aws):
     assert set(NAMES.tables) <= set(ddb.list_tables()["TableNames"])
 
 
-def test_destroy_then_create_again(deployed, local_aws):
-    ddb = local_aws.client("dynamodb")
-    destroyed = deployed("destroy", "--yes")
-    assert destroyed.code == 0, destroyed.text
-    assert "Retained" in destroyed.out and "/guardian/staging/redaction_nonce_v1" in destroyed.out
-    assert not set(NAMES.tables) & set(ddb.list_tables()["TableNames"])
-    # the nonce is kept unless asked
-    ssm = local_aws.client("ssm")
-    assert ssm.get_parameter(Name=NAMES.nonce_parameter(1))["Parameter"]["Type"] == "SecureString"
-    # the kept nonce is under the old key (scheduled for deletion with the stack): the new
-    # environment's application could not decrypt it, and apply says so instead of passing
-    again = deployed("apply", "--yes")
-    assert again.code == 1
-    last = again.err.strip().splitlines()[-1]
-    assert last.startswith("error: /guardian/staging/redaction_nonce_v1 is encrypted with ")
-    assert last.endswith(
-        "so the application cannot use it; run 'mirror-infra rotate-nonce --env staging' to "
-        "add a version under the current key"
-    )
-    assert set(NAMES.tables) <= set(ddb.list_tables()["TableNames"])
-    assert deployed("verify").code == 1  # its nonce row fails too
+def test_verify_names_the_ways_out_for_a_version_under_a_deleted_key(deployed, local_aws):
+    """A version left under a key pending deletion (out of band: the tool's destroy refuses to
+    make one, test_destroy.py): rotate-nonce adds a version under the current key, and verify
+    fails the old one, naming each way out, each of which makes the row pass."""
+    ssm, kms = local_aws.client("ssm"), local_aws.client("kms")
+    v1 = NAMES.nonce_parameter(1)
+    value = ssm.get_parameter(Name=v1, WithDecryption=True)["Parameter"]["Value"]
+    old_key = kms.create_key(Description="an earlier environment's key")["KeyMetadata"]["KeyId"]
+    ssm.put_parameter(Name=v1, Value=value, Type="SecureString", KeyId=old_key, Overwrite=True)
+    kms.schedule_key_deletion(KeyId=old_key, PendingWindowInDays=7)
     assert deployed("rotate-nonce", "--yes").code == 0
     assert deployed("apply", "--yes").code == 0
     # v1 stays under the old key (rotate-nonce never touches an older version), and the
@@ -191,15 +180,8 @@ def test_destroy_then_create_again(deployed, local_aws):
     assert len(advice) == 1 and "delete /guardian/staging/redaction_nonce_v1 if" in advice[0]
     assert "aws kms cancel-key-deletion, then enable-key" in advice[0]
     # ... and each way out it names makes the row pass: the same value under the current key
-    kms = local_aws.client("kms")
-    v1 = NAMES.nonce_parameter(1)
-    old_key = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [v1]}])[
-        "Parameters"
-    ][0]["KeyId"]
-    key_id = old_key.rsplit("/", 1)[1]  # moto takes the key's id here, not its ARN
-    kms.cancel_key_deletion(KeyId=key_id)
-    kms.enable_key(KeyId=key_id)
-    value = ssm.get_parameter(Name=v1, WithDecryption=True)["Parameter"]["Value"]
+    kms.cancel_key_deletion(KeyId=old_key)
+    kms.enable_key(KeyId=old_key)
     key = advice[0].rsplit("--key-id ", 1)[1].rstrip(")")
     ssm.put_parameter(Name=v1, Value=value, Type="SecureString", KeyId=key, Overwrite=True)
     assert deployed("verify").code == 0
