@@ -112,7 +112,9 @@ class Ssm:
         self._client = client
 
     def parameters(self, path: str) -> list[Parameter]:
-        """The parameters directly under `path`."""
+        """The parameters directly under `path`, with the key each is encrypted under, values
+        never read (DescribeParameters, `ParameterFilters` `Path` `OneLevel`: https://docs.aws.
+        amazon.com/systems-manager/latest/APIReference/API_DescribeParameters.html)."""
         found = []
         filters = [{"Key": "Path", "Option": "OneLevel", "Values": [path]}]
         for page in self._client.get_paginator("describe_parameters").paginate(
