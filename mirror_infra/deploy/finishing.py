@@ -121,7 +121,7 @@ def refuse_unusable_nonce(dep: Deployment, info: StackInfo | None, creating: boo
                 "changed"
             )
         return
-    key = info.outputs.get("KmsKeyArn") if info is not None else None
+    key = info.outputs.get(RootOutput.KMS_KEY_ARN) if info is not None else None
     if key:
         refused = _latest_not_under_key(dep, found[-1], key)
         if refused:
