@@ -310,9 +310,11 @@ class CloudFormation:
 
     def execute(self, change_set_id: str, token: str = "") -> bool:
         """Run the change set; True when its operation ended inside this call.
-        RetainExceptOnCreate: resources created by this operation are deleted if it rolls
-        back, even with DeletionPolicy Retain (AWS: "Retain except on create"), so a failed
-        first create leaves no fixed-name table or bucket behind."""
+        RetainExceptOnCreate: resources this operation creates in the stack are deleted if it
+        rolls back, even with DeletionPolicy Retain (API_ExecuteChangeSet.html). No page says
+        the flag reaches the nested stacks the operation creates, so a first create does not
+        rely on it: its copy of the templates carries the template attribute
+        `DeletionPolicy: RetainExceptOnCreate` on each resource (deploy/first_create.py)."""
         answer = self._client.execute_change_set(
             ChangeSetName=change_set_id,
             ClientRequestToken=token or request_token(),

@@ -134,8 +134,8 @@ def make_plan(
             upload_nested(dep.s3, prepared.bucket, dep.artifacts_prefix, variant.build)
             plan = planning.create_plan(dep, variant.build, prepared.bucket)
             plan.template_hashes = planning.template_hashes(built)  # what 'apply' checks
-            plan.protect_after = variant.tables
-            plan.note = "; ".join(filter(None, [plan.note, first_create.note(variant.tables)]))
+            plan.protect_after = variant.restored_after
+            plan.note = "; ".join(filter(None, [plan.note, first_create.note(variant)]))
     if plan.express:
         plan.note = "; ".join(filter(None, [plan.note, express.NOTE]))
     plan.changes += protection.guard_rows(dep)  # guards params turn off: refused unless named

@@ -65,7 +65,8 @@ class Plan:
     stack_id: str = ""  # for a create: the stack its change set made
     # pre-deployment validation warnings (a FAIL never makes a plan: it is an error)
     validation: list[str] = field(default_factory=list)
-    # a create on unprotected tables (deploy/first_create.py): these get protected right after
+    # a create on its first-create copy (deploy/first_create.py): these get their guards back
+    # (deletion protection, Retain) by an update right after
     protect_after: list[str] = field(default_factory=list)
     # plan --revert-drift: a drift-aware change set per nested stack ({stack, stack_id,
     # change_set_id}) instead of one on the root, and the drifted properties they put back

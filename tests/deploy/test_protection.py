@@ -163,3 +163,43 @@ def test_a_failed_protect_step_still_finishes_the_environment_and_says_to_apply_
     assert cli("apply", "--env", "production", "--yes").code == 0
     table = local_aws.client("dynamodb").describe_table(TableName=PROD.fp_events_table)["Table"]
     assert table["DeletionProtectionEnabled"] is True
+
+
+def test_a_failed_first_create_leaves_nothing_by_the_template_attribute_alone(
+    cli, local_aws, monkeypatch
+):
+    """No page says that RetainExceptOnCreate on the root's ExecuteChangeSet reaches the
+    resources of the nested stacks the create makes; the first-create copy does not rely on it:
+    each resource that production keeps (`Retain`) is created `RetainExceptOnCreate`, the
+    template attribute that deletes it when "the stack operation that created the resource is
+    rolled back"
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html).
+    Here the flag never reaches AWS, and a create failing late still leaves no table, key,
+    bucket or log group behind."""
+    import botocore.client
+
+    real = botocore.client.BaseClient._make_api_call
+    executed = []
+
+    def without_the_flag(client, name, params):
+        if name == "ExecuteChangeSet":
+            params = {k: v for k, v in params.items() if k != "RetainExceptOnCreate"}
+            executed.append(params)
+        return real(client, name, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", without_the_flag)
+    assert cli("bootstrap", "--env", "production").code == 0
+    local_aws.settings(fail_create=["AppRole"])
+    failed = cli("apply", "--env", "production", "--yes")
+    assert failed.code == 1
+    assert "ROLLBACK_COMPLETE" in failed.err, failed.err
+    assert executed and all("RetainExceptOnCreate" not in p for p in executed)
+    assert "RetainExceptOnCreate instead of Retain" in failed.text  # the plan says so
+    tables = local_aws.client("dynamodb").list_tables()["TableNames"]
+    assert not [t for t in tables if t.startswith("mirror-dissonance-production-")]
+    groups = local_aws.client("logs").describe_log_groups(logGroupNamePrefix=PROD.log_group)
+    assert groups["logGroups"] == []
+    buckets = [b["Name"] for b in local_aws.client("s3").list_buckets()["Buckets"]]
+    assert not [b for b in buckets if b.startswith("mirror-production-baselines-")]
+    aliases = local_aws.client("kms").list_aliases()["Aliases"]
+    assert PROD.key_alias not in {a["AliasName"] for a in aliases}
