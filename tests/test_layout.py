@@ -190,16 +190,19 @@ CLI_LIBRARY_CALLS = {
         "mirror_infra.accounts.check",  # the account against the params' pinned accounts
         # reads where an adoption stands; refuses every other writer until adopt finishes
         "mirror_infra.adopt.state.refuse_unfinished",
+        # restores guards the params require and AWS lacks (an unprotected window) first
+        "mirror_infra.deploy.window.close",
     },
     "bootstrap.py": {"mirror_infra.deploy.bootstrap.bootstrap"},
     "rotate_nonce.py": {"mirror_infra.deploy.nonce.rotate"},
     "smoke.py": {"mirror_infra.checks.smoke.Smoke"},  # deletes only what it wrote
     "verify.py": {"mirror_infra.checks.verify.verify"},
-    "drift.py": {"mirror_infra.checks.drift.detect"},
+    "drift.py": {"mirror_infra.checks.drift.detect", "mirror_infra.deploy.window.read"},
     "outputs.py": {"mirror_infra.names.SEED_OUTPUTS.items", "mirror_infra.deploy.outputs.read"},
     "status.py": {
         "mirror_infra.deploy.nonce.versions",
         "mirror_infra.deploy.protection.stack_policies_in_place",
+        "mirror_infra.deploy.window.read",  # reads only: an unprotected window, reported
     },
     "build.py": {
         "mirror_infra.build.build",

@@ -14,6 +14,14 @@ from mirror_infra import render, ui
 # what may run while an adoption is unfinished (docs/adopt.md): adopt itself, and commands that
 # change nothing of the environment; anything else, a command added later included, is refused
 MAY_RUN_WHILE_ADOPTING = frozenset({"adopt", "outputs", "status", "verify", "drift", "bootstrap"})
+# what runs without first restoring a guard the params require and AWS does not hold (an
+# unprotected window, deploy/window.py): commands that change nothing of the environment (they
+# report it), bootstrap (another stack), adopt (its own last step sets the guards), and destroy
+# (the way to destroy a protected stack is to turn termination protection off first, and what
+# the stack keeps, Retain and RetainExceptOnCreate alike, stays); anything else restores first
+LEAVES_GUARDS_AS_THEY_ARE = frozenset(
+    {"outputs", "status", "verify", "drift", "plan", "bootstrap", "adopt", "destroy"}
+)
 
 
 def open_deployment(args: argparse.Namespace, reads_only: bool = False, adopting: bool = False):
@@ -41,6 +49,10 @@ def open_deployment(args: argparse.Namespace, reads_only: bool = False, adopting
     may_run = args.command in MAY_RUN_WHILE_ADOPTING or getattr(args, "continue_rollback", False)
     if not adopting and not may_run:
         refuse_unfinished(dep)
+    if not adopting and not reads_only and args.command not in LEAVES_GUARDS_AS_THEY_ARE:
+        from mirror_infra.deploy import window
+
+        window.close(dep, lambda line: ui.err.print(line, markup=False))
     return dep
 
 

@@ -13,6 +13,7 @@ from mirror_infra.errors import ConfigError, ExitCode
 
 def run(args: argparse.Namespace) -> ExitCode:
     from mirror_infra.checks.drift import detect
+    from mirror_infra.deploy import window
 
     if not math.isfinite(args.timeout) or args.timeout <= 0:
         raise ConfigError(f"--timeout {args.timeout:g}: expected a number of seconds above 0")
@@ -30,6 +31,9 @@ def run(args: argparse.Namespace) -> ExitCode:
         ui.err.print(f"error: {line}", markup=False)
     if report.errors:
         return ExitCode.ERROR
+    opened = window.read(env.dep, env.stack)
+    if opened is not None and opened.open:  # its differences are in the report (exit 2)
+        ui.err.print(f"WARNING: {opened.describe(env.dep)}", markup=False)
     if any(d.stack for d in report.differences):  # a resource of a nested stack drifted
         ui.err.print(
             f"to put the templates' values back: 'mirror-infra plan --revert-drift --env "

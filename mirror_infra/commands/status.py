@@ -1,5 +1,6 @@
 """`mirror-infra status`: root and nested stack status, termination protection, nonce
-versions. It reports; it does not judge (exit 0)."""
+versions, and a warning when guards the params require are missing (an unprotected window).
+It reports; it does not judge (exit 0)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from mirror_infra.errors import ExitCode
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from mirror_infra.deploy import nonce
+    from mirror_infra.deploy import nonce, window
     from mirror_infra.deploy.protection import stack_policies_in_place
 
     dep = open_deployment(args, reads_only=True)
@@ -35,6 +36,11 @@ def run(args: argparse.Namespace) -> ExitCode:
             else "lifted or changed"
         )
     data = render.status_json(dep, info, nested, versions, policies)
+    opened = window.read(dep, info) if info is not None else None
+    if opened is not None and opened.open:
+        # loud on stderr whatever the format: guards the params require are not in AWS
+        data["unprotected"] = opened.missing()
+        ui.err.print(f"WARNING: {opened.describe(dep)}", markup=False)
     rows = [[name, status] for name, status in nested.items()]
     if args.json:
         ui.print_json(data)

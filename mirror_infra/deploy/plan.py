@@ -233,14 +233,17 @@ def _shown(finding) -> str:
     return f"{finding.logical_id} {finding.name} ({finding.mode}){where}: {finding.reason}"
 
 
-def create_plan(dep: Deployment, build: BuildResult, bucket: str) -> Plan:
+def create_plan(
+    dep: Deployment, build: BuildResult, bucket: str, parameters: dict[str, str] | None = None
+) -> Plan:
     """Create the change set and read it back; an empty change set is deleted at once. The
-    change set belongs to the running flow's ledger (change_sets.owned)."""
+    change set belongs to the running flow's ledger (change_sets.owned). `parameters`: the
+    root's values (default: from params)."""
     cfn = dep.cfn
     info = cfn.stack(dep.stack_name)
     if info is not None:
         check_stack_can_change(dep, info)
-    params = root_parameters(dep, bucket, build)
+    params = root_parameters(dep, bucket, build) if parameters is None else dict(parameters)
     hashes = template_hashes(build)
     plan = Plan(
         env=dep.cfg.name,

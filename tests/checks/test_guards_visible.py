@@ -34,7 +34,10 @@ def test_in_place_guards_pass(production):
     verify = production("verify", "--json")
     assert verify.code == 0, verify.out
     (row,) = [c for c in verify.json["checks"] if c["name"] == "protection"]
-    assert row["evidence"] == "termination protection on, stack policies in place"
+    assert row["evidence"] == (
+        "termination protection on, stack policies in place, "
+        "table deletion protection on for every table"
+    )
     status = production("status", "--json")
     assert status.json["termination_protection"] is True
     assert status.json["stack_policies"] == "in place"

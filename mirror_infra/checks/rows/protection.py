@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from mirror_infra.checks.base import Check, Environment, Evidence
 from mirror_infra.deploy.protection import stack_policies_in_place
+from mirror_infra.deploy.window import closing_command, unprotected_tables
 
 ID = "protection"
-DESCRIPTION = "Termination protection and stack policies as the params ask"
+DESCRIPTION = (
+    "Termination protection, stack policies and the tables' deletion protection as the params ask"
+)
 
 
 def guards(env: Environment) -> list[tuple[str, str, str]]:
@@ -28,6 +31,15 @@ def guards(env: Environment) -> list[tuple[str, str, str]]:
                 "StackPolicy",
                 "denies Update:Replace and Update:Delete on every stateful resource",
                 "lifted or changed",
+            )
+        )
+    tables = unprotected_tables(env.dep, env.stack.stack_id)
+    if tables:
+        off.append(
+            (
+                "DeletionProtection",
+                "on for every table",
+                f"off on {', '.join(sorted(tables.values()))}",
             )
         )
     return off
@@ -52,4 +64,18 @@ def protection_row(env: Environment) -> Check:
         )
     else:
         ev.fact("no stack policies (params: stack_policy false)")
+    if safety.table_deletion_protection:
+        ev.expect(
+            "DeletionProtection" not in wrong,
+            "table deletion protection "
+            + wrong.get("DeletionProtection", ("", "on for every table"))[1],
+            "on for every table",
+        )
+    missing = {"StackPolicy", "DeletionProtection"} & set(wrong)
+    if missing or (tp_found, tp_wanted) == ("off", "on"):
+        # a guard the params want and AWS does not hold: an unprotected window
+        ev.advice.append(
+            f"unprotected: run '{closing_command(env.dep)}', which restores the guards before "
+            "anything else"
+        )
     return ev.check("protection")
