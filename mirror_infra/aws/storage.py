@@ -186,3 +186,8 @@ class DynamoDb:
                 return None
             raise
         return bool(found.get("DeletionProtectionEnabled"))
+
+    def turn_on_deletion_protection(self, table: str) -> None:
+        """UpdateTable DeletionProtectionEnabled true
+        (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html)."""
+        self._client.update_table(TableName=table, DeletionProtectionEnabled=True)

@@ -176,7 +176,9 @@ _FILE = re.compile(r"[^/}]+\.json$")  # after the last / or ${...}
 
 def _protect_tables(dep: Deployment, window: Window, say, on_event) -> None:
     """An update of the deployed templates and parameters with only the tables'
-    DeletionProtectionEnabled turned on (a safe in-place change)."""
+    DeletionProtectionEnabled turned on (a safe in-place change); a table whose deployed
+    template already says on (its protection turned off outside CloudFormation) is put back as
+    the template says by DynamoDB's UpdateTable, which leaves no drift."""
     from mirror_infra.deploy import change_sets, flow
     from mirror_infra.deploy import plan as planning
     from mirror_infra.deploy.bootstrap import artifacts_bucket
@@ -192,19 +194,27 @@ def _protect_tables(dep: Deployment, window: Window, say, on_event) -> None:
             if not node.path:
                 continue
             template = cfn.template(node.stack_id)
-            turned = [
-                name
-                for name, resource in template.get("Resources", {}).items()
-                if f"{node.path}.{name}" in window.tables
-            ]
-            for name in turned:
-                template["Resources"][name].setdefault("Properties", {})[PROTECTION] = True
+            turned = []
+            for name, resource in template.get("Resources", {}).items():
+                qualified = f"{node.path}.{name}"
+                if qualified not in window.tables:
+                    continue
+                props = resource.setdefault("Properties", {})
+                if props.get(PROTECTION) is True:
+                    # turned off outside CloudFormation: put it back as the template says (an
+                    # update of the template would change nothing, so CloudFormation would not)
+                    dep.dynamodb.turn_on_deletion_protection(window.tables[qualified])
+                    continue
+                props[PROTECTION] = True
+                turned.append(name)
             nested[node.path] = write_nested(into, node.path, template)
             if turned:
                 url = root["Resources"][node.path]["Properties"]["TemplateURL"]
                 root["Resources"][node.path]["Properties"]["TemplateURL"] = _renamed(
                     url, nested[node.path].name
                 )
+        if root == cfn.template(root_id):
+            return  # every table was put back directly: no update to make
         (into / "root.json").write_text(dump(root), encoding="utf-8")
         build = BuildResult(dep.cfg.name, into, into / "root.json", nested, skipped=False)
         bucket = artifacts_bucket(dep.target)

@@ -207,3 +207,25 @@ def test_a_stack_deleted_during_the_window_keeps_the_tables(cli, local_aws, caps
     assert set(PROD.tables) <= set(dynamodb.list_tables()["TableNames"])
     key = {k: item[k] for k in ("pk", "sk")}
     assert dynamodb.get_item(TableName=PROD.fp_events_table, Key=key)["Item"] == item
+
+
+def test_a_guard_turned_off_outside_the_tool_is_reported_and_put_back_without_drift(
+    production, local_aws
+):
+    """The same window opened by hand on a finished production (a table's deletion protection
+    and termination protection turned off with the AWS CLI): reported, and the next command
+    that changes the environment puts both back as the stack's template says; drift is clean
+    afterwards (the table's protection goes back by DynamoDB's UpdateTable, since an update of
+    a template that already says on would change nothing)."""
+    local_aws.client("dynamodb").update_table(
+        TableName=PROD.consent_table, DeletionProtectionEnabled=False
+    )
+    local_aws.client("cloudformation").update_termination_protection(
+        StackName=PROD.root_stack, EnableTerminationProtection=False
+    )
+    _reports_the_window(production, local_aws, "termination protection off", PROD.consent_table)
+    rotated = production("rotate-nonce", *ENV, "--yes")
+    assert rotated.code == 0, rotated.text
+    assert "restoring the guards first" in rotated.err
+    assert _guarded(local_aws) == (True, True, [True, True, True])
+    assert production("drift", *ENV).code == 0
