@@ -145,4 +145,9 @@ def pending_finish(dep: Deployment) -> list[str]:
             "set the stack policies that deny replacing or deleting stateful resources (they "
             "are lifted or changed now)"
         )
+    from mirror_infra.deploy.window import unprotected_tables
+
+    off = unprotected_tables(dep, info.stack_id)
+    if off:  # apply restores it before anything else (deploy/window.py)
+        todo.append(f"turn deletion protection back on for {', '.join(sorted(off.values()))}")
     return todo

@@ -13,8 +13,11 @@ Documented operations: UpdateTerminationProtection
 SetStackPolicy
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html),
 and the tables' `DeletionProtectionEnabled` turned on by a stack update of the deployed
-templates (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html),
-so the stack's template and the tables agree (no drift).
+templates and parameters with only that changed
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html),
+so the stack's template and the tables agree (no drift); a table whose deployed template
+already says on was changed outside CloudFormation and is put back by DynamoDB's UpdateTable
+(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html).
 """
 
 from __future__ import annotations

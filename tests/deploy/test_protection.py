@@ -195,6 +195,7 @@ def test_a_failed_first_create_leaves_nothing_by_the_template_attribute_alone(
     assert "ROLLBACK_COMPLETE" in failed.err, failed.err
     assert executed and all("RetainExceptOnCreate" not in p for p in executed)
     assert "RetainExceptOnCreate instead of Retain" in failed.text  # the plan says so
+    assert "a reading of the DeletionPolicy page, not its words" in failed.text  # and how sure
     tables = local_aws.client("dynamodb").list_tables()["TableNames"]
     assert not [t for t in tables if t.startswith("mirror-dissonance-production-")]
     groups = local_aws.client("logs").describe_log_groups(logGroupNamePrefix=PROD.log_group)

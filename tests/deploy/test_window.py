@@ -224,8 +224,45 @@ def test_a_guard_turned_off_outside_the_tool_is_reported_and_put_back_without_dr
         StackName=PROD.root_stack, EnableTerminationProtection=False
     )
     _reports_the_window(production, local_aws, "termination protection off", PROD.consent_table)
+    planned = production("plan", *ENV)  # plan changes nothing either: it says what apply does
+    assert planned.code == 2, planned.text
+    assert f"turn deletion protection back on for {PROD.consent_table}" in planned.text
+    assert "turn termination protection on" in planned.text
     rotated = production("rotate-nonce", *ENV, "--yes")
     assert rotated.code == 0, rotated.text
     assert "restoring the guards first" in rotated.err
     assert _guarded(local_aws) == (True, True, [True, True, True])
     assert production("drift", *ENV).code == 0
+
+
+def test_detached_while_the_create_still_runs_the_next_apply_waits_then_restores_first(
+    cli, local_aws, monkeypatch
+):
+    """At AWS's pace (1 % of typical times) the create is still CREATE_IN_PROGRESS when the
+    user detaches: status says the stack is unprotected while the operation runs, and the next
+    apply waits for it to end, then restores the guards before anything else."""
+    local_aws.settings(pace=0.01)
+    assert cli("bootstrap", *ENV).code == 0
+    real = botocore.client.BaseClient._make_api_call
+    seen = {"executed": False, "interrupted": False}
+
+    def interrupted(client, name, params):
+        answer = real(client, name, params)
+        if name == "ExecuteChangeSet":
+            seen["executed"] = True
+        elif name == "DescribeStackEvents" and seen["executed"] and not seen["interrupted"]:
+            seen["interrupted"] = True
+            raise KeyboardInterrupt
+        return answer
+
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", interrupted)
+        assert cli("apply", *ENV, "--yes").code == 1
+    status = cli("status", *ENV)
+    assert "running: CREATE_IN_PROGRESS" in status.err, status.err
+    followed = cli("apply", *ENV, "--yes")
+    assert followed.code == 0, followed.text
+    said = followed.err
+    assert "CREATE_IN_PROGRESS; waiting for it before restoring its guards" in said, said
+    assert said.index("restoring the guards first") < said.index("templates:")
+    assert _guarded(local_aws) == (True, True, [True, True, True])
