@@ -90,6 +90,28 @@ def _killed_first_create(cli, capsys, nth: int) -> None:
     capsys.readouterr()  # what the killed run printed is gone with it
 
 
+def _detached_apply(cli, monkeypatch):
+    """Production's first apply, with Ctrl-C pressed as it starts following the create (no
+    terminal: the tool detaches and skips the finish)."""
+    real = botocore.client.BaseClient._make_api_call
+    seen = {"executed": False, "interrupted": False}
+
+    def interrupted(client, name, params):
+        answer = real(client, name, params)
+        if name == "ExecuteChangeSet":
+            seen["executed"] = True
+        elif name == "DescribeStackEvents" and seen["executed"] and not seen["interrupted"]:
+            seen["interrupted"] = True
+            raise KeyboardInterrupt
+        return answer
+
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", interrupted)
+        detached = cli("apply", *ENV, "--yes")
+    assert seen["interrupted"]
+    return detached
+
+
 def _reports_the_window(cli, local_aws, *missing: str) -> str:
     """status, verify and drift each say the environment is unprotected and name what, write
     nothing, and verify fails; returns the command verify advises."""
@@ -162,22 +184,7 @@ def test_ctrl_c_detaches_and_the_next_changing_command_restores_the_guards_first
     finish (exit 1). The next command that changes the environment, here rotate-nonce, puts every
     guard back before it does its own work."""
     assert cli("bootstrap", *ENV).code == 0
-    real = botocore.client.BaseClient._make_api_call
-    seen = {"executed": False, "interrupted": False}
-
-    def interrupted(client, name, params):
-        answer = real(client, name, params)
-        if name == "ExecuteChangeSet":
-            seen["executed"] = True
-        elif name == "DescribeStackEvents" and seen["executed"] and not seen["interrupted"]:
-            seen["interrupted"] = True
-            raise KeyboardInterrupt
-        return answer
-
-    with monkeypatch.context() as patch:
-        patch.setattr(botocore.client.BaseClient, "_make_api_call", interrupted)
-        detached = cli("apply", *ENV, "--yes")
-    assert seen["interrupted"]
+    detached = _detached_apply(cli, monkeypatch)
     assert detached.code == 1, detached.text
     assert "detached" in detached.err
     assert _guarded(local_aws) == (False, False, [False, False, False])
@@ -243,21 +250,7 @@ def test_detached_while_the_create_still_runs_the_next_apply_waits_then_restores
     apply waits for it to end, then restores the guards before anything else."""
     local_aws.settings(pace=0.01)
     assert cli("bootstrap", *ENV).code == 0
-    real = botocore.client.BaseClient._make_api_call
-    seen = {"executed": False, "interrupted": False}
-
-    def interrupted(client, name, params):
-        answer = real(client, name, params)
-        if name == "ExecuteChangeSet":
-            seen["executed"] = True
-        elif name == "DescribeStackEvents" and seen["executed"] and not seen["interrupted"]:
-            seen["interrupted"] = True
-            raise KeyboardInterrupt
-        return answer
-
-    with monkeypatch.context() as patch:
-        patch.setattr(botocore.client.BaseClient, "_make_api_call", interrupted)
-        assert cli("apply", *ENV, "--yes").code == 1
+    assert _detached_apply(cli, monkeypatch).code == 1
     status = cli("status", *ENV)
     assert "running: CREATE_IN_PROGRESS" in status.err, status.err
     followed = cli("apply", *ENV, "--yes")
