@@ -53,7 +53,7 @@ def _check_target(dep: Deployment, plan: Plan, info: StackInfo | None) -> None:
 
 def _check_derived(dep: Deployment, plan: Plan, build: BuildResult) -> None:
     """What the plan holds that the target and params decide: the root's parameters (the
-    artifacts bucket names account and region) and the tables a first create protects after."""
+    artifacts bucket names account and region) and what a first create protects after."""
     from mirror_infra.deploy.bootstrap import artifacts_bucket
     from mirror_infra.deploy.first_create import unprotected
     from mirror_infra.deploy.plan import root_parameters
@@ -65,7 +65,7 @@ def _check_derived(dep: Deployment, plan: Plan, build: BuildResult) -> None:
     if plan.create:
         with tempfile.TemporaryDirectory(prefix="mirror-infra-") as scratch:
             variant = unprotected(build, Path(scratch))
-            tables = variant.tables if variant else []
+            tables = variant.restored_after if variant else []
         if plan.protect_after != tables:
             raise mismatch("protect_after", plan.protect_after, tables)
     elif plan.protect_after:

@@ -204,3 +204,17 @@ def test_a_failed_first_create_leaves_nothing_by_the_template_attribute_alone(
     assert not [b for b in buckets if b.startswith("mirror-production-baselines-")]
     aliases = local_aws.client("kms").list_aliases()["Aliases"]
     assert PROD.key_alias not in {a["AliasName"] for a in aliases}
+
+
+def test_a_saved_plan_of_productions_first_create_applies_and_protects(cli, local_aws, project):
+    """The saved plan names what the first create restores after it (tables' protection and
+    Retain), and apply --plan checks it against the build before running it."""
+    assert cli("bootstrap", "--env", "production").code == 0
+    planned = cli("plan", "--env", "production", "--out", "prod.plan.json")
+    assert planned.code == 2, planned.text
+    applied = cli("apply", "--env", "production", "--plan", "prod.plan.json")
+    assert applied.code == 0, applied.text
+    dynamodb = local_aws.client("dynamodb")
+    for table in PROD.tables:
+        assert dynamodb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"]
+    assert cli("plan", "--env", "production").code == 0  # Retain back as the templates say
