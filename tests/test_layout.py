@@ -191,7 +191,7 @@ CLI_LIBRARY_CALLS = {
         # reads where an adoption stands; refuses every other writer until adopt finishes
         "mirror_infra.adopt.state.refuse_unfinished",
         # restores guards the params require and AWS lacks (an unprotected window) first
-        "mirror_infra.deploy.window.close",
+        "mirror_infra.deploy.closing.close",
     },
     "bootstrap.py": {"mirror_infra.deploy.bootstrap.bootstrap"},
     "rotate_nonce.py": {"mirror_infra.deploy.nonce.rotate"},

@@ -50,9 +50,9 @@ def open_deployment(args: argparse.Namespace, reads_only: bool = False, adopting
     if not adopting and not may_run:
         refuse_unfinished(dep)
     if not adopting and not reads_only and args.command not in LEAVES_GUARDS_AS_THEY_ARE:
-        from mirror_infra.deploy import window
+        from mirror_infra.deploy import closing
 
-        window.close(dep, lambda line: ui.err.print(line, markup=False))
+        closing.close(dep, lambda line: ui.err.print(line, markup=False))
     return dep
 
 
