@@ -245,10 +245,10 @@ def test_a_guard_turned_off_outside_the_tool_is_reported_and_put_back_without_dr
 def test_detached_while_the_create_still_runs_the_next_apply_waits_then_restores_first(
     cli, local_aws, monkeypatch
 ):
-    """At AWS's pace (1 % of typical times) the create is still CREATE_IN_PROGRESS when the
+    """At AWS's pace (3 % of typical times) the create is still CREATE_IN_PROGRESS when the
     user detaches: status says the stack is unprotected while the operation runs, and the next
     apply waits for it to end, then restores the guards before anything else."""
-    local_aws.settings(pace=0.01)
+    local_aws.settings(pace=0.03)  # the create takes several seconds: status comes first
     assert cli("bootstrap", *ENV).code == 0
     assert _detached_apply(cli, monkeypatch).code == 1
     status = cli("status", *ENV)
