@@ -148,6 +148,6 @@ def pending_finish(dep: Deployment) -> list[str]:
     from mirror_infra.deploy.window import unprotected_tables
 
     off = unprotected_tables(dep, info.stack_id)
-    if off:  # apply restores it before anything else (deploy/window.py)
+    if off:  # apply restores it before anything else (deploy/closing.py)
         todo.append(f"turn deletion protection back on for {', '.join(sorted(off.values()))}")
     return todo
