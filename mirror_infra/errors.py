@@ -99,3 +99,10 @@ class MultiRegionFailed(MirrorInfraError):
 
 class Aborted(MirrorInfraError):
     """The user declined a confirmation."""
+
+
+class Detached(Aborted):
+    """Ctrl-C while an operation ran, and the user left it running in AWS: interrupted, as
+    the README's exit codes say (130), not failed."""
+
+    exit_code = ExitCode.INTERRUPTED

@@ -31,7 +31,7 @@ from mirror_infra.deploy import plan as planning
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.events import Event
 from mirror_infra.deploy.package import upload_nested
-from mirror_infra.errors import Aborted, ApplyFailed, ConfigError, DeployError, LintError
+from mirror_infra.errors import Aborted, ApplyFailed, ConfigError, DeployError, Detached, LintError
 
 # a change set on a stack in these states (or none) creates the environment
 CREATES = (StackStatus.REVIEW_IN_PROGRESS, StackStatus.ROLLBACK_COMPLETE)
@@ -328,7 +328,7 @@ def follow(dep: Deployment, execution: operating.Execution, hooks: Hooks) -> ope
                 f"detached: {dep.stack_name} goes on in AWS; follow it with "
                 f"'mirror-infra status --env {dep.cfg.name}'"
             )
-            raise Aborted("detached from the running operation; it was not cancelled") from None
+            raise Detached("detached from the running operation; it was not cancelled") from None
 
 
 def failure_line(dep: Deployment, finished: operating.Finished) -> str:

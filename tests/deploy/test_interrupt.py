@@ -17,7 +17,7 @@ from mirror_infra.commands import common
 from mirror_infra.deploy import flow
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.operation import Execution
-from mirror_infra.errors import Aborted
+from mirror_infra.errors import Aborted, Detached
 
 PACE = 0.05  # a table update takes about a second
 
@@ -67,7 +67,7 @@ def test_without_a_terminal_ctrl_c_detaches_and_the_update_goes_on(
 ):
     dep, execution = updating
     monkeypatch.setattr(common.sys.stdin, "isatty", lambda: False, raising=False)
-    with pytest.raises(Aborted, match="detached from the running operation; it was not cancelled"):
+    with pytest.raises(Detached, match="detached from the running operation; it was not cancelled"):
         flow.follow(dep, execution, common.hooks(on_event=_interrupt))
     assert "goes on in AWS" in capsys.readouterr().err
     assert _status(dep) == "UPDATE_IN_PROGRESS"  # not cancelled

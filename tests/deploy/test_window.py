@@ -185,7 +185,7 @@ def test_ctrl_c_detaches_and_the_next_changing_command_restores_the_guards_first
     guard back before it does its own work."""
     assert cli("bootstrap", *ENV).code == 0
     detached = _detached_apply(cli, monkeypatch)
-    assert detached.code == 1, detached.text
+    assert detached.code == 130, detached.text  # interrupted by Ctrl-C (README's exit codes)
     assert "detached" in detached.err
     assert _guarded(local_aws) == (False, False, [False, False, False])
     _reports_the_window(cli, local_aws, "termination protection off", PROD.consent_table)
