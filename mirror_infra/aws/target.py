@@ -153,6 +153,16 @@ class Target:
         endpoint = f", endpoint {self.endpoint_url}" if self.endpoint_url else ""
         return f"AWS {self.region}{profile}{endpoint}"
 
+    def aws_command(self, *words: str) -> str:
+        """An `aws` CLI command aimed at this very target (its region, the profile it was given,
+        the local AWS's endpoint), so advice that names it acts where the tool looked."""
+        parts = ["aws", *words, "--region", self.region]
+        if self.profile:
+            parts += ["--profile", self.profile]
+        if self.local:
+            parts += ["--endpoint-url", str(self.endpoint_url)]
+        return " ".join(parts)
+
     def describe(self) -> str:
         """How the output names this target (the account needs one STS call)."""
         if self.local:
