@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from mirror_infra.aws.errors import error_code
 from mirror_infra.errors import TargetError
 
 LOCAL_URL_VAR = "MIRROR_INFRA_LOCAL_URL"
@@ -136,7 +137,7 @@ class Target:
             ) from None
         except botocore.exceptions.ClientError as exc:
             raise TargetError(
-                f"AWS rejected the credentials ({exc.response['Error']['Code']}); "
+                f"AWS rejected the credentials ({error_code(exc)}); "
                 "refresh them ('aws sso login') or pass another --profile"
             ) from None
         except botocore.exceptions.NoCredentialsError:
