@@ -213,11 +213,12 @@ def _aws_failure(exc: Exception) -> str | None:
         return None
     from botocore.exceptions import ClientError
 
+    from mirror_infra.aws.errors import error_code, error_message
+
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
         operation = getattr(exc, "operation_name", "an AWS call")
-        text = " ".join(str(error.get("Message", "")).split())
-        return f"AWS {operation} failed: {error.get('Code', 'error')}: {text}"
+        text = " ".join(error_message(exc).split())
+        return f"AWS {operation} failed: {error_code(exc) or 'error'}: {text}"
     return f"AWS call failed: {' '.join(str(exc).split())}"
 
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
+from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
 from proof.aws import Account
 from proof.record import Entry, Kind, Record
 from proof.tool import Tool
@@ -50,8 +51,10 @@ class Outcome:
         return self.result.startswith("pending")
 
 
-def _code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
+def _gone(exc: ClientError) -> bool:
+    """The thing looked up is not there (mirror_infra/aws/errors.py, the one place AWS's error
+    codes are matched: each service's not-found code, in its table of real AWS answers)."""
+    return classify(exc) is AwsErrorKind.NOT_FOUND
 
 
 # --- one resource by type: look (None: gone; else what stands in the way or "") and delete ---
@@ -61,7 +64,7 @@ def _key_look(aws: Account, key_id: str) -> str | None:
     try:
         meta = aws.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
     except ClientError as exc:
-        if _code(exc) == "NotFoundException":
+        if _gone(exc):
             return None
         raise
     if meta["KeyState"] in ("PendingDeletion", "PendingReplicaDeletion"):
@@ -84,7 +87,7 @@ def _table_look(aws: Account, name: str) -> str | None:
     try:
         table = aws.client("dynamodb").describe_table(TableName=name)["Table"]
     except ClientError as exc:
-        if _code(exc) == "ResourceNotFoundException":
+        if _gone(exc):
             return None
         raise
     return "being deleted" if table["TableStatus"] == "DELETING" else ""
@@ -122,7 +125,7 @@ def _bucket_look(aws: Account, name: str) -> str | None:
     try:
         aws.client("s3").head_bucket(Bucket=name)
     except ClientError as exc:
-        if _code(exc) in ("404", "NoSuchBucket", "NotFound"):
+        if _gone(exc):
             return None
         raise
     return ""
@@ -159,7 +162,7 @@ def _topic_look(aws: Account, arn: str) -> str | None:
     try:
         aws.client("sns").get_topic_attributes(TopicArn=arn)
     except ClientError as exc:
-        if _code(exc) == "NotFound":
+        if _gone(exc):
             return None
         raise
     return ""
@@ -174,7 +177,7 @@ def _dashboard_look(aws: Account, name: str) -> str | None:
     try:
         aws.client("cloudwatch").get_dashboard(DashboardName=name)
     except ClientError as exc:
-        if _code(exc) in ("ResourceNotFound", "ResourceNotFoundException"):
+        if _gone(exc):
             return None
         raise
     return ""
@@ -184,7 +187,7 @@ def _role_look(aws: Account, name: str) -> str | None:
     try:
         aws.client("iam").get_role(RoleName=name)
     except ClientError as exc:
-        if _code(exc) == "NoSuchEntity":
+        if _gone(exc):
             return None
         raise
     return ""
@@ -204,7 +207,7 @@ def _parameter_look(aws: Account, name: str) -> str | None:
     try:
         aws.client("ssm").get_parameter(Name=name)  # metadata only: never decrypted
     except ClientError as exc:
-        if _code(exc) == "ParameterNotFound":
+        if _gone(exc):
             return None
         raise
     return ""
@@ -281,8 +284,7 @@ def resource(aws: Account, type_: str, pid: str) -> Outcome:
             return Outcome(what, "deleted (AWS is finishing the deletion)")
         return Outcome(what, delete(aws, pid))
     except ClientError as exc:
-        error = exc.response.get("Error", {})
-        return Outcome(what, f"left: {_code(exc)}: {' '.join(str(error.get('Message')).split())}")
+        return Outcome(what, f"left: {error_code(exc)}: {' '.join(error_message(exc).split())}")
 
 
 # --- what the tool made for an environment ---------------------------------------------------

@@ -362,3 +362,57 @@ def test_the_cycle_check_sees_a_cycle_inside_a_function(tmp_path, monkeypatch):
     (package / "c.py").write_text("from . import a\n")
     monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
     assert cycles(import_edges("pkg")) == [["pkg.a", "pkg.b"]]
+
+
+# --- AWS errors are read in one place ----------------------------------------------------
+
+ERRORS_MODULE = REPO / "mirror_infra" / "aws" / "errors.py"
+
+
+def error_reads(path: Path) -> list[int]:
+    """Lines where an AWS error answer is read by hand: `x.response["Error"]` or
+    `x.response.get("Error")` (mirror_infra/aws/errors.py's classify reads it for everyone)."""
+
+    def is_error(node: ast.AST) -> bool:
+        return isinstance(node, ast.Constant) and node.value == "Error"
+
+    def is_response(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "response"
+
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        read = isinstance(node, ast.Subscript) and is_response(node.value) and is_error(node.slice)
+        read = read or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and is_response(node.func.value)
+            and bool(node.args)
+            and is_error(node.args[0])
+        )
+        if read:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_aws_errors_are_read_only_by_the_one_classifier():
+    """The tool and the proof match AWS error codes and texts only through
+    mirror_infra/aws/errors.py (its table of real AWS messages is tested); the local AWS, which
+    imports nothing of the tool, is outside this rule."""
+    outside = {
+        str(path.relative_to(REPO)): error_reads(path)
+        for package in ("mirror_infra", "proof")
+        for path in _modules(package)
+        if path != ERRORS_MODULE and error_reads(path)
+    }
+    assert outside == {}
+
+
+def test_the_error_check_sees_a_code_read_by_hand(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(exc):\n"
+        "    a = exc.response['Error']['Code']\n"
+        "    return a, exc.response.get('Error', {})\n"
+    )
+    assert error_reads(sample) == [2, 3]

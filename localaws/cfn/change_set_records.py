@@ -13,6 +13,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
+from moto.core.exceptions import ServiceException
 
 from localaws import pacing
 from localaws.cfn import drift_aware
@@ -164,7 +165,19 @@ def keep(backend: Any, record: ChangeSetRecord) -> None:
     backend.change_sets[record.change_set_id] = record
 
 
-def find(backend: Any, name_or_id: str, stack_name: str | None = None) -> ChangeSetRecord:
+class ChangeSetNotFound(ServiceException):
+    """The change set does not exist: ChangeSetNotFoundException, code ChangeSetNotFound, HTTP
+    404 in botocore's model, listed by API_DescribeChangeSet and API_ExecuteChangeSet."""
+
+    code = "ChangeSetNotFound"
+
+
+def find(
+    backend: Any, name_or_id: str, stack_name: str | None = None, documented: bool = True
+) -> ChangeSetRecord:
+    """The change set by name (on `stack_name`) or id. A missing one is ChangeSetNotFound for the
+    operations whose pages list it (`documented`); the others (DeleteChangeSet, DescribeEvents)
+    name no error for it, and keep answering ValidationError."""
     if name_or_id in backend.change_sets:
         return backend.change_sets[name_or_id]
     for record in list(backend.change_sets.values()):
@@ -172,7 +185,10 @@ def find(backend: Any, name_or_id: str, stack_name: str | None = None) -> Change
             stack_name is None or stack_name in (record.stack_name, record.stack_id)
         ):
             return record
-    raise ValidationError(message=f"ChangeSet [{name_or_id}] does not exist")
+    message = f"ChangeSet [{name_or_id}] does not exist"
+    if documented:
+        raise ChangeSetNotFound(message)
+    raise ValidationError(message=message)
 
 
 def tree(record: ChangeSetRecord) -> list[ChangeSetRecord]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from mirror_infra.aws.errors import error_code
 from mirror_infra.errors import TargetError
 
 LOCAL_URL_VAR = "MIRROR_INFRA_LOCAL_URL"
@@ -136,7 +137,7 @@ class Target:
             ) from None
         except botocore.exceptions.ClientError as exc:
             raise TargetError(
-                f"AWS rejected the credentials ({exc.response['Error']['Code']}); "
+                f"AWS rejected the credentials ({error_code(exc)}); "
                 "refresh them ('aws sso login') or pass another --profile"
             ) from None
         except botocore.exceptions.NoCredentialsError:
@@ -152,6 +153,16 @@ class Target:
         profile = f", profile {self.profile}" if self.profile else ""
         endpoint = f", endpoint {self.endpoint_url}" if self.endpoint_url else ""
         return f"AWS {self.region}{profile}{endpoint}"
+
+    def aws_command(self, *words: str) -> str:
+        """An `aws` CLI command aimed at this very target (its region, the profile it was given,
+        the local AWS's endpoint), so advice that names it acts where the tool looked."""
+        parts = ["aws", *words, "--region", self.region]
+        if self.profile:
+            parts += ["--profile", self.profile]
+        if self.local:
+            parts += ["--endpoint-url", str(self.endpoint_url)]
+        return " ".join(parts)
 
     def describe(self) -> str:
         """How the output names this target (the account needs one STS call)."""

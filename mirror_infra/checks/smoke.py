@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from mirror_infra import contract
-from mirror_infra.aws.errors import AwsErrorKind, classify
+from mirror_infra.aws.errors import AwsErrorKind, classify, error_code
 from mirror_infra.aws.storage import S3
 from mirror_infra.aws.wait import Timeout, poll
 from mirror_infra.checks.base import Check, Environment, failed
@@ -51,7 +51,7 @@ class Cleanup:
             try:
                 undo()
             except ClientError as exc:
-                left.append(f"{what} ({exc.response.get('Error', {}).get('Code', 'error')})")
+                left.append(f"{what} ({error_code(exc) or 'error'})")
         removed = len(self.actions) - len(left)
         if left:
             text = f"could not remove (check and delete by hand): {'; '.join(left)}"

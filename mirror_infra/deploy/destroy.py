@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from mirror_infra.aws.cfn_answers import StackResource
 from mirror_infra.aws.cloudformation import CloudFormation
+from mirror_infra.aws.status import StackStatus
 from mirror_infra.deploy import flow, nonce
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.operation import Finished
@@ -75,6 +76,15 @@ def survey(dep: Deployment) -> Teardown | None:
     info = cfn.stack(dep.stack_name)
     if info is None:
         return None
+    if info.status is StackStatus.REVIEW_IN_PROGRESS:
+        # a change set made (by anyone) and never executed: no resources, and no template to
+        # read them from; removing the stack would delete change sets this tool may not own
+        delete = dep.target.aws_command("cloudformation", "delete-stack", "--stack-name", info.name)
+        raise DeployError(
+            f"{info.name} is REVIEW_IN_PROGRESS: it was never created (a change set made for it "
+            "was not executed), so it holds no resources and destroy has nothing to delete; to "
+            f"remove the stack and its change sets, run '{delete}'"
+        )
     teardown = Teardown(info.stack_id, termination_protection=info.termination_protection)
     for node in cfn.tree(info.stack_id):
         policies = _policies(cfn, node.stack_id)

@@ -1,7 +1,8 @@
 """destroy --empty-buckets: staging's bucket (not retained) is emptied after the same
 confirmation, with the count shown first; a retained bucket is never touched. Destroy never
 keeps a nonce its own deletion makes unreadable, and destroy then apply leaves an environment
-the application can use."""
+the application can use. destroy on a stack that was never created (REVIEW_IN_PROGRESS)
+refuses and says what removes it."""
 
 from __future__ import annotations
 
@@ -198,3 +199,36 @@ def test_plan_foresees_a_latest_nonce_under_another_key(deployed, local_aws):
     assert deployed(*shlex.split(advised)[1:], "--yes").code == 0
     assert deployed("plan").code in (0, 2)
     assert deployed("apply", "--yes").code == 0
+
+
+def test_a_stack_never_created_is_not_destroyed_and_the_way_to_remove_it_works(cli, local_aws):
+    """A change set someone made and never executed leaves the stack REVIEW_IN_PROGRESS, with
+    no resources (API_CreateChangeSet: "the stack is in the REVIEW_IN_PROGRESS state until you
+    execute the change set"). destroy has nothing to delete: one line, exit 1, nothing touched;
+    the command it names removes the stack and that change set, and is safe in that state."""
+    cfn = local_aws.client("cloudformation")
+    handle = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+    made = cfn.create_change_set(
+        StackName="mirror-dissonance-staging",
+        ChangeSetName="someone-elses",
+        ChangeSetType="CREATE",
+        TemplateBody=json.dumps(handle),
+    )
+    assert cli("bootstrap").code == 0
+    refused = cli("destroy", "--yes", "--delete-nonce")
+    assert refused.code == 1, refused.text
+    error = refused.err.strip().splitlines()[-1]
+    assert error.startswith("error: mirror-dissonance-staging is REVIEW_IN_PROGRESS"), error
+    assert "Traceback" not in refused.text
+    assert cfn.describe_change_set(ChangeSetName=made["Id"])["ChangeSetName"] == "someone-elses"
+
+    (advice,) = [part for part in error.split("'") if part.startswith("aws cloudformation")]
+    words = shlex.split(advice)
+    assert words[:3] == ["aws", "cloudformation", "delete-stack"], advice
+    flags = dict(zip(words[3::2], words[4::2], strict=True))
+    assert flags["--endpoint-url"] == local_aws.url  # the local AWS, never a real account
+    named = local_aws.client("cloudformation", region=flags["--region"])
+    named.delete_stack(StackName=flags["--stack-name"])  # the advice, followed
+    stacks = named.describe_stacks(StackName=made["StackId"])["Stacks"]
+    assert stacks[0]["StackStatus"] == "DELETE_COMPLETE"
+    assert cli("destroy", "--yes").code == 0  # nothing left to destroy

@@ -156,7 +156,7 @@ def list_change_sets(self: Any) -> ActionResult:
 def delete_change_set(self: Any) -> EmptyResult:
     backend = backend_of(self)
     record = change_set_records.find(
-        backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+        backend, self._get_param("ChangeSetName"), self._get_param("StackName"), documented=False
     )
     if record.parent_id:
         raise ValidationError(message="Cannot delete a nested change set; delete its root")
@@ -255,7 +255,9 @@ def describe_events(self: Any) -> ActionResult:
         raise ValidationError(
             message="DescribeEvents is supported by the local AWS for a ChangeSetName only"
         )
-    record = change_set_records.find(backend_of(self), name, self._get_param("StackName"))
+    record = change_set_records.find(
+        backend_of(self), name, self._get_param("StackName"), documented=False
+    )
     events = [] if record.creating() else change_set_records.validation_events(record)
     if (self._get_param("Filters") or {}).get("FailedEvents"):
         events = [e for e in events if e["ValidationStatus"] == "FAILED"]
