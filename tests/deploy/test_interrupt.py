@@ -17,7 +17,7 @@ from mirror_infra.commands import common
 from mirror_infra.deploy import flow
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.operation import Execution
-from mirror_infra.errors import Aborted, Detached
+from mirror_infra.errors import Detached
 
 PACE = 0.05  # a table update takes about a second
 
