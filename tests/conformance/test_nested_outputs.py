@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 
 from tests.conformance.conftest import CAPS
+from tests.conformance.templates import fed_by_output
 
 SOURCE = {
     "Parameters": {"Label": {"Type": "String"}},
@@ -46,28 +47,6 @@ CONSUMER = {
 }
 
 
-def _root(source: str, consumer: str, label: str) -> str:
-    return json.dumps(
-        {
-            "Resources": {
-                "Source": {
-                    "Type": "AWS::CloudFormation::Stack",
-                    "Properties": {"TemplateURL": source, "Parameters": {"Label": label}},
-                },
-                "Consumer": {
-                    "Type": "AWS::CloudFormation::Stack",
-                    "Properties": {
-                        "TemplateURL": consumer,
-                        "Parameters": {
-                            "SourceName": {"Fn::GetAtt": ["Source", "Outputs.TopicName"]}
-                        },
-                    },
-                },
-            }
-        }
-    )
-
-
 def _rows(target, change_set_id: str) -> dict[str, dict]:
     described = target.change_set(change_set_id)
     return {
@@ -89,7 +68,7 @@ def test_a_parameter_fed_by_another_nested_stacks_output_shows_changes_that_do_n
     consumer = artifacts.put(json.dumps(CONSUMER))
     name = stacks.name()
     cfn = target.client("cloudformation")
-    target.create(name, _root(source, consumer, "one"))
+    target.create(name, fed_by_output(source, consumer, "one"))
     consumer_stack = _physical_ids(cfn, name)["Consumer"]
     before = _physical_ids(cfn, consumer_stack)
 
@@ -97,7 +76,7 @@ def test_a_parameter_fed_by_another_nested_stacks_output_shows_changes_that_do_n
     made = cfn.create_change_set(
         StackName=name,
         ChangeSetName="label",
-        TemplateBody=_root(source, consumer, "two"),
+        TemplateBody=fed_by_output(source, consumer, "two"),
         Capabilities=CAPS,
         IncludeNestedStacks=True,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from tests.conformance.templates import fed_by_output
 from tests.localaws.stacks import put_template, template
 
 SOURCE = template(
@@ -45,26 +46,7 @@ CONSUMER = template(
 def _root(aws, label: str = "one") -> str:
     source = put_template(aws, "phantom-source.json", SOURCE)
     consumer = put_template(aws, "phantom-consumer.json", CONSUMER)
-    return json.dumps(
-        {
-            "Resources": {
-                "Source": {
-                    "Type": "AWS::CloudFormation::Stack",
-                    "Properties": {"TemplateURL": source, "Parameters": {"Label": label}},
-                },
-                "Consumer": {
-                    "Type": "AWS::CloudFormation::Stack",
-                    "Properties": {
-                        "TemplateURL": consumer,
-                        "Parameters": {
-                            "SourceName": {"Fn::GetAtt": ["Source", "Outputs.TopicName"]},
-                            "Fixed": "fixed",
-                        },
-                    },
-                },
-            }
-        }
-    )
+    return fed_by_output(source, consumer, label, Fixed="fixed")
 
 
 def _rows(cfn, change_set_id: str) -> dict[str, dict]:
