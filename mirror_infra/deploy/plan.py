@@ -81,8 +81,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        real = any(not c.phantom for c in self.changes)
-        return real or self.change_set_id is not None or bool(self.reverts)
+        return bool(self.changes) or self.change_set_id is not None or bool(self.reverts)
 
     @property
     def executes(self) -> bool:

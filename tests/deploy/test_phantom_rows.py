@@ -191,9 +191,24 @@ def _property_text_changed(s):
 
 
 def _static_evaluation(s):
+    """A Static change of the parameter next to a Dynamic one of #759 (its twin): only the
+    Dynamic one can be AWS not resolving the output."""
+    for side in ("old", "new"):
+        s[side]["ddb"]["Resources"]["Twin"] = copy.deepcopy(DDB["Resources"]["Table"])
+    s["ddb_rows"].append(_row("Twin", "AWS::DynamoDB::Table", [SSE]))
     s["ddb_rows"][0]["Details"] = [
         _detail("SSESpecification", "ParameterReference", "KmsKeyArn", "Static")
     ]
+
+
+def _read_resource_was_another_type(s):
+    s["old"]["kms"]["Resources"]["Key"]["Type"] = "AWS::KMS::ReplicaKey"
+
+
+def _deletion_policy_too(s):
+    """A change no detail shows (a DeletionPolicy, judged on the template diff): the row is a
+    real change, its phantom detail still set aside."""
+    s["new"]["ddb"]["Resources"]["Table"]["DeletionPolicy"] = "Retain"
 
 
 def _other_parameter(s):
@@ -230,7 +245,9 @@ CASES = [
     ("the root fed the parameter otherwise", _parameter_rewired, set(), set()),
     ("the parameter is fed by a Sub, not exactly the output", _fed_by_sub, set(), set()),
     ("the property's text changes", _property_text_changed, set(), set()),
-    ("the parameter's change is Static", _static_evaluation, set(), set()),
+    ("the parameter's change is Static", _static_evaluation, {"Twin"}, {"Twin"}),
+    ("the resource the output reads was of another type", _read_resource_was_another_type, set(), set()),
+    ("the resource's DeletionPolicy changes too", _deletion_policy_too, set(), {"Table"}),
     ("another parameter", _other_parameter, set(), set()),
     ("a Tags detail the plan does not read", _tags_too, set(), set()),
     ("the source stack's change set is not there", _no_source_change_set, set(), set()),
@@ -437,3 +454,35 @@ def test_an_output_the_plan_cannot_judge_leaves_the_rows_risky(
         assert changes[path]["phantom"] is False
         assert changes[path]["risk"] == "loses data", changes[path]
     assert not proofs[-1].rows
+
+
+FEED_DETAIL = {  # a nested stack's own row naming the output it reads, should AWS show one
+    "Target": {"Attribute": "Properties", "Name": "Parameters", "RequiresRecreation": "Never"},
+    "Evaluation": "Dynamic",
+    "ChangeSource": "ResourceAttribute",
+    "CausingEntity": "Kms.Outputs.KeyArn",
+}
+
+
+def _stack_row_names_the_output(s):
+    s["root_rows"][1]["Details"] = [AUTOMATIC, FEED_DETAIL]
+    s["new"]["kms"]["Resources"]["Key"]["Properties"]["Description"] = "one"  # a no-op
+    s["kms_rows"] = []
+    s["ddb_rows"] = []  # only the stack's own row says anything
+
+
+@pytest.mark.parametrize(
+    ("change", "nothing"),
+    [
+        (_stack_row_names_the_output, True),
+        (lambda s: (_stack_row_names_the_output(s), _output_rewritten(s)), False),
+    ],
+    ids=["the output is proven unchanged", "the output is not proven"],
+)
+def test_a_no_op_is_told_whatever_the_nested_stacks_own_row_says(tmp_path, change, nothing):
+    """A nested stack's own row may name the output its parameter reads (ResourceAttribute,
+    Dynamic): that is no change of its own when the output is proven unchanged."""
+    from mirror_infra.deploy.changes import changes_nothing
+
+    proven, rows = _scenario(tmp_path, change)
+    assert changes_nothing(rows, proven) is nothing
