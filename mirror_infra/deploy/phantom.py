@@ -13,9 +13,9 @@ templates (unknown means risky: anything unproven stays a real change):
   template feeds with exactly `Fn::GetAtt <Other>.Outputs.<X>`, the same in the deployed root
   template as in the new one;
 - that output does not change: its definition is the same in the other stack's deployed and
-  new templates, and it reads only that stack's resources, by `Ref` or by an attribute a
-  resource keeps for life (`STABLE_ATTRIBUTES`), none of which the other stack's own change
-  set adds, removes or replaces;
+  new templates, and its value is one of that stack's resources, by `Ref` or by an attribute a
+  resource keeps for life (`STABLE_ATTRIBUTES`), which the other stack's own change set
+  neither adds, removes nor replaces;
 - the property's text in the deployed template of the row's stack is the one in the new;
 - or it is a Dynamic ResourceReference/ResourceAttribute detail caused by a resource of the
   same stack whose row is itself proven phantom.
@@ -28,7 +28,6 @@ phantom details) from the data-safety rules.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,55 +104,26 @@ def _feed(expr: Any) -> tuple[str, str] | None:
 
 
 def _reads(expr: Any, resources: dict) -> set[str] | None:
-    """The resources an output's value reads, when it reads them only in ways an in-place
-    update keeps (Ref, a stable attribute, pseudo parameters, text); None otherwise."""
-    if isinstance(expr, str | int | float | bool):
-        return set()
-
-    def stable(name: str, attribute: str | None) -> set[str] | None:
-        if name.startswith("AWS::") and attribute is None:
-            return set()  # a pseudo parameter: the same for the stack's whole life
-        kind = (resources.get(name) or {}).get("Type")
-        if kind is None:
-            return None  # a parameter of the stack, or nothing known
-        if attribute is None or (kind, attribute) in STABLE_ATTRIBUTES:
-            return {name}
+    """The resource an output's value is, when it is one that an in-place update keeps: `Ref`
+    of a resource (its physical id) or `Fn::GetAtt` of a stable attribute; None otherwise (a
+    parameter, another function: not judged here)."""
+    if not isinstance(expr, dict) or len(expr) != 1:
         return None
-
-    if isinstance(expr, dict) and len(expr) == 1:
-        ((key, arg),) = expr.items()
-        if key == "Ref" and isinstance(arg, str):
-            return stable(arg, None)
-        if key == "Fn::GetAtt":
-            parts = arg.split(".", 1) if isinstance(arg, str) else arg
-            if (
-                isinstance(parts, list)
-                and len(parts) == 2
-                and all(isinstance(p, str) for p in parts)
-            ):
-                return stable(parts[0], parts[1])
+    ((key, arg),) = expr.items()
+    if key == "Ref" and isinstance(arg, str):
+        name, attribute = arg, None
+    elif key == "Fn::GetAtt":
+        parts = arg.split(".", 1) if isinstance(arg, str) else arg
+        if not (isinstance(parts, list) and len(parts) == 2):
             return None
-        if key == "Fn::Sub" and isinstance(arg, str):
-            found: set[str] = set()
-            for ref in re.findall(r"\$\{([^}]*)\}", arg):
-                if ref.startswith("!"):
-                    continue
-                name, _, attribute = ref.partition(".")
-                if ref.startswith("AWS::"):
-                    name, attribute = ref, ""
-                got = stable(name, attribute or None)
-                if got is None:
-                    return None
-                found |= got
-            return found
-        if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
-            found = set()
-            for item in arg[1] if isinstance(arg[1], list) else [None]:
-                got = _reads(item, resources) if item is not None else None
-                if got is None:
-                    return None
-                found |= got
-            return found
+        name, attribute = parts
+    else:
+        return None
+    kind = (resources.get(name) or {}).get("Type")
+    if kind is None:
+        return None  # a parameter of the stack, or nothing known
+    if attribute is None or (kind, attribute) in STABLE_ATTRIBUTES:
+        return {name}
     return None
 
 

@@ -164,6 +164,15 @@ def _output_rewritten(s):
     }
 
 
+def _output_was_the_keys_id(s):
+    s["old"]["kms"]["Outputs"]["KeyArn"]["Value"] = {"Ref": "Key"}
+
+
+def _output_under_a_condition(s):
+    for side in ("old", "new"):
+        s[side]["kms"]["Outputs"]["KeyArn"]["Condition"] = "SomeCondition"
+
+
 def _output_reads_an_unlisted_attribute(s):
     for side in ("old", "new"):
         s[side]["kms"]["Outputs"]["KeyArn"]["Value"] = {"Fn::GetAtt": ["Key", "Rotation"]}
@@ -240,6 +249,8 @@ CASES = [
     ("the key may be replaced", _key_maybe_replaced, set(), set()),
     ("the key is removed and another added", _key_renamed, set(), set()),
     ("the output's text changes", _output_rewritten, set(), set()),
+    ("the output was another of the key's values", _output_was_the_keys_id, set(), set()),
+    ("the output exists under a condition", _output_under_a_condition, set(), set()),
     ("the output reads an attribute not known to be stable", _output_reads_an_unlisted_attribute, set(), set()),
     ("the output reads a parameter", _output_reads_a_parameter, set(), set()),
     ("the root fed the parameter otherwise", _parameter_rewired, set(), set()),
