@@ -263,10 +263,11 @@ class _Proof:
                         [d.causing.split(".")[0] for d in rc.details if d.causing not in fed],
                     )
                     changed = True
-        # a row with a detail not read here (Tags, Metadata, a policy) is not explained: it is
-        # judged whole, as if nothing were proven (a template change without a detail, such as
-        # a DeletionPolicy, is judged on the template diff, judge_in_place)
-        return {lid: d for lid, d in details.items() if d and not rows[lid].other_sources}, whole
+        # a row with a detail besides (a Tags or Metadata one, which never requires
+        # replacement, or a property this proof does not explain) is a real change: its
+        # phantom details are set aside and the rest judged, its Tags and policies on the
+        # template diff (judge_in_place), as for every row
+        return {lid: d for lid, d in details.items() if d}, whole
 
 
 def _why(parameters: list[tuple[str, tuple[str, str]]], resources: list[str]) -> str:

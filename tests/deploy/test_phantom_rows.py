@@ -260,7 +260,7 @@ CASES = [
     ("the resource the output reads was of another type", _read_resource_was_another_type, set(), set()),
     ("the resource's DeletionPolicy changes too", _deletion_policy_too, set(), {"Table"}),
     ("another parameter", _other_parameter, set(), set()),
-    ("a Tags detail the plan does not read", _tags_too, set(), set()),
+    ("a Tags detail too (a real change, never a replacement)", _tags_too, set(), {"Table"}),
     ("the source stack's change set is not there", _no_source_change_set, set(), set()),
     ("the source stack is new", _source_added, set(), set()),
 ]  # fmt: skip
