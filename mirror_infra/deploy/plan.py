@@ -35,7 +35,8 @@ from mirror_infra.errors import (
 )
 
 # 2: the target's account and endpoint saved, every field typed (deploy/stale.py compares them)
-PLAN_FORMAT = 2
+# 3: each change says whether it is a phantom (deploy/phantom.py, issue 759)
+PLAN_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class _SavedChange(_Saved):
     condition: str
     reason: str
     policy_action: str
+    phantom: bool
 
 
 class _SavedDrifted(_Saved):
