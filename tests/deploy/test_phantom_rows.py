@@ -431,6 +431,10 @@ def test_the_keys_description_changes_nothing_else_and_applies(
     assert "no change: parameter KmsKeyArn is fed by Kms's output KeyArn" in shown.out
     assert "0 would replace, delete or lose data" in shown.out
     assert "shown by AWS but change nothing (issue 759)" in shown.out
+    markdown = deployed("plan", "--format", "markdown")
+    (table,) = [line for line in markdown.out.splitlines() if "`Dynamodb.FpEventsTable`" in line]
+    assert "no change: parameter KmsKeyArn is fed by Kms's output KeyArn" in table
+    assert "shown by AWS but change nothing (issue 759)" in markdown.out
 
     applied = deployed("apply", "--yes")
     assert applied.code == 0, applied.text
