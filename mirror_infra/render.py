@@ -49,7 +49,9 @@ def plan(plan) -> None:
             c.resource_type,
             c.replacement + (f" ({c.policy_action})" if c.policy_action else ""),
             ", ".join(c.properties) + (f"if {c.condition}" if c.condition else ""),
-            c.risk.value + (f": {c.reason}" if c.reason else "")
+            c.reason  # a phantom: "no change: ..." and why
+            if c.phantom
+            else c.risk.value + (f": {c.reason}" if c.reason else "")
             if c.risk is Risk.SAFE
             else ui.styled(c.risk.value + (f": {c.reason}" if c.reason else ""), "bold red"),
         ]
@@ -61,17 +63,24 @@ def plan(plan) -> None:
         rows,
     )
     ui.out.print(table)
-    counts = {a: sum(c.action == a for c in plan.changes) for a in ("Add", "Modify", "Remove")}
-    destructive = len(plan.destructive())
-    ui.out.print(
-        f"{counts['Add']} to add, {counts['Modify']} to modify, {counts['Remove']} to remove; "
-        f"{destructive} would replace, delete or lose data"
-    )
+    ui.out.print(_summary(plan))
     if plan.create:
         ui.out.print(
             "after the stack: the redaction nonce is created in SSM if missing "
             "(never overwritten, never printed)"
         )
+
+
+def _summary(plan) -> str:
+    """The plan's counts: phantom rows (shown, proven to change nothing) are not changes."""
+    real = [c for c in plan.changes if not c.phantom]
+    counts = {a: sum(c.action == a for c in real) for a in ("Add", "Modify", "Remove")}
+    phantoms = len(plan.changes) - len(real)
+    return (
+        f"{counts['Add']} to add, {counts['Modify']} to modify, {counts['Remove']} to remove; "
+        f"{len(plan.destructive())} would replace, delete or lose data"
+        + (f"; {phantoms} shown by AWS but change nothing (issue 759)" if phantoms else "")
+    )
 
 
 def _cell(value: object) -> str:
@@ -97,7 +106,11 @@ def plan_markdown(plan, outside: list[str], notices: list[str] = ()) -> str:
         for c in plan.changes:
             risky = c.risk is not Risk.SAFE
             risk = (
-                f"**{c.risk.value}**" + (f": {c.reason}" if c.reason else "") if risky else "safe"
+                f"**{c.risk.value}**" + (f": {c.reason}" if c.reason else "")
+                if risky
+                else c.reason
+                if c.phantom
+                else "safe"
             )
             lines.append(
                 "| "
@@ -115,13 +128,8 @@ def plan_markdown(plan, outside: list[str], notices: list[str] = ()) -> str:
                 )
                 + " |"
             )
-        counts = {a: sum(c.action == a for c in plan.changes) for a in ("Add", "Modify", "Remove")}
         destructive = len(plan.destructive())
-        lines += [
-            "",
-            f"**{counts['Add']} to add, {counts['Modify']} to modify, {counts['Remove']} to "
-            f"remove; {destructive} would replace, delete or lose data.**",
-        ]
+        lines += ["", f"**{_summary(plan)}.**"]
         if destructive:
             lines.append(
                 "Destructive rows are refused unless each is named with `--allow-data-loss`."

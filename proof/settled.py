@@ -78,6 +78,17 @@ OPEN = (
         "propagating; the proof deploys in the default mode, and whether that moment comes is "
         "AWS's to decide",
     ),
+    Open(
+        "What AWS shows in a nested change set for a parameter fed by another nested stack's "
+        "output (cloudformation-coverage-roadmap #759 gives no JSON): Modify rows with "
+        "ParameterReference, Dynamic, the parameter as CausingEntity, which the plan proves "
+        "phantom; and that executing them replaces nothing",
+        "`tests/conformance/test_nested_outputs.py`, *to be settled on a real account*",
+        settled_by=(
+            "test_nested_outputs::test_a_parameter_fed_by_another_nested_stacks_output_shows"
+            "_changes_that_do_not_happen",
+        ),
+    ),
 )
 
 

@@ -9,6 +9,19 @@ change sets with IncludeNestedStacks, and raise `ValidationError: No updates are
 performed.` for a change set without changes where AWS returns a FAILED change set whose
 reason says it "didn't contain changes" (SPEC §4). Replacement follows the resource schemas'
 createOnlyProperties (`schema.create_only`).
+
+Nested change sets show what AWS shows, cloudformation-coverage-roadmap issue 759 (AWS's own
+tracker, open: https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/759;
+no documentation page covers it): a nested stack's parameter fed by ANOTHER nested stack's
+output (`Fn::GetAtt Other.Outputs.X`) is not resolved when the root's change set makes the
+nested change sets, "it does not recurse the change detection ... it shows that there're
+changes and resources will be replaced" although nothing changes. So in the nested change set
+that parameter is unknown, and every resource whose property uses it is a Modify row with a
+Dynamic ParameterReference detail (CausingEntity: the parameter); where the property requires
+recreation the row says Replacement True, as the tracker reports, and the resources that refer
+to a resource replaced so follow as Dynamic ResourceReference rows. The execution itself reads
+the real value, so nothing is replaced that would not be (the rows are phantoms, and
+mirror-infra's plan must tell them from real changes).
 """
 
 from __future__ import annotations
@@ -90,7 +103,7 @@ def _validate(record: ChangeSetRecord) -> None:
     stack = record.stack
     template, params, _ = load(stack, record.template_body, record.parameters)
     known = dict(stack.local.resources) if record.change_set_type == "UPDATE" else {}
-    ev = Evaluator(template, params, pseudo(stack), known)
+    ev = Evaluator(template, params, pseudo(stack), known, record.unresolved)
     rows = {r["LogicalResourceId"]: r for r in record.changes}
     findings = []
     for logical_id in dependency_order(template, ev.included):
@@ -192,7 +205,7 @@ def update_rows(backend: Any, record: ChangeSetRecord) -> list[dict]:
         k for k in set(params) | set(st.parameters) if params.get(k) != st.parameters.get(k)
     }
     known = dict(st.resources)  # resources whose Ref/GetAtt values are known in advance
-    ev = Evaluator(template, params, pseudo(stack), known)
+    ev = Evaluator(template, params, pseudo(stack), known, record.unresolved)
     old_body = st.template.get("Resources") or {}
     new_body = template["Resources"]
     rows: list[dict] = []
@@ -263,10 +276,12 @@ def _modify_row(
     raw_old = old_spec.get("Properties") or {}
     new_props: dict = {}
     dynamic: dict[str, set[str]] = {}
+    unknown: dict[str, set[str]] = {}  # property -> the unresolved parameters it uses (#759)
     for key, expr in raw_new.items():
         try:
             value = ev.resolve(expr)
         except Unresolvable:
+            unknown[key] = _parameter_refs(expr) & ev.unknown_parameters
             dynamic[key] = references(expr, ev.template["Resources"]) - set(known)
             continue
         if value is not None:
@@ -303,17 +318,15 @@ def _modify_row(
     for key in sorted(dynamic):
         recreation = "Always" if key in create_only else "Never"
         scope.append("Tags" if key == "Tags" else "Properties")
-        for entity in sorted(dynamic[key]) or [""]:
+        causes = [("ParameterReference", p) for p in sorted(unknown[key])]
+        causes += [("ResourceReference", r) for r in sorted(dynamic[key])]
+        for source, entity in causes or [("ResourceReference", "")]:
             target = (
                 {"Attribute": "Tags", "RequiresRecreation": "Never"}
                 if key == "Tags"
                 else {"Attribute": "Properties", "Name": key, "RequiresRecreation": recreation}
             )
-            detail = {
-                "Target": target,
-                "Evaluation": "Dynamic",
-                "ChangeSource": "ResourceReference",
-            }
+            detail = {"Target": target, "Evaluation": "Dynamic", "ChangeSource": source}
             if entity:
                 detail["CausingEntity"] = entity
             details.append(detail)
@@ -328,7 +341,9 @@ def _modify_row(
         )
     replacement = "False"
     if any(
-        d["Target"].get("RequiresRecreation") == "Always" and d["Evaluation"] == "Static"
+        d["Target"].get("RequiresRecreation") == "Always"
+        # a parameter another nested stack's output feeds: "resources will be replaced" (#759)
+        and (d["Evaluation"] == "Static" or d["ChangeSource"] == "ParameterReference")
         for d in details
     ):
         replacement = "True"
@@ -358,9 +373,33 @@ def _modify_row(
             }
         )
         if record.include_nested and not dynamic:
-            nested = _nested_change_set(backend, record, rec, new_props)
+            fed = _fed_by_other_stacks(raw_new.get("Parameters"), ev.template, known)
+            nested = _nested_change_set(backend, record, rec, new_props, fed)
             row["ChangeSetId"] = nested.change_set_id
     return row
+
+
+def _fed_by_other_stacks(parameters: Any, template: dict, known: dict) -> dict[str, str]:
+    """A nested stack's parameters whose value is another nested stack's output, that stack
+    being updated by the same change set: parameter -> "Other.Outputs.X". AWS does not
+    resolve them when it makes the nested change set (#759, module docstring)."""
+    stacks = {
+        lid
+        for lid, spec in (template.get("Resources") or {}).items()
+        if spec.get("Type") == NESTED_STACK and lid in known
+    }
+    fed = {}
+    for name, expr in (parameters or {}).items() if isinstance(parameters, dict) else ():
+        outputs = sorted(o for o in _outputs_read(expr) if o.split(".", 1)[0] in stacks)
+        if outputs:
+            fed[name] = outputs[0]
+    return fed
+
+
+def _outputs_read(expr: Any) -> set[str]:
+    """The nested stack outputs an expression reads ("Stack.Outputs.X"), by Fn::GetAtt or
+    Fn::Sub."""
+    return {name for kind, name in _names_read(expr) if kind != "Ref" and ".Outputs." in name}
 
 
 def _extra(type_name: str) -> frozenset[str]:
@@ -385,26 +424,34 @@ def _source(
 
 
 def _parameter_refs(expr: Any) -> set[str]:
-    found: set[str] = set()
+    return {name.split(".")[0] for kind, name in _names_read(expr) if kind != "Fn::GetAtt"}
+
+
+def _names_read(expr: Any) -> set[tuple[str, str]]:
+    """What an expression reads: (Ref, name), (Fn::GetAtt, "Name.Attribute"), (Fn::Sub, each
+    ${...} of its text)."""
+    found: set[tuple[str, str]] = set()
     if isinstance(expr, dict):
-        for k, v in expr.items():
-            if k == "Ref" and isinstance(v, str):
-                found.add(v)
-            elif k == "Fn::Sub":
-                text = v[0] if isinstance(v, list) else v
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]*)\}", text)}
-                if isinstance(v, list):
-                    found |= _parameter_refs(v[1])
+        for key, arg in expr.items():
+            if key == "Ref" and isinstance(arg, str):
+                found.add((key, arg))
+            elif key == "Fn::GetAtt":
+                found.add((key, arg if isinstance(arg, str) else ".".join(str(a) for a in arg)))
+            elif key == "Fn::Sub":
+                text = arg[0] if isinstance(arg, list) else arg
+                found |= {(key, m) for m in re.findall(r"\$\{([^}!]*)\}", text)}
+                if isinstance(arg, list):
+                    found |= _names_read(arg[1])
             else:
-                found |= _parameter_refs(v)
+                found |= _names_read(arg)
     elif isinstance(expr, list):
         for item in expr:
-            found |= _parameter_refs(item)
+            found |= _names_read(item)
     return found
 
 
 def _nested_change_set(
-    backend: Any, parent: ChangeSetRecord, rec: Any, props: dict
+    backend: Any, parent: ChangeSetRecord, rec: Any, props: dict, unresolved: dict[str, str]
 ) -> ChangeSetRecord:
     body = templates.fetch(props["TemplateURL"], backend.account_id)
     nested_stack = backend.stacks[rec.physical_resource_id]
@@ -422,6 +469,7 @@ def _nested_change_set(
         include_nested=True,
         parent_id=parent.change_set_id,
         root_id=parent.root_id or parent.change_set_id,
+        unresolved=unresolved,
     )
     make(backend, child)
     parent.nested.append(child)

@@ -50,6 +50,9 @@ class ChangeSetRecord:
     deployment_config: dict = field(default_factory=dict)  # DeploymentConfig: Mode, DisableRollback
     to_import: dict[str, str] = field(default_factory=dict)  # IMPORT: logical -> physical id
     import_refusals: list[str] = field(default_factory=list)  # why an import cannot happen
+    # a nested change set's parameters its root could not resolve: parameter -> the other
+    # nested stack's output that feeds it ("Kms.Outputs.KeyArn"; change_set_computation.py)
+    unresolved: dict[str, str] = field(default_factory=dict)
 
     @property
     def express(self) -> bool:

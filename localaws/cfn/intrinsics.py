@@ -121,11 +121,15 @@ class Evaluator:
         parameters: dict[str, Any],
         pseudo: dict[str, Any],
         resources: dict[str, Any],
+        unknown_parameters: Iterable[str] = (),
     ) -> None:
         self.template = template
         self.parameters = parameters
         self.pseudo = pseudo
         self.resources = resources
+        # parameters whose values a change-set preview cannot know (change_set_computation.py:
+        # a nested stack's parameter fed by another nested stack's output)
+        self.unknown_parameters = frozenset(unknown_parameters)
         self._conditions: dict[str, bool] = {}
 
     # conditions -----------------------------------------------------------------------------
@@ -186,6 +190,8 @@ class Evaluator:
     def ref(self, name: str) -> Any:
         if name in self.pseudo:
             return self.pseudo[name]
+        if name in self.unknown_parameters:
+            raise Unresolvable(f"{{{{IntrinsicFunction:Ref/{name}}}}}")
         if name in self.parameters:
             return self.parameters[name]
         if name in self.resources:

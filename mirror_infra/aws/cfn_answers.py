@@ -89,6 +89,9 @@ class ResourceChange:
     # each changed property with where its change comes from (API_ResourceChangeDetail)
     details: tuple[PropertyDetail, ...] = ()
     automatic: bool = False  # every detail's ChangeSource is Automatic (a nested stack "might")
+    # the ChangeSource of each detail `details` leaves out (Tags, Metadata, a nested stack's
+    # Automatic one): with them, every detail of the row is accounted for
+    other_sources: tuple[str, ...] = ()
     policy_action: str = ""  # what happens to the old resource: Delete, Retain, Snapshot, ...
     # drift-aware change sets (DeploymentMode REVERT_DRIFT), values with IncludePropertyValues
     drift_status: str = ""  # ResourceDriftStatus
@@ -257,6 +260,13 @@ def change_of(rc: dict) -> ResourceChange:
         ),
         automatic=bool(rc.get("Details"))
         and all(d.get("ChangeSource") == "Automatic" for d in rc["Details"]),
+        other_sources=tuple(
+            d.get("ChangeSource", "")
+            for d in rc.get("Details", [])
+            if not (
+                d.get("Target", {}).get("Attribute") == "Properties" and d["Target"].get("Name")
+            )
+        ),
         policy_action=rc.get("PolicyAction", ""),
         drift_status=rc.get("ResourceDriftStatus", ""),
         values=tuple(

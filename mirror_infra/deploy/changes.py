@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from mirror_infra.aws.cfn_answers import NESTED_STACK, ChangeSet
+from mirror_infra.aws.cfn_answers import NESTED_STACK, ChangeSet, ResourceChange
 from mirror_infra.aws.cloudformation import CloudFormation
 from mirror_infra.aws.path import ResourcePath
 from mirror_infra.aws.status import ChangeAction, Replacement
 from mirror_infra.build import BuildResult
+from mirror_infra.deploy import phantom
 from mirror_infra.deploy.risk import (
     CONDITIONAL_WHY,
     IMPOSSIBLE_WHY,
@@ -36,6 +37,9 @@ class Change:
     condition: str = ""  # a template Condition the resource is created under, if any
     reason: str = ""  # why the risk, when the row alone does not say (an in-place loss)
     policy_action: str = ""  # AWS's PolicyAction: what happens to the old resource
+    # AWS shows it, but it is proven to change nothing (deploy/phantom.py, issue 759): shown
+    # with why (`reason`), never counted as a change
+    phantom: bool = False
 
     @property
     def path(self) -> ResourcePath:
@@ -53,14 +57,29 @@ class Change:
         return self.path.named_by(names)
 
 
-def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> list[Change]:
+Rows = list[tuple[str, ResourceChange]]  # (stack path, row), as read_rows reads them
+
+
+def read_rows(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> Rows:
     """The change set's rows, each nested stack's rows right after its own row."""
-    changes: list[Change] = []
+    rows: Rows = []
     for rc in described.changes:
+        rows.append((stack, rc))
+        if rc.nested_change_set:
+            nested = cfn.change_set(rc.nested_change_set)
+            rows += read_rows(cfn, nested, ResourcePath(stack, rc.logical_id).nested_stack)
+    return rows
+
+
+def judge_rows(rows: Rows, proven: phantom.Phantoms = phantom.NONE) -> list[Change]:
+    """Each row as a change judged for its risk; `proven`: what is proven phantom."""
+    changes: list[Change] = []
+    for stack, rc in rows:
         replacement = rc.replacement or ""
         path = ResourcePath(stack, rc.logical_id)
+        set_aside = proven.of(path)
         risk = classify_change(
-            rc.action, rc.resource_type, replacement, rc.details, rc.policy_action
+            rc.action, rc.resource_type, replacement, rc.details, rc.policy_action, set_aside
         )
         changes.append(
             Change(
@@ -72,16 +91,40 @@ def read_changes(cfn: CloudFormation, described: ChangeSet, stack: str = "") -> 
                 properties=rc.properties,
                 physical_id=rc.physical_id,
                 risk=risk,
-                reason="; ".join(row_reasons(rc.resource_type, rc.details))
+                reason="; ".join(row_reasons(rc.resource_type, rc.details, set_aside))
                 if risk is Risk.LOSES_DATA
-                else "",
+                else proven.rows.get(path, ""),
                 policy_action=rc.policy_action,
+                phantom=path in proven.rows,
             )
         )
-        if rc.nested_change_set:
-            nested = cfn.change_set(rc.nested_change_set)
-            changes += read_changes(cfn, nested, path.nested_stack)
     return changes
+
+
+def read_changes(
+    cfn: CloudFormation, described: ChangeSet, stack: str = "", build: BuildResult | None = None
+) -> list[Change]:
+    """The change set's rows judged, each nested stack's rows right after its own row; with
+    the `build` of a root change set, the rows proven phantom are marked so."""
+    rows = read_rows(cfn, described, stack)
+    proven = (
+        phantom.prove(cfn, rows, described.stack_id, build)
+        if build is not None and not stack
+        else phantom.NONE
+    )
+    return judge_rows(rows, proven)
+
+
+def changes_nothing(rows: Rows, proven: phantom.Phantoms) -> bool:
+    """Whether a root change set changes nothing although it has rows: AWS lists every nested
+    stack as a Modify row with ChangeSource Automatic ("the nested stack's template might have
+    changed", API_ResourceChangeDetail) even when nothing did, and under them the rows of
+    issue 759; so the test is that every row is such a nested stack's row, with its own
+    change set, or a row proven phantom."""
+    return all(
+        ResourcePath(stack, rc.logical_id) in proven.rows or proven.unchanged_nested_stack(rc)
+        for stack, rc in rows
+    )
 
 
 def judge_in_place(cfn: CloudFormation, changes: list[Change], build: BuildResult) -> list[Change]:
@@ -139,24 +182,6 @@ def _replacement_why(change: Change, build: BuildResult) -> Change:
     return change
 
 
-def only_unchanged_nested_stacks(cfn: CloudFormation, described: ChangeSet) -> bool:
-    """Whether a change set changes nothing although it has rows: AWS lists every nested stack
-    as a Modify row with ChangeSource Automatic ("the nested stack's template might have
-    changed", API_ResourceChangeDetail) even when nothing did, so the test is that every row is
-    such a row and each one's nested change set is empty in the same way."""
-    for rc in described.changes:
-        if not (
-            rc.action is ChangeAction.MODIFY
-            and rc.resource_type == NESTED_STACK
-            and rc.automatic
-            and rc.nested_change_set
-        ):
-            return False
-        if not only_unchanged_nested_stacks(cfn, cfn.change_set(rc.nested_change_set)):
-            return False
-    return True
-
-
 def expand_new_stacks(
     changes: list[Change], build: BuildResult, root_values: dict[str, str]
 ) -> list[Change]:
@@ -202,4 +227,7 @@ def expand_new_stacks(
 
 
 def row_keys(changes: list[Change]) -> list[tuple]:
-    return [(c.qualified_id, c.action, c.resource_type, c.replacement, c.risk) for c in changes]
+    return [
+        (c.qualified_id, c.action, c.resource_type, c.replacement, c.risk, c.phantom)
+        for c in changes
+    ]

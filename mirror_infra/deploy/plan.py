@@ -14,13 +14,14 @@ from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.aws.path import ResourcePath
 from mirror_infra.aws.status import ChangeAction, StackStatus
 from mirror_infra.build import BuildResult
-from mirror_infra.deploy import change_sets, express
+from mirror_infra.deploy import change_sets, express, phantom
 from mirror_infra.deploy.changes import (
     Change,
+    changes_nothing,
     expand_new_stacks,
     judge_in_place,
-    only_unchanged_nested_stacks,
-    read_changes,
+    judge_rows,
+    read_rows,
 )
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.deploy.risk import (
@@ -34,7 +35,8 @@ from mirror_infra.errors import (
 )
 
 # 2: the target's account and endpoint saved, every field typed (deploy/stale.py compares them)
-PLAN_FORMAT = 2
+# 3: each change says whether it is a phantom (deploy/phantom.py, issue 759)
+PLAN_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class _SavedChange(_Saved):
     condition: str
     reason: str
     policy_action: str
+    phantom: bool
 
 
 class _SavedDrifted(_Saved):
@@ -298,12 +301,14 @@ def create_plan(
         raise DeployError(f"change set {name} failed: {made.reason}")
     plan.validation = [_shown(f) for f in found]
     described = made.described
-    if not plan.create and only_unchanged_nested_stacks(cfn, described):
+    rows = read_rows(cfn, described)
+    proven = phantom.prove(cfn, rows, described.stack_id, build) if not plan.create else None
+    if proven is not None and changes_nothing(rows, proven):
         dep.ledger.discard(made.change_set_id)
         return plan
     plan.change_set_id = made.change_set_id
     plan.express = described.express
-    changes = expand_new_stacks(read_changes(cfn, described), build, params)
+    changes = expand_new_stacks(judge_rows(rows, proven or phantom.NONE), build, params)
     plan.changes = judge_in_place(cfn, changes, build)
     return plan
 

@@ -451,9 +451,7 @@ VALUE_RULES: dict[str, dict[str, Callable[[Any, Any], str]]] = {
 
 
 def unseen(detail: PropertyDetail) -> str:
-    """Why a property whose new value the templates do not show counts as losing data. The one
-    place a proven phantom row (a nested stack's output AWS cannot resolve at planning) can
-    later be exempted."""
+    """Why a property whose new value the templates do not show counts as losing data."""
     source = detail.source or "a source AWS does not name"
     if detail.causing:
         source += f" {detail.causing}"
@@ -461,14 +459,28 @@ def unseen(detail: PropertyDetail) -> str:
     return f"{detail.name} changes by a value the templates do not show ({source}){when}"
 
 
-def row_reasons(resource_type: str, details: tuple[PropertyDetail, ...]) -> list[str]:
+def unproven(
+    details: tuple[PropertyDetail, ...], phantom: frozenset[PropertyDetail]
+) -> tuple[PropertyDetail, ...]:
+    """The one exemption from these rules: the details of a row proven phantom (deploy/phantom.py:
+    a parameter fed by another nested stack's output, which AWS cannot resolve when it makes
+    the change set, cloudformation-coverage-roadmap issue 759, whose source does not change)
+    are set aside; every other detail is judged."""
+    return tuple(d for d in details if d not in phantom)
+
+
+def row_reasons(
+    resource_type: str,
+    details: tuple[PropertyDetail, ...],
+    phantom: frozenset[PropertyDetail] = frozenset(),
+) -> list[str]:
     """Why a change set's in-place Modify row of a stateful resource loses data, judged on the
     row alone: a property off the safe list without a value rule, or one whose new value is not
     in the template's text (a parameter, another resource, Dynamic)."""
     if resource_type not in SAFE:
         return []
     reasons = []
-    for detail in details:
+    for detail in unproven(details, phantom):
         if detail.changes_nothing or detail.name in SAFE[resource_type]:
             continue
         if detail.name not in VALUE_RULES[resource_type]:
@@ -488,10 +500,14 @@ def classify_change(
     replacement: str,
     details: tuple[PropertyDetail, ...] = (),
     policy_action: str = "",
+    phantom: frozenset[PropertyDetail] = frozenset(),
 ) -> Risk:
     """The risk of one change row, judged on the resource itself (and, for a removal, on what
-    AWS says it does with the old one: PolicyAction)."""
+    AWS says it does with the old one: PolicyAction). `phantom`: its details proven phantom;
+    a Modify row made only of them changes nothing, its Replacement included."""
     if resource_type not in STATEFUL_TYPES:
+        return Risk.SAFE
+    if action is ChangeAction.MODIFY and details and not unproven(details, phantom):
         return Risk.SAFE
     if action is ChangeAction.REMOVE:
         return Risk.SAFE if policy_action in KEEPS_DATA else Risk.DELETES_DATA
@@ -507,7 +523,7 @@ def classify_change(
     if action in (ChangeAction.DYNAMIC, ChangeAction.SYNC_WITH_ACTUAL):
         # what happens is decided only at execution: destructive until proven otherwise
         return Risk.REPLACES_DATA
-    if action is ChangeAction.MODIFY and row_reasons(resource_type, details):
+    if action is ChangeAction.MODIFY and row_reasons(resource_type, details, phantom):
         return Risk.LOSES_DATA
     return Risk.SAFE
 

@@ -123,7 +123,9 @@ def check_fresh(dep: Deployment, plan: Plan, build: BuildResult) -> ChangeSet | 
         )
     # the rows a person reviewed must be the change set's own: read and judge them again
     fresh = judge_in_place(
-        dep.cfn, expand_new_stacks(read_changes(dep.cfn, described), build, plan.parameters), build
+        dep.cfn,
+        expand_new_stacks(read_changes(dep.cfn, described, build=build), build, plan.parameters),
+        build,
     )
     if row_keys(fresh) != row_keys([c for c in plan.changes if not protection.is_guard(c)]):
         raise StalePlanError(

@@ -69,3 +69,21 @@ def nested(url: str, **properties) -> dict:
         "Type": "AWS::CloudFormation::Stack",
         "Properties": {"TemplateURL": url, **properties},
     }
+
+
+def fed_by_output(source: str, consumer: str, label: str, **given: str) -> str:
+    """A root nesting two stacks: Source (its parameter Label set to `label`), and Consumer,
+    whose parameter SourceName is Source's output TopicName (Fn::GetAtt Source.Outputs.TopicName),
+    its other parameters `given` as literals."""
+    return template(
+        {
+            "Source": nested(source, Parameters={"Label": label}),
+            "Consumer": nested(
+                consumer,
+                Parameters={
+                    "SourceName": {"Fn::GetAtt": ["Source", "Outputs.TopicName"]},
+                    **given,
+                },
+            ),
+        }
+    )

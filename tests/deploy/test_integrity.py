@@ -114,7 +114,7 @@ TYPE_EDITS = [
     ("an unknown field", {"approved_by": "me"}, "approved_by: unknown key)"),
     ("express null", {"express": None}, "express: expected true or false, got NoneType None)"),
     ("express a string", {"express": "false"}, "express: expected true or false, got str 'false')"),
-    ("an older format", {"format": 1}, "format 1, not 2; run 'plan' again)"),
+    ("an older format", {"format": 1}, "format 1, not 3; run 'plan' again)"),
 ]  # fmt: skip
 
 

@@ -311,7 +311,7 @@ TABLE_ROW = {
         # API_ResourceChangeDetail: nested stacks are Modify rows with ChangeSource Automatic
         ([_nested_row([AUTOMATIC])], [], True),
         ([_nested_row([AUTOMATIC])], [TABLE_ROW], False),  # the nested stack does change
-        ([_nested_row([AUTOMATIC, PARAMETER])], None, False),  # its parameters change
+        ([_nested_row([AUTOMATIC, PARAMETER])], [], False),  # its parameters change
         ([_nested_row([AUTOMATIC], change_set_id=None)], None, False),  # no nested change set
         ([_nested_row([AUTOMATIC]), TABLE_ROW], [], False),
     ],
@@ -319,7 +319,8 @@ TABLE_ROW = {
 def test_only_automatic_rows_of_unchanged_nested_stacks_mean_no_changes(
     cfn, root_rows, nested_rows, unchanged
 ):
-    from mirror_infra.deploy.changes import only_unchanged_nested_stacks
+    from mirror_infra.deploy import phantom
+    from mirror_infra.deploy.changes import changes_nothing, read_rows
 
     root = {"ChangeSetId": ROOT_CS, "Changes": root_rows, "Status": "CREATE_COMPLETE"}
     cfn.stubber.add_response("describe_change_set", root, {"ChangeSetName": ROOT_CS})
@@ -330,7 +331,7 @@ def test_only_automatic_rows_of_unchanged_nested_stacks_mean_no_changes(
             {"ChangeSetId": NESTED_CS, "Changes": nested_rows, "Status": "CREATE_COMPLETE"},
             {"ChangeSetName": NESTED_CS},
         )
-    assert only_unchanged_nested_stacks(cfn, described) is unchanged
+    assert changes_nothing(read_rows(cfn, described), phantom.NONE) is unchanged
 
 
 def test_events_read_before_a_throttled_call_are_not_lost():

@@ -73,7 +73,10 @@ def _plan_risks(cli, *allowed: str) -> tuple[int, dict[str, str], str]:
     flags = [a for name in allowed for a in ("--allow-replace", name)]
     result = cli("plan", "--json", *flags)
     changes = json.loads(result.out)["changes"]
-    risks = {c["logical_id"]: c["risk"] for c in changes if c["stack"] == "Dynamodb"}
+    # the tables' changes; a table whose only row is issue 759's is shown too, as no change
+    risks = {
+        c["logical_id"]: c["risk"] for c in changes if c["stack"] == "Dynamodb" and not c["phantom"]
+    }
     return result.code, risks, result.err
 
 
