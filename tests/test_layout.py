@@ -169,7 +169,6 @@ CLI_LIBRARY_CALLS = {
         f"{_FLOW}.continue_rollback",  # entry point of --continue-rollback
         f"{_FLOW}.load_plan",  # reads --plan FILE and checks it is still fresh
         "mirror_infra.adopt.saved.is_survey",  # --plan FILE saved by 'adopt --out'
-        "mirror_infra.deploy.express.check",
         "mirror_infra.names.SEED_OUTPUTS.items",
     },
     "destroy.py": {
@@ -183,8 +182,8 @@ CLI_LIBRARY_CALLS = {
         "mirror_infra.adopt.run.run",  # adopt's entry point: survey, consent, import, converge
         "mirror_infra.adopt.run.Hooks",
         "mirror_infra.adopt.saved.load",
+        # validates the flags before any AWS call; refuses unconfirmed express on production
         "mirror_infra.deploy.context.Deployment.open",
-        "mirror_infra.deploy.express.check",
         "mirror_infra.deploy.flow.Hooks",
         "mirror_infra.checks.base.open_environment",
         "mirror_infra.accounts.check",  # the account against the params' pinned accounts

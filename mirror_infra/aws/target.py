@@ -5,6 +5,7 @@ names it."""
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -156,13 +157,14 @@ class Target:
 
     def aws_command(self, *words: str) -> str:
         """An `aws` CLI command aimed at this very target (its region, the profile it was given,
-        the local AWS's endpoint), so advice that names it acts where the tool looked."""
+        the local AWS's endpoint), so advice that names it acts where the tool looked; quoted
+        for a POSIX shell."""
         parts = ["aws", *words, "--region", self.region]
         if self.profile:
             parts += ["--profile", self.profile]
         if self.local:
             parts += ["--endpoint-url", str(self.endpoint_url)]
-        return " ".join(parts)
+        return shlex.join(parts)
 
     def describe(self) -> str:
         """How the output names this target (the account needs one STS call)."""

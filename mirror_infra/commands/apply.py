@@ -60,10 +60,6 @@ def run(args: argparse.Namespace) -> ExitCode:
         return args.yes or ui.confirm(f"Apply these changes to {dep.stack_name}?")
 
     saved = flow.load_plan(dep, Path(args.plan)) if args.plan else None
-    if saved is not None and saved.express and not dep.express:
-        from mirror_infra.deploy import express
-
-        express.check(dep.cfg, args.confirm_env)  # a saved plan in express mode: same rule
     try:
         applied = flow.apply(
             dep,

@@ -33,12 +33,14 @@ def open_deployment(args: argparse.Namespace, reads_only: bool = False, adopting
     from mirror_infra.adopt.state import refuse_unfinished
     from mirror_infra.deploy.context import Deployment
 
-    dep = Deployment.open(args.env, args.region, args.local, args.profile)
-    if getattr(args, "express", False):
-        from mirror_infra.deploy import express
-
-        express.check(dep.cfg, args.confirm_env)
-        dep.express = True
+    dep = Deployment.open(
+        args.env,
+        args.region,
+        args.local,
+        args.profile,
+        express=getattr(args, "express", False),
+        confirmed_env=getattr(args, "confirm_env", None),
+    )
     # the endpoint first: the account needs a call, which an endpoint that never answers blocks
     ui.err.print(Text.assemble((dep.stack_name, "bold"), f" on {dep.target.where()}"))
     checked = accounts.check(dep.cfg, dep.target, writes=not reads_only)

@@ -266,12 +266,16 @@ def _found(dep: Deployment, request: Request) -> tuple[str, str] | None:
 
 
 def _left_behind(dep: Deployment, entry: _Entry, exc: Exception) -> str:
+    # an id (an ARN) names the change set alone; a name needs its stack
+    named = (
+        ("--change-set-name", entry.change_set_id)
+        if entry.change_set_id
+        else ("--change-set-name", entry.request.name, "--stack-name", entry.request.stack)
+    )
     which = entry.change_set_id or f"{entry.request.name} on {entry.request.stack}"
     why = " ".join(str(exc).split())
-    return (
-        f"change set {which} could not be deleted ({why}); delete it with 'aws cloudformation "
-        f"delete-change-set --change-set-name {which} --region {dep.target.region}'"
-    )
+    delete = dep.target.aws_command("cloudformation", "delete-change-set", *named)
+    return f"change set {which} could not be deleted ({why}); delete it with '{delete}'"
 
 
 def _ledger(dep: Deployment) -> Ledger:

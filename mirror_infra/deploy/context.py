@@ -20,13 +20,25 @@ class Deployment:
     cfg: EnvConfig
     target: Target
     express: bool = False  # change sets in express mode (deploy/express.py)
+    # the environment name the user typed to confirm (--confirm-env); express.check reads it
+    confirmed_env: str | None = None
     # the change_sets.Ledger of the flow running on this deployment (change_sets.owned)
     ledger: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def open(cls, env: str, region: str | None, local: bool, profile: str | None) -> Deployment:
-        """Validate the inputs before any AWS call: params, region name, target flags."""
+    def open(
+        cls,
+        env: str,
+        region: str | None,
+        local: bool,
+        profile: str | None,
+        express: bool = False,
+        confirmed_env: str | None = None,
+    ) -> Deployment:
+        """Validate the inputs before any AWS call: params, region name, target flags, and
+        express mode on a protected environment (refused unless `confirmed_env` names it)."""
         from mirror_infra.config import known_regions
+        from mirror_infra.deploy import express as express_mode
         from mirror_infra.errors import ConfigError
 
         cfg = load(env)
@@ -34,7 +46,10 @@ class Deployment:
             raise ConfigError(
                 f"--region {region!r}: expected a known AWS region name such as us-east-1"
             )
-        return cls(cfg, Target.resolve(region or cfg.region, local, profile))
+        if express:
+            express_mode.check(cfg, confirmed_env)
+        target = Target.resolve(region or cfg.region, local, profile)
+        return cls(cfg, target, express=express, confirmed_env=confirmed_env)
 
     @property
     def names(self) -> Names:

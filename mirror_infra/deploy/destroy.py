@@ -170,10 +170,15 @@ def check_can_delete(
             for bucket, versions in teardown.full_buckets.items()
         ]
     if teardown.termination_protection:
+        off = dep.target.aws_command(
+            "cloudformation",
+            "update-termination-protection",
+            "--no-enable-termination-protection",
+            "--stack-name",
+            dep.stack_name,
+        )
         raise DeployError(
-            f"{dep.stack_name} has termination protection on; to destroy it, first run "
-            f"'aws cloudformation update-termination-protection --no-enable-termination-protection "
-            f"--stack-name {dep.stack_name} --region {dep.target.region}'"
+            f"{dep.stack_name} has termination protection on; to destroy it, first run '{off}'"
         )
     orphaned = [] if deleting_nonce else teardown.nonce_under_deleted_key
     if orphaned and teardown.key is not None:

@@ -216,6 +216,8 @@ def _apply(
     from mirror_infra.build import build
 
     saved = plan is not None
+    if plan is not None and plan.express:  # a saved plan in express mode: the same rule
+        express.check(dep.cfg, dep.confirmed_env)
     planning.check_named(allowed, built or build(dep.cfg.name), dep)  # before anything changes
     if not saved:
         info = operating.wait_if_busy(dep)

@@ -14,6 +14,7 @@ from botocore.awsrequest import AWSResponse
 
 from mirror_infra import ui
 from mirror_infra.aws.target import Target
+from tests.advice import commands, follow
 
 # a change set that ran is AWS's record of an operation, not one left behind (OBSOLETE ones,
 # never run, are)
@@ -206,4 +207,25 @@ def test_ctrl_c_while_a_change_set_is_made_deletes_it_once_made(
     local_aws.settings(pace=0.05)
     _fault(monkeypatch, "DescribeChangeSet", lambda n: KeyboardInterrupt if n == 1 else None)
     assert deployed("plan").code == 130
+    assert leftovers(local_aws) == {}
+
+
+def test_a_change_set_that_could_not_be_deleted_is_named_with_the_command_that_deletes_it(
+    deployed, project, local_aws, monkeypatch
+):
+    """DeleteChangeSet answering 500 every time leaves the plan's change set: it is named in a
+    warning with the command that deletes it, aimed at this target (the local AWS's endpoint:
+    never a real account), and that command, followed as printed, leaves none (deleting the
+    root change set deletes its nested ones: API_DeleteChangeSet)."""
+    _pending_change(project)
+    _fault(monkeypatch, "DeleteChangeSet", lambda n: ("InternalFailure", 500))
+    result = deployed("plan")
+    assert result.code == 1, result.text
+    warnings = [line for line in result.err.splitlines() if line.startswith("WARNING: change set")]
+    assert warnings and all("could not be deleted" in line for line in warnings), result.err
+    assert "mirror-dissonance-staging" in leftovers(local_aws)
+    for line in warnings:
+        (advice,) = commands(line)
+        assert advice.startswith("aws cloudformation delete-change-set "), advice
+        follow(advice, local_aws)
     assert leftovers(local_aws) == {}

@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from tests.advice import commands, follow
 from tests.expected import ExpectedNames
 
 NAMES = ExpectedNames("staging")
@@ -178,15 +179,17 @@ def test_verify_names_the_ways_out_for_a_version_under_a_deleted_key(deployed, l
     assert checked.code == 1
     advice = [line for line in checked.out.splitlines() if line.startswith("SSM nonce: ")]
     assert len(advice) == 1 and "delete /guardian/staging/redaction_nonce_v1 if" in advice[0]
-    assert "aws kms cancel-key-deletion, then enable-key" in advice[0]
-    # ... and each way out it names makes the row pass: the same value under the current key
-    kms.cancel_key_deletion(KeyId=old_key)
-    kms.enable_key(KeyId=old_key)
-    key = advice[0].rsplit("--key-id ", 1)[1].rstrip(")")
-    ssm.put_parameter(Name=v1, Value=value, Type="SecureString", KeyId=key, Overwrite=True)
+    delete, cancel, enable, put = commands(advice[0])
+    assert value not in advice[0]  # the user adds it; it is never printed
+    # ... and each way out it names, followed as printed, makes the row pass: the key usable
+    # again, and the same value under the current key ...
+    follow(cancel, local_aws)
+    follow(enable, local_aws)
+    assert kms.describe_key(KeyId=old_key)["KeyMetadata"]["KeyState"] == "Enabled"
+    follow(put, local_aws, value=value)
     assert deployed("verify").code == 0
-    # or v1 deleted: the row passes, and warns that redactions made with it no longer match
-    ssm.delete_parameter(Name=v1)
+    # ... or v1 deleted: the row passes, and warns that redactions made with it no longer match
+    follow(delete, local_aws)
     checked = deployed("verify")
     assert checked.code == 0, checked.out
     assert "v1 to v1 deleted: redactions made with them no longer match" in checked.out
@@ -331,7 +334,10 @@ def test_production_is_guarded(cli, local_aws):
         before["LastUpdatedTime"],
     )
 
-    cfn.update_termination_protection(StackName=prod.root_stack, EnableTerminationProtection=False)
+    (advice,) = commands(refused.err.strip().splitlines()[-1])
+    follow(advice, local_aws)  # as printed: this stack, on the local AWS
+    (root,) = cfn.describe_stacks(StackName=prod.root_stack)["Stacks"]
+    assert root["EnableTerminationProtection"] is False
     unconfirmed = cli("destroy", "--env", "production", "--yes")
     assert unconfirmed.code == 1
     assert unconfirmed.err.strip().endswith(

@@ -12,6 +12,8 @@ import shlex
 
 import pytest
 
+from tests.advice import commands, follow
+
 BUCKET = "mirror-{env}-baselines-123456789012-us-east-1"
 
 
@@ -222,13 +224,9 @@ def test_a_stack_never_created_is_not_destroyed_and_the_way_to_remove_it_works(c
     assert "Traceback" not in refused.text
     assert cfn.describe_change_set(ChangeSetName=made["Id"])["ChangeSetName"] == "someone-elses"
 
-    (advice,) = [part for part in error.split("'") if part.startswith("aws cloudformation")]
-    words = shlex.split(advice)
-    assert words[:3] == ["aws", "cloudformation", "delete-stack"], advice
-    flags = dict(zip(words[3::2], words[4::2], strict=True))
-    assert flags["--endpoint-url"] == local_aws.url  # the local AWS, never a real account
-    named = local_aws.client("cloudformation", region=flags["--region"])
-    named.delete_stack(StackName=flags["--stack-name"])  # the advice, followed
-    stacks = named.describe_stacks(StackName=made["StackId"])["Stacks"]
+    (advice,) = commands(error)
+    assert advice.startswith("aws cloudformation delete-stack "), advice
+    follow(advice, local_aws)  # as printed: on the local AWS, never a real account
+    stacks = cfn.describe_stacks(StackName=made["StackId"])["Stacks"]
     assert stacks[0]["StackStatus"] == "DELETE_COMPLETE"
     assert cli("destroy", "--yes").code == 0  # nothing left to destroy

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from mirror_infra.deploy.context import Deployment
+from mirror_infra.errors import ConfigError
 from tests.expected import ExpectedNames
 
 PROD = ExpectedNames("production")
@@ -89,3 +93,16 @@ def test_a_saved_express_plan_edited_out_of_express_mode_is_refused(cli, local_a
     )
     status = local_aws.client("cloudformation").describe_stacks(StackName=PROD.root_stack)
     assert status["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"  # nothing executed
+
+
+def test_the_library_refuses_unconfirmed_express_on_production_before_any_aws_call(project):
+    """The rule is the library's (issue 22): opening a production Deployment in express mode
+    without its name refuses, before a target is even reached (nothing listens here)."""
+    for confirmed in (None, "staging"):
+        with pytest.raises(ConfigError, match="^--express on production: "):
+            Deployment.open("production", None, True, None, express=True, confirmed_env=confirmed)
+    named = Deployment.open(
+        "production", None, True, None, express=True, confirmed_env="production"
+    )
+    assert named.express and named.confirmed_env == "production"
+    assert Deployment.open("staging", None, True, None, express=True).express  # not protected

@@ -8,6 +8,7 @@ import json
 
 import yaml
 
+from tests.advice import commands, follow
 from tests.expected import ExpectedNames
 
 NAMES = ExpectedNames("staging")
@@ -58,16 +59,16 @@ def test_github_oidc_alone_trusts_the_workflows_and_verify_wants_the_provider(
     assert advice == [
         "application role: create the account's GitHub OIDC provider once (mirror-infra never "
         "does: it is account-wide): aws iam create-open-id-connect-provider --url "
-        "https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com"
+        "https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com "
+        f"--region {REGION} --endpoint-url {local_aws.url}"
     ]
     assert (
         local_aws.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     )
 
-    # the advice, followed (the CLI's call as boto3 makes it), makes the row pass
-    local_aws.client("iam").create_open_id_connect_provider(
-        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"]
-    )
+    # the advice, followed as printed (on the local AWS), makes the row pass
+    (create,) = commands(advice[0])
+    follow(create, local_aws)
     checked = cli("verify", "--json")
     assert checked.code == 0, checked.out
     (row,) = [c for c in json.loads(checked.out)["checks"] if c["name"] == "application role"]
@@ -98,7 +99,8 @@ def test_a_provider_without_the_sts_audience_fails_the_row_with_advice(cli, loca
     (advice,) = [line for line in checked.out.splitlines() if line.startswith("application role: ")]
     assert advice == (
         "application role: add the audience: aws iam add-client-id-to-open-id-connect-provider "
-        f"--open-id-connect-provider-arn {PROVIDER} --client-id sts.amazonaws.com"
+        f"--open-id-connect-provider-arn {PROVIDER} --client-id sts.amazonaws.com "
+        f"--region {REGION} --endpoint-url {local_aws.url}"
     )
     # Following it is not shown here: the local AWS (moto 5.2.5) answers
     # AddClientIDToOpenIDConnectProvider with HTTP 500, a gap not closed yet

@@ -41,15 +41,16 @@ def role_row(env: Environment) -> Check:
     )
     ev.fact(f"trusted by {', '.join(services) or 'no service'}")
     if env.dep.cfg.app_role.github_oidc:
-        _github_oidc(ev, iam, statements)
+        _github_oidc(env, ev, statements)
     return ev.check("application role")
 
 
-def _github_oidc(ev: Evidence, iam, statements: list) -> None:
+def _github_oidc(env: Environment, ev: Evidence, statements: list) -> None:
     """The trust names the account's GitHub OIDC provider, and that provider exists with STS as
     an audience (mirror-infra never creates it: it is account-wide, and bootstrap is per
     region; GetOpenIDConnectProvider, https://docs.aws.amazon.com/IAM/latest/APIReference/
     API_GetOpenIDConnectProvider.html)."""
+    iam = env.client("iam")
     host = contract.GITHUB_OIDC_HOST
     named = [
         str(p)
@@ -60,10 +61,18 @@ def _github_oidc(ev: Evidence, iam, statements: list) -> None:
     if not ev.expect(bool(named), "no GitHub OIDC trust", f"a statement for {host} (params)"):
         return
     arn = named[0]
+    aws = env.dep.target.aws_command
     create = (
         "create the account's GitHub OIDC provider once (mirror-infra never does: it is "
-        f"account-wide): aws iam create-open-id-connect-provider --url https://{host} "
-        f"--client-id-list {contract.GITHUB_OIDC_AUDIENCE}"
+        "account-wide): "
+        + aws(
+            "iam",
+            "create-open-id-connect-provider",
+            "--url",
+            f"https://{host}",
+            "--client-id-list",
+            contract.GITHUB_OIDC_AUDIENCE,
+        )
     )
     try:
         provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
@@ -77,6 +86,13 @@ def _github_oidc(ev: Evidence, iam, statements: list) -> None:
         contract.GITHUB_OIDC_AUDIENCE in audiences,
         f"GitHub OIDC provider {arn} (audiences {', '.join(audiences) or 'none'})",
         f"audience {contract.GITHUB_OIDC_AUDIENCE}",
-        "add the audience: aws iam add-client-id-to-open-id-connect-provider "
-        f"--open-id-connect-provider-arn {arn} --client-id {contract.GITHUB_OIDC_AUDIENCE}",
+        "add the audience: "
+        + aws(
+            "iam",
+            "add-client-id-to-open-id-connect-provider",
+            "--open-id-connect-provider-arn",
+            arn,
+            "--client-id",
+            contract.GITHUB_OIDC_AUDIENCE,
+        ),
     )
