@@ -250,7 +250,7 @@ def test_detached_while_the_create_still_runs_the_next_apply_waits_then_restores
     apply waits for it to end, then restores the guards before anything else."""
     local_aws.settings(pace=0.03)  # the create takes several seconds: status comes first
     assert cli("bootstrap", *ENV).code == 0
-    assert _detached_apply(cli, monkeypatch).code == 1
+    assert _detached_apply(cli, monkeypatch).code == 130  # Ctrl-C, detached: interrupted
     status = cli("status", *ENV)
     assert "running: CREATE_IN_PROGRESS" in status.err, status.err
     followed = cli("apply", *ENV, "--yes")
