@@ -1,14 +1,20 @@
-"""Follow an `aws ...` command the tool printed as advice, as printed, against the local AWS.
+"""Follow a command the tool printed as advice, as printed, against the local AWS: an `aws ...`
+command (`follow`) or one of the tool's own, `mirror-infra ...` (`follow_tool`).
 
 The command is read as the AWS CLI reads it: `aws SERVICE OPERATION --flag value ...`, each flag
 the CLI's spelling of a member of the operation's input in botocore's service model
 (`--change-set-name` is `ChangeSetName`; a boolean is `--x` or `--no-x`; a list takes one value
 here). It must name the local AWS's endpoint: advice followed from --local never reaches a real
 account.
+
+A `mirror-infra ...` command runs in-process with exactly the words printed (the test fixture's
+own `--local` left out), so it must itself carry `--local`: without it the user's default AWS
+profile would be used.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from typing import Any
@@ -60,3 +66,28 @@ def follow(command: str, local_aws, **added: str) -> dict[str, Any]:
 
 def _cli_names(members) -> dict[str, str]:
     return {xform_name(m, "-"): m for m in members}
+
+
+TOOL = re.compile(r"'(mirror-infra [^']+)'")
+
+
+def tool_commands(text: str) -> list[str]:
+    """Every `mirror-infra ...` command quoted ('mirror-infra ...') in the tool's output."""
+    return TOOL.findall(text)
+
+
+def aimed_at_local(command: str) -> list[str]:
+    """The words of a `mirror-infra` command printed under --local, checked to act on the
+    local AWS (`--local`, no `--profile`)."""
+    words = shlex.split(command)
+    assert words[0] == "mirror-infra", command
+    assert not os.environ.get("MIRROR_INFRA_LOCAL"), "the test would not see a missing --local"
+    assert "--local" in words, f"advice without --local would reach a real account: {command}"
+    assert "--profile" not in words, command
+    return words[1:]
+
+
+def follow_tool(command: str, cli, *added: str):
+    """Run the printed `mirror-infra` command (plus `added` words the advice asks for, e.g.
+    --yes) as printed, without the fixture's own --local; the CliResult."""
+    return cli(*aimed_at_local(command), *added, local=False)

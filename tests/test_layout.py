@@ -6,6 +6,7 @@ ACYCLIC_PACKAGES has an import cycle (imports inside functions included)."""
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -415,3 +416,59 @@ def test_the_error_check_sees_a_code_read_by_hand(tmp_path):
         "    return a, exc.response.get('Error', {})\n"
     )
     assert error_reads(sample) == [2, 3]
+
+
+# --- advice naming the tool goes through the one builder ------------------------------------
+
+# verbs whose advice needs no target (they never reach AWS: the templates, the local AWS's own
+# process); any other `mirror-infra` command a message names comes from Target.tool_command or
+# Deployment.tool_command, which add --local, --profile, --region and --env
+OFFLINE_VERBS = {"build", "lint", "local"}
+# a message naming a command as the origin of a file, not as advice to run
+NAMED_NOT_ADVISED = {("mirror_infra/deploy/plan.py", "plan")}
+_QUOTED_TOOL = re.compile(r"'mirror-infra(?: ([\w-]+))?")
+
+
+def hand_built_advice(path: Path) -> list[tuple[int, str]]:
+    """(line, verb) of each 'mirror-infra ...' command quoted in a string of `path`, docstrings
+    left out ('' when the verb is a value filled in)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+        ):
+            found += [(node.lineno, verb) for verb in _QUOTED_TOOL.findall(node.value)]
+    return found
+
+
+def test_advice_naming_the_tool_is_built_by_tool_command():
+    """Advice like 'mirror-infra apply --env E' written by hand never says --local or the
+    --profile given, and sends a user of --local to their default AWS account."""
+    by_hand = {
+        f"{path.relative_to(REPO)}:{line}": verb
+        for package in ("mirror_infra", "proof")
+        for path in _modules(package)
+        for line, verb in hand_built_advice(path)
+        if verb not in OFFLINE_VERBS
+        and (str(path.relative_to(REPO)), verb) not in NAMED_NOT_ADVISED
+    }
+    assert by_hand == {}
+
+
+def test_the_advice_check_sees_a_command_written_by_hand(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        'def f(env):\n    """Run \'mirror-infra apply\' in a docstring: not advice."""\n'
+        "    a = f\"run 'mirror-infra apply --env {env}'\"\n"
+        '    b = "run \'mirror-infra " f"{env}\'"\n'
+        "    return a, b, \"run 'mirror-infra build'\"\n"
+    )
+    assert hand_built_advice(sample) == [(3, "apply"), (4, ""), (5, "build")]

@@ -68,8 +68,7 @@ def refuse_unsettled(dep: Deployment, info: StackInfo | None) -> None:
     planning.check_stack_can_change(dep, info)  # stuck: the way out named
     if not info.status.usable:
         raise AdoptError(
-            f"{dep.stack_name} is {info.status}: settle it first ('mirror-infra status --env "
-            f"{dep.cfg.name}')"
+            f"{dep.stack_name} is {info.status}: settle it first ('{dep.tool_command('status')}')"
         )
 
 

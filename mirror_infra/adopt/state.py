@@ -76,9 +76,7 @@ def refuse_unfinished(dep: Deployment) -> None:
     where = read(dep)
     if not where.unfinished:
         return
-    region = "" if dep.target.region == dep.cfg.region else f" --region {dep.target.region}"
     raise AdoptionUnfinished(
         f"an adoption of {dep.cfg.name} did not finish ({where.describe()}); nothing else may "
-        f"change the environment until it has: run 'mirror-infra adopt --env {dep.cfg.name}"
-        f"{region}' to finish it"
+        f"change the environment until it has: run '{dep.tool_command('adopt')}' to finish it"
     )

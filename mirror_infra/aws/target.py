@@ -47,6 +47,8 @@ class Target:
     local: bool = False
     profile: str | None = None
     endpoint_url: str | None = None
+    # the --profile the command line gave (`profile` also takes AWS_PROFILE's once resolved)
+    profile_flag: str | None = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -59,7 +61,12 @@ class Target:
                     f"--local and --profile {profile!r} name two different targets; choose one"
                 )
             return cls(region=region, local=True, endpoint_url=local_url())
-        return cls(region=region, profile=profile, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+        return cls(
+            region=region,
+            profile=profile,
+            endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+            profile_flag=profile,
+        )
 
     @cached_property
     def session(self):
@@ -164,6 +171,20 @@ class Target:
             parts += ["--profile", self.profile]
         if self.local:
             parts += ["--endpoint-url", str(self.endpoint_url)]
+        return shlex.join(parts)
+
+    def tool_command(self, *words: str, home_region: str | None = None) -> str:
+        """A `mirror-infra` command aimed at this very target: `--region` unless it is
+        `home_region` (the environment's own), the `--profile` the command line gave (one from
+        AWS_PROFILE is still in the user's environment), `--local` under the local AWS (whose
+        URL, like the port, comes from the same environment); quoted for a POSIX shell."""
+        parts = ["mirror-infra", *words]
+        if self.region != home_region:
+            parts += ["--region", self.region]
+        if self.profile_flag:
+            parts += ["--profile", self.profile_flag]
+        if self.local:
+            parts.append("--local")
         return shlex.join(parts)
 
     def describe(self) -> str:

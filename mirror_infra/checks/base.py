@@ -121,6 +121,6 @@ def open_environment(dep: Deployment) -> Environment:
         state = "does not exist" if info is None else f"is {info.status} without outputs"
         raise NotDeployedError(
             f"{dep.stack_name} {state} in {dep.target.region}; "
-            f"deploy it first with 'mirror-infra apply --env {dep.cfg.name}'"
+            f"deploy it first with '{dep.tool_command('apply')}'"
         )
     return Environment(dep, info, dep.keys(info.outputs[RootOutput.KMS_KEY_ARN]))

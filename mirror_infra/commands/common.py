@@ -226,9 +226,10 @@ def adopt_and_show(args: argparse.Namespace):
             f"drift: {d.stack}.{d.resource} {d.property}: template {d.expected}, actual {d.actual}",
             markup=False,
         )
+    revert = dep.tool_command("plan", "--revert-drift")
     ui.err.print(
-        "the adopted resources differ from the templates where shown; 'mirror-infra plan "
-        f"--revert-drift --env {dep.cfg.name}' shows how to put the template's values back"
+        "the adopted resources differ from the templates where shown; "
+        f"'{revert}' shows how to put the template's values back"
     )
     return ExitCode.OK
 

@@ -36,8 +36,9 @@ def run(args: argparse.Namespace) -> ExitCode:
         ui.err.print(f"WARNING: {opened.describe(env.dep)}", markup=False)
     if any(d.stack for d in report.differences):  # a resource of a nested stack drifted
         ui.err.print(
-            f"to put the templates' values back: 'mirror-infra plan --revert-drift --env "
-            f"{env.dep.cfg.name} --out FILE', then 'mirror-infra apply --plan FILE'",
+            "to put the templates' values back: "
+            f"'{env.dep.tool_command('plan', '--revert-drift', '--out', 'FILE')}', then "
+            f"'{env.dep.tool_command('apply', '--plan', 'FILE')}'",
             markup=False,
         )
     return ExitCode.CHANGES if report.drifted else ExitCode.OK

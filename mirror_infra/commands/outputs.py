@@ -17,7 +17,8 @@ def deployed(dep):
     if info is None or not info.outputs:
         state = "does not exist" if info is None else f"is {info.status} with no outputs"
         raise DeployError(
-            f"{dep.stack_name} {state} in {dep.target.region}; run 'mirror-infra apply' first"
+            f"{dep.stack_name} {state} in {dep.target.region}; "
+            f"run '{dep.tool_command('apply')}' first"
         )
     return info
 

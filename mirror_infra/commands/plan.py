@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         ui.err.print("No changes.")
         return ExitCode.OK
     if planned.saved is not None:
-        ui.err.print(f"plan saved to {out}; run 'mirror-infra apply --plan {out}'")
+        ui.err.print(f"plan saved to {out}; run '{dep.tool_command('apply', '--plan', str(out))}'")
     return ExitCode.CHANGES
 
 

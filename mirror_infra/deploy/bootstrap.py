@@ -39,8 +39,8 @@ def artifacts_bucket(target: Target) -> str:
     ):
         raise NotBootstrappedError(
             f"no artifacts bucket in {target.region} (stack {STACK_NAME} "
-            f"{'missing' if info is None else info.status}); run 'mirror-infra bootstrap"
-            f"{' --local' if target.local else ''} --region {target.region}' first"
+            f"{'missing' if info is None else info.status}); run "
+            f"'{target.tool_command('bootstrap')}' first"
         )
     return info.outputs["BucketName"]
 

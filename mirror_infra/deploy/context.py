@@ -51,6 +51,13 @@ class Deployment:
         target = Target.resolve(region or cfg.region, local, profile)
         return cls(cfg, target, express=express, confirmed_env=confirmed_env)
 
+    def tool_command(self, verb: str, *words: str) -> str:
+        """A `mirror-infra` command acting on this environment where this deployment looked
+        (`Target.tool_command` with `--env`), so advice that names it is safe to follow."""
+        return self.target.tool_command(
+            verb, "--env", self.cfg.name, *words, home_region=self.cfg.region
+        )
+
     @property
     def names(self) -> Names:
         return self.cfg.names

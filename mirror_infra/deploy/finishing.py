@@ -88,7 +88,7 @@ def _latest_not_under_key(dep: Deployment, latest: nonce.NonceVersion, key: str)
     )
     return (
         f"{latest.name} is {held}, not under the environment's key {key}, so the "
-        f"application cannot use it; run 'mirror-infra rotate-nonce --env {dep.cfg.name}' "
+        f"application cannot use it; run '{dep.tool_command('rotate-nonce')}' "
         "to add a version under the current key"
     )
 
@@ -116,7 +116,7 @@ def refuse_unusable_nonce(dep: Deployment, info: StackInfo | None, creating: boo
                 f"{dep.cfg.name} is encrypted under a key that can no longer decrypt ({held}), "
                 "and the application reads every version, so the new environment could not "
                 "use it; if nothing redacted with it must still match, delete it with "
-                f"'mirror-infra destroy --env {dep.cfg.name} --delete-nonce' (the stack is "
+                f"'{dep.tool_command('destroy', '--delete-nonce')}' (the stack is "
                 "gone: it deletes only the nonce, after asking), then plan again; nothing was "
                 "changed"
             )

@@ -176,7 +176,7 @@ def plan(
         if made.create and made.change_set_id is None:
             raise DeployError(
                 f"no plan saved to {out}: there is no change set to save while "
-                f"{dep.stack_name} is ROLLBACK_COMPLETE; run 'mirror-infra apply', which "
+                f"{dep.stack_name} is ROLLBACK_COMPLETE; run '{dep.tool_command('apply')}', which "
                 "deletes the failed stack first"
             )
         try:
@@ -288,7 +288,7 @@ def execute(
             hooks.say(
                 f"WARNING: the stack policies of {dep.stack_name} are still lifted for "
                 f"{', '.join(sorted(execution.lifted))} while the operation "
-                f"runs; 'mirror-infra apply --env {dep.cfg.name}' restores them once it has "
+                f"runs; '{dep.tool_command('apply')}' restores them once it has "
                 "settled ('plan' and 'status' show it)"
             )
     if not finished.ok:
@@ -312,8 +312,8 @@ def _protect_tables(
         finishing.finish(dep, hooks.say)
         raise DeployError(
             f"{dep.stack_name} was created, but deletion protection is not on yet for "
-            f"{', '.join(created.protect_after)}: {exc}; run 'mirror-infra apply --env "
-            f"{dep.cfg.name}' again to turn it on"
+            f"{', '.join(created.protect_after)}: {exc}; run "
+            f"'{dep.tool_command('apply')}' again to turn it on"
         ) from None
 
 
@@ -328,7 +328,7 @@ def follow(dep: Deployment, execution: operating.Execution, hooks: Hooks) -> ope
                 continue
             hooks.say(
                 f"detached: {dep.stack_name} goes on in AWS; follow it with "
-                f"'mirror-infra status --env {dep.cfg.name}'"
+                f"'{dep.tool_command('status')}'"
             )
             raise Detached("detached from the running operation; it was not cancelled") from None
 

@@ -126,7 +126,7 @@ class Execution:
         if time.monotonic() + pause > deadline:
             raise DeployError(
                 f"{self.dep.stack_name} {state} after {timeout:.0f}s; it goes on in AWS — run "
-                f"'mirror-infra status --env {self.dep.cfg.name}' to follow it"
+                f"'{self.dep.tool_command('status')}' to follow it"
             )
         time.sleep(pause)
 

@@ -83,7 +83,7 @@ def read(dep: Deployment, info: StackInfo) -> AppOutputs:
             else f"no nonce version exists under {dep.names.nonce_path}/"
         )
         raise DeployError(
-            f"{held}, so the application has no nonce it can use; run 'mirror-infra "
-            f"rotate-nonce --env {dep.cfg.name}' to add a version under the current key"
+            f"{held}, so the application has no nonce it can use; run "
+            f"'{dep.tool_command('rotate-nonce')}' to add a version under the current key"
         )
     return AppOutputs(dict(info.outputs), use.name, dep.target.region)

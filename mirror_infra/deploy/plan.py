@@ -224,11 +224,12 @@ def root_parameters(dep: Deployment, bucket: str, build: BuildResult) -> dict[st
     return {key: value for key, value in values.items() if key in declared}
 
 
-NAME_CONFLICT_HINT = (
-    "a resource of that name already exists outside this stack: bring the existing environment "
-    "under the stacks with 'mirror-infra adopt' (CloudFormation's import; its data is kept), or "
-    "rename or remove the resource (never by deleting its data)"
-)
+def name_conflict_hint(dep: Deployment) -> str:
+    return (
+        "a resource of that name already exists outside this stack: bring the existing "
+        f"environment under the stacks with '{dep.tool_command('adopt')}' (CloudFormation's "
+        "import; its data is kept), or rename or remove the resource (never by deleting its data)"
+    )
 
 
 def _shown(finding) -> str:
@@ -296,7 +297,11 @@ def create_plan(
             raise DeployError(
                 f"change set {name} failed pre-deployment validation: "
                 + "; ".join(_shown(f) for f in blocking)
-                + ("; " + NAME_CONFLICT_HINT if any("Conflict" in f.name for f in blocking) else "")
+                + (
+                    "; " + name_conflict_hint(dep)
+                    if any("Conflict" in f.name for f in blocking)
+                    else ""
+                )
             )
         raise DeployError(f"change set {name} failed: {made.reason}")
     plan.validation = [_shown(f) for f in found]
@@ -365,13 +370,13 @@ def check_stack_can_change(dep: Deployment, info: StackInfo) -> None:
         raise DeployError(
             f"{dep.stack_name} is UPDATE_ROLLBACK_FAILED ({info.reason or 'no reason given'}); "
             + (f"failed to roll back: {', '.join(stuck)}; " if stuck else "")
-            + f"run 'mirror-infra apply --env {dep.cfg.name} --continue-rollback' "
+            + f"run '{dep.tool_command('apply', '--continue-rollback')}' "
             f"(add {skips} for the resources that cannot roll back)"
         )
     if info.status in (StackStatus.DELETE_FAILED, StackStatus.ROLLBACK_FAILED):
         raise DeployError(
             f"{dep.stack_name} is {info.status} ({info.reason or 'no reason given'}); "
-            f"fix the named resources, then run 'mirror-infra destroy --env {dep.cfg.name}'"
+            f"fix the named resources, then run '{dep.tool_command('destroy')}'"
         )
 
 

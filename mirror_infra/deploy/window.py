@@ -65,8 +65,7 @@ class Window:
 
 
 def closing_command(dep: Deployment) -> str:
-    region = "" if dep.target.region == dep.cfg.region else f" --region {dep.target.region}"
-    return f"mirror-infra apply --env {dep.cfg.name}{region}"
+    return dep.tool_command("apply")
 
 
 def wants_guards(dep: Deployment) -> bool:

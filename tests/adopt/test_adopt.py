@@ -333,7 +333,8 @@ def test_a_stack_stuck_after_a_failed_rollback_is_refused_with_the_way_out(
     line = _refused(cli)
     assert "is UPDATE_ROLLBACK_FAILED" in line
     assert line.endswith(
-        "run 'mirror-infra apply --env staging --continue-rollback' (add --skip-resource First "
+        "run 'mirror-infra apply --env staging --continue-rollback --local' (add --skip-resource "
+        "First "
         "for the resources that cannot roll back)"
     ), line
     assert cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"] == before
@@ -357,7 +358,7 @@ def test_a_stack_left_failed_without_rollback_is_refused_and_left_as_it_is(
     local_aws.settings(fail_create=[])
     assert _refused(cli).endswith(
         "mirror-dissonance-staging is CREATE_FAILED: settle it first ('mirror-infra status "
-        "--env staging')"
+        "--env staging --local')"
     )
     assert _stack(local_aws)["StackStatus"] == "CREATE_FAILED"
     unchanged(local_aws, made)

@@ -19,6 +19,7 @@ import pytest
 
 from tests.adopt.conftest import unchanged
 from tests.adopt.terraformed import STAGING, terraform_staging
+from tests.advice import follow_tool, tool_commands
 from tests.localaws.stacks import alarm
 
 # what adopt runs on the Terraform-made staging (docs/adopt.md, "The steps"): Kms, Dynamodb,
@@ -167,7 +168,8 @@ def test_an_unfinished_adoption_makes_every_changing_command_refuse_and_point_to
         refused = cli(*argv)
         assert refused.code == 1, (argv, refused.text)
         line = refused.err.strip().splitlines()[-1]
-        assert "'mirror-infra adopt --env staging'" in line, (argv, refused.err)
+        (advised,) = tool_commands(line)
+        assert advised == "mirror-infra adopt --env staging --local", (argv, refused.err)
         assert "--allow-data-loss" not in refused.text
     after = {
         s["StackName"]: len(
@@ -179,6 +181,10 @@ def test_an_unfinished_adoption_makes_every_changing_command_refuse_and_point_to
     }
     assert after == events  # nothing ran
     unchanged(local_aws, made)
+    finished = follow_tool(advised, cli, "--yes")  # as printed: it finishes on the local AWS
+    assert finished.code == 0, finished.text
+    unchanged(local_aws, made)
+    assert "did not finish" not in cli("plan").err
 
 
 def test_a_root_stuck_in_its_rollback_is_settled_as_adopt_says(cli, local_aws, adopting, capsys):

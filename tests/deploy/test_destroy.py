@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 
 import pytest
 
-from tests.advice import commands, follow
+from tests.advice import commands, follow, follow_tool
 
 BUCKET = "mirror-{env}-baselines-123456789012-us-east-1"
 
@@ -168,8 +167,8 @@ def test_plan_foresees_a_kept_nonce_under_a_destroyed_key(deployed, local_aws):
         assert ": PendingDeletion), and the application reads every version" in last
         assert STAGING not in _stacks(local_aws)  # no change set, no stack
     advised = re.search(r"delete it with '(mirror-infra [^']+)'", last).group(1)
-    assert advised == "mirror-infra destroy --env staging --delete-nonce"
-    followed = deployed(*shlex.split(advised)[1:], "--yes")
+    assert advised == "mirror-infra destroy --env staging --delete-nonce --local"
+    followed = follow_tool(advised, deployed, "--yes")
     assert followed.code == 0, followed.text
     assert not _kept(local_aws)
     assert deployed("plan").code == 2
@@ -197,8 +196,8 @@ def test_plan_foresees_a_latest_nonce_under_another_key(deployed, local_aws):
     )
     assert cfn.describe_stacks(StackName=STAGING)["Stacks"][0].get("LastUpdatedTime") == before
     advised = re.search(r"run '(mirror-infra [^']+)'", last).group(1)
-    assert advised == "mirror-infra rotate-nonce --env staging"
-    assert deployed(*shlex.split(advised)[1:], "--yes").code == 0
+    assert advised == "mirror-infra rotate-nonce --env staging --local"
+    assert follow_tool(advised, deployed, "--yes").code == 0
     assert deployed("plan").code in (0, 2)
     assert deployed("apply", "--yes").code == 0
 

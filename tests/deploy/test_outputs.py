@@ -10,6 +10,7 @@ import pytest
 
 from mirror_infra.deploy.outputs import AppOutputs
 from mirror_infra.errors import DeployError
+from tests.advice import follow_tool, tool_commands
 from tests.expected import ExpectedNames
 
 NAMES = ExpectedNames("staging")
@@ -117,7 +118,7 @@ def test_no_version_under_the_key_exits_1_naming_rotate_nonce(deployed, local_aw
     )
     advice = (
         "so the application has no nonce it can use; run 'mirror-infra rotate-nonce --env "
-        "staging' to add a version under the current key"
+        "staging --local' to add a version under the current key"
     )
     for argv in (["outputs"], ["outputs", "--format", "env"]):
         refused = deployed(*argv)
@@ -130,8 +131,9 @@ def test_no_version_under_the_key_exits_1_naming_rotate_nonce(deployed, local_aw
     error = json.loads(refused.out)
     assert error["ok"] is False and error["exit_code"] == 1
     assert error["error"].startswith(held) and error["error"].endswith(advice)
-    # the advice, followed, gives the application a nonce
-    assert deployed("rotate-nonce", "--yes").code == 0
+    # the advice, followed as printed, gives the application a nonce
+    (advised,) = tool_commands(last)
+    assert follow_tool(advised, deployed, "--yes").code == 0
     version = 1 if case == "none" else 2
     result = deployed("outputs", "--format", "env")
     assert result.code == 0, result.text

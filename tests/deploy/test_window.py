@@ -11,13 +11,12 @@ reads it, as another machine would)."""
 from __future__ import annotations
 
 import json
-import re
-import shlex
 
 import botocore.client
 import pytest
 
 from tests.adopt.test_interrupted import Killed, _kill_after
+from tests.advice import follow_tool, tool_commands
 from tests.expected import ExpectedNames
 
 PROD = ExpectedNames("production")
@@ -136,13 +135,14 @@ def _reports_the_window(cli, local_aws, *missing: str) -> str:
     assert drift.code == 2
     assert "is unprotected" in drift.err
     assert _state(local_aws) == before  # nothing written by any of them
-    (command,) = re.findall(r"'mirror-infra ([^']+)'", advice)
+    (command,) = tool_commands(advice)
     return command
 
 
 def _follow(cli, command: str):
-    """The advice as a user runs it, without a terminal (--yes)."""
-    return cli(*shlex.split(command), "--yes")
+    """The advice as a user runs it, as printed (no --local of the fixture's), without a
+    terminal (--yes)."""
+    return follow_tool(command, cli, "--yes")
 
 
 def test_killed_after_the_create_the_window_is_reported_and_the_advice_closes_it_first(
@@ -153,7 +153,7 @@ def test_killed_after_the_create_the_window_is_reported_and_the_advice_closes_it
     command = _reports_the_window(
         cli, local_aws, "termination protection off", "stack policies", PROD.fp_events_table
     )
-    assert command == "apply --env production"
+    assert command == "mirror-infra apply --env production --local"
 
     followed = _follow(cli, command)
     assert followed.code == 0, followed.text
@@ -186,7 +186,12 @@ def test_ctrl_c_detaches_and_the_next_changing_command_restores_the_guards_first
     assert cli("bootstrap", *ENV).code == 0
     detached = _detached_apply(cli, monkeypatch)
     assert detached.code == 130, detached.text  # interrupted by Ctrl-C (README's exit codes)
-    assert "detached" in detached.err
+    (said,) = [line for line in detached.err.splitlines() if line.startswith("detached:")]
+    (advised,) = tool_commands(said)
+    followed = follow_tool(advised, cli)  # as printed: it follows production on the local AWS
+    assert followed.code == 0, followed.text
+    assert f"{PROD.root_stack}: CREATE_COMPLETE" in followed.out, followed.out
+    assert "is unprotected" in followed.err, followed.err
     assert _guarded(local_aws) == (False, False, [False, False, False])
     _reports_the_window(cli, local_aws, "termination protection off", PROD.consent_table)
 
