@@ -51,12 +51,10 @@ class Deployment:
         target = Target.resolve(region or cfg.region, local, profile)
         return cls(cfg, target, express=express, confirmed_env=confirmed_env)
 
-    def tool_command(self, verb: str, *words: str) -> str:
+    def tool_command(self, *words: str) -> str:
         """A `mirror-infra` command acting on this environment where this deployment looked
         (`Target.tool_command` with `--env`), so advice that names it is safe to follow."""
-        return self.target.tool_command(
-            verb, "--env", self.cfg.name, *words, home_region=self.cfg.region
-        )
+        return self.target.tool_command(*words, "--env", self.cfg.name, home_region=self.cfg.region)
 
     @property
     def names(self) -> Names:

@@ -333,9 +333,8 @@ def test_a_stack_stuck_after_a_failed_rollback_is_refused_with_the_way_out(
     line = _refused(cli)
     assert "is UPDATE_ROLLBACK_FAILED" in line
     assert line.endswith(
-        "run 'mirror-infra apply --env staging --continue-rollback --local' (add --skip-resource "
-        "First "
-        "for the resources that cannot roll back)"
+        "run 'mirror-infra apply --continue-rollback --env staging --local' (add --skip-resource "
+        "First for the resources that cannot roll back)"
     ), line
     assert cfn.describe_stack_events(StackName=STAGING.root_stack)["StackEvents"] == before
     stacks = {s["StackName"] for s in cfn.describe_stacks()["Stacks"]}

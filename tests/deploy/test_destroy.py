@@ -167,7 +167,7 @@ def test_plan_foresees_a_kept_nonce_under_a_destroyed_key(deployed, local_aws):
         assert ": PendingDeletion), and the application reads every version" in last
         assert STAGING not in _stacks(local_aws)  # no change set, no stack
     advised = re.search(r"delete it with '(mirror-infra [^']+)'", last).group(1)
-    assert advised == "mirror-infra destroy --env staging --delete-nonce --local"
+    assert advised == "mirror-infra destroy --delete-nonce --env staging --local"
     followed = follow_tool(advised, deployed, "--yes")
     assert followed.code == 0, followed.text
     assert not _kept(local_aws)

@@ -75,7 +75,7 @@ def test_plan_on_update_rollback_failed_names_the_way_out(rollback_failed, local
     assert str(raised.value) == (
         "mirror-dissonance-staging is UPDATE_ROLLBACK_FAILED (The following resource(s) failed "
         "to update: [First]. ); failed to roll back: First; run 'mirror-infra apply "
-        "--env staging --continue-rollback --local' (add --skip-resource First "
+        "--continue-rollback --env staging --local' (add --skip-resource First "
         "for the resources that cannot roll back)"
     )
     local_aws.settings(fail_update=[], fail_rollback=[])
@@ -236,8 +236,8 @@ def test_the_way_out_names_nested_resources_as_continue_rollback_expects(stubbed
         plan.create_plan(dep, build=_NoBuild(), bucket="b")
     assert str(raised.value) == (
         "mirror-dissonance-staging is UPDATE_ROLLBACK_FAILED (The following resource(s) failed "
-        "to update: [Iam].); failed to roll back: Iam.AppRole; run 'mirror-infra apply --env "
-        "staging --continue-rollback --local' (add --skip-resource Iam.AppRole for the "
+        "to update: [Iam].); failed to roll back: Iam.AppRole; run 'mirror-infra apply "
+        "--continue-rollback --env staging --local' (add --skip-resource Iam.AppRole for the "
         "resources that cannot roll back)"
     )
 
