@@ -183,7 +183,17 @@ def can_fork() -> bool:
     may deadlock", Python's os.fork documentation; 3.12 warns about it). The CLI has one thread
     when it lints; a process that runs others (a test process hosting the local AWS in a
     thread) lints in-process instead, which gives the same findings, only later."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return "fork" in multiprocessing.get_all_start_methods() and _threads() == 1
+
+
+def _threads() -> int:
+    """The process's threads as the kernel counts them: `threading` knows only the threads it
+    started, not those of `_thread.start_new_thread` or of C code (a pytest-xdist worker's
+    execnet threads, seen as a forked lint pool hanging in such a worker)."""
+    try:
+        return len(os.listdir("/proc/self/task"))  # proc(5): one entry per thread
+    except OSError:
+        return threading.active_count()
 
 
 class Ahead:

@@ -122,6 +122,9 @@ def test_a_cold_lint_whose_forked_process_dies_does_its_work_itself(
 
     monkeypatch.setattr(lint, "_work_ahead", work)
     monkeypatch.setattr(lint, "can_fork", lambda: True)  # this child dies at once: no lock waits
+    # ...but a forked lint pool in a process with other threads (a pytest-xdist worker) can
+    # hang on a lock for ever: the templates are linted here, only the helper is forked
+    monkeypatch.setattr(lint.os, "cpu_count", lambda: 1)
     assert main(["lint"]) == 0
     captured = capfd.readouterr()
     assert "staging: 6 templates, 0 cfn-lint findings" in captured.out
@@ -155,3 +158,28 @@ def test_a_process_with_other_threads_lints_without_forking(project, capfd, monk
     out = capfd.readouterr().out
     assert "staging: 6 templates, 0 cfn-lint findings" in out
     assert "production: 6 templates, 0 cfn-lint findings" in out
+
+
+def test_a_thread_threading_does_not_know_also_keeps_lint_from_forking():
+    """pytest-xdist's workers run execnet threads started with `_thread.start_new_thread`, which
+    `threading.active_count()` does not count; a lint pool forked there hung the suite. The
+    kernel's count of the process's threads is what decides."""
+    import _thread
+    import threading
+
+    from mirror_infra import lint
+
+    started, release = threading.Event(), threading.Event()
+
+    def hidden():
+        started.set()
+        release.wait()
+
+    before = threading.active_count()
+    _thread.start_new_thread(hidden, ())
+    started.wait()
+    try:
+        assert threading.active_count() == before  # threading does not see it
+        assert not lint.can_fork()
+    finally:
+        release.set()
