@@ -95,6 +95,7 @@ def _protect_tables(dep: Deployment, window: Window, say, on_event) -> None:
         into = Path(scratch)
         root = cfn.template(root_id)
         nested: dict[str, Path] = {}
+        updated = False  # a template of the root's tree turns protection on
         for node in cfn.tree(root_id):
             if not node.path:
                 continue
@@ -114,11 +115,12 @@ def _protect_tables(dep: Deployment, window: Window, say, on_event) -> None:
                 turned.append(name)
             nested[node.path] = write_nested(into, node.path, template)
             if turned:
+                updated = True
                 url = root["Resources"][node.path]["Properties"]["TemplateURL"]
                 root["Resources"][node.path]["Properties"]["TemplateURL"] = _renamed(
                     url, nested[node.path].name
                 )
-        if root == cfn.template(root_id):
+        if not updated:
             return  # every table was put back directly: no update to make
         (into / "root.json").write_text(dump(root), encoding="utf-8")
         build = BuildResult(dep.cfg.name, into, into / "root.json", nested, skipped=False)
