@@ -39,6 +39,37 @@ def local_url() -> str:
     return url
 
 
+# botocore's JSON models by data path: read once per process, whatever the number of sessions
+_loaders: dict[str | None, Any] = {}
+
+
+def boto3_session(session_vars: dict, **kwargs: Any) -> Any:
+    """A boto3 session whose botocore data loader is the process's one for its data path.
+
+    A new botocore session parses botocore's endpoints and each service's model again (about
+    0.1 s a client), so a process that makes several sessions (one per region or environment,
+    one per command when the CLI runs in-process) reads them once. The loader holds only
+    botocore's own data, never credentials or settings. boto3 adds its data folder to the
+    loader's search paths on every session; that list is kept free of repeats."""
+    import boto3
+    import botocore.loaders
+    import botocore.session
+
+    core = botocore.session.Session(session_vars=session_vars)
+    if kwargs.get("profile_name"):
+        # as boto3 would: the profile is read (ProfileNotFound for a missing one) before the
+        # loader is looked up, with the data path the profile may set
+        core.set_config_variable("profile", kwargs["profile_name"])
+    data_path = core.get_config_variable("data_path")
+    loader = _loaders.get(data_path)
+    if loader is None:
+        loader = _loaders.setdefault(data_path, botocore.loaders.create_loader(data_path))
+    core.register_component("data_loader", loader)
+    session = boto3.Session(botocore_session=core, **kwargs)
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+    return session
+
+
 @dataclass
 class Target:
     """An AWS region of a real account, or of the local AWS."""
@@ -70,19 +101,18 @@ class Target:
 
     @cached_property
     def session(self):
-        import boto3
         import botocore.exceptions
-        import botocore.session
 
         try:
             if self.local:
                 # the local AWS takes fixed credentials; a profile exported for real AWS (even
                 # one this machine does not have) must neither apply nor get in the way
-                core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-                return boto3.Session(
-                    region_name=self.region, botocore_session=core, **LOCAL_CREDENTIALS
+                return boto3_session(
+                    {"profile": (None, None, None, None)},
+                    region_name=self.region,
+                    **LOCAL_CREDENTIALS,
                 )
-            session = boto3.Session(region_name=self.region, profile_name=self.profile)
+            session = boto3_session({}, region_name=self.region, profile_name=self.profile)
             self.profile = self.profile or (
                 session.profile_name if os.environ.get("AWS_PROFILE") else None
             )
