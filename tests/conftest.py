@@ -39,6 +39,43 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
+def lint_seed(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The lint cache a developer's build/ holds once `lint` has run: the real cfn-lint's
+    results for both environments' templates as params/ builds them, made once per test
+    process. Findings are cached by template content, so a test that changes a template is
+    linted afresh; the rest skip a lint that would only repeat these results (about a second
+    a project)."""
+    from mirror_infra.build import build
+    from mirror_infra.lint import CACHE_FILE, Linter, ignored_rules, lint_files, lint_regions
+
+    root = tmp_path_factory.mktemp("lint-seed")
+    shutil.copytree(REPO / "params", root / "params")
+    shutil.copy(REPO / ".cfnlintrc.yaml", root / ".cfnlintrc.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        results = {env: build(env, root=root) for env in ENVS}
+        for env, result in results.items():
+            linter = Linter(list(lint_regions(env)), ignored_rules())
+            assert lint_files(result.files, linter, result.directory.parent) == []
+    return (root / "build" / CACHE_FILE).read_text()
+
+
+def seed_lint_cache(project: Path, seed: str) -> None:
+    """Give a scratch project the lint results of its unchanged templates (see `lint_seed`)."""
+    from mirror_infra.lint import CACHE_FILE
+
+    (project / "build").mkdir(exist_ok=True)
+    (project / "build" / CACHE_FILE).write_text(seed)
+
+
+@pytest.fixture
+def linted_project(project: Path, lint_seed: str) -> Path:
+    """`project`, with the lint results of its unchanged templates already in build/."""
+    seed_lint_cache(project, lint_seed)
+    return project
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """Both environments built once: env -> nested logical id (or 'Root') -> template dict."""
     from mirror_infra.build import build

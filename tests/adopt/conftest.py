@@ -26,7 +26,7 @@ def unchanged(local_aws, made: Terraformed) -> None:
 
 
 @pytest.fixture
-def cli(project, local_aws, capsys) -> Cli:
+def cli(linted_project, local_aws, capsys) -> Cli:
     return Cli(capsys)
 
 

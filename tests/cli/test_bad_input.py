@@ -6,6 +6,7 @@ AWS exactly as it was (stacks, items, objects, nonce versions)."""
 from __future__ import annotations
 
 import errno
+import shutil
 import socket
 import sys
 import threading
@@ -46,14 +47,42 @@ def _state(aws) -> dict:
     }
 
 
-@pytest.fixture
-def environment(deployed, local_aws):
-    """Staging deployed, with an item and an object, and its state to compare against."""
-    local_aws.client("dynamodb").put_item(
+@pytest.fixture(scope="module")
+def staging(local_aws_server, tmp_path_factory, lint_seed):
+    """Staging deployed once for the module's cases, with an item and an object. Each case
+    asserts that it left the environment exactly as it found it, so they can share one."""
+    from localaws import reset
+    from tests.conftest import REPO, seed_lint_cache
+    from tests.localaws_fixtures import LOCAL_URL_VAR
+
+    root = tmp_path_factory.mktemp("bad-input")
+    shutil.copytree(REPO / "params", root / "params")
+    shutil.copy(REPO / ".cfnlintrc.yaml", root / ".cfnlintrc.yaml")
+    seed_lint_cache(root, lint_seed)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv(LOCAL_URL_VAR, local_aws_server.url)
+        reset()
+        for argv in (["bootstrap"], ["apply", "--yes"]):
+            assert main([*argv, "--local"]) == 0, argv
+    local_aws_server.client("dynamodb").put_item(
         TableName=TABLES[0], Item={"pk": {"S": "rule#r1"}, "sk": {"S": "event#1"}}
     )
-    local_aws.client("s3").put_object(Bucket=BUCKET, Key="rules/r1.json", Body=b"{}")
-    return _state(local_aws)
+    local_aws_server.client("s3").put_object(Bucket=BUCKET, Key="rules/r1.json", Body=b"{}")
+    return local_aws_server
+
+
+@pytest.fixture
+def environment(staging, linted_project, monkeypatch, capsys):
+    """The module's staging as the case finds it, targeted by --local from a scratch project
+    (with build/, as a project that has deployed has)."""
+    from tests.localaws_fixtures import LOCAL_URL_VAR
+
+    monkeypatch.setenv(LOCAL_URL_VAR, staging.url)
+    capsys.readouterr()
+    state = _state(staging)
+    assert ROOT in {name for name, *_ in state["stacks"]} and state["items"][TABLES[0]], state
+    return state
 
 
 def _write(relative: str, data: bytes | str) -> Callable[[Path, pytest.MonkeyPatch], None]:
@@ -92,15 +121,11 @@ def _unreadable_params(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _build_is_a_file(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shutil
-
     shutil.rmtree(project / "build" / "staging", ignore_errors=True)
     (project / "build" / "staging").write_text("not a directory")
 
 
 def _broken_templates(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shutil
-
     shutil.rmtree(project / "build" / "staging", ignore_errors=True)
     import templates_src
 
@@ -112,7 +137,6 @@ def _template_value(name: str, value: object) -> Callable[[Path, pytest.MonkeyPa
     """templates_src/kms.py with one constant set to a value troposphere refuses."""
 
     def setup(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        import shutil
 
         import templates_src.kms
 
@@ -218,7 +242,7 @@ CASES = [
     ("setup", "argv", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_bad_input_is_one_line_exit_1_and_touches_nothing(
-    environment, local_aws, project, monkeypatch, capsys, setup, argv, expected
+    environment, staging, project, monkeypatch, capsys, setup, argv, expected
 ):
     setup(project, monkeypatch)
     code = main([*argv, "--local"] if argv and argv[0] != "local" else argv)
@@ -229,7 +253,7 @@ def test_bad_input_is_one_line_exit_1_and_touches_nothing(
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: ") and expected in last, err
     monkeypatch.undo()  # the state is read with the real file system and environment
-    assert _state(local_aws) == environment
+    assert _state(staging) == environment
 
 
 def test_a_plan_that_cannot_be_written_leaves_no_change_set_or_stack(cli, local_aws, monkeypatch):

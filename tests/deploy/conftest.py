@@ -36,7 +36,7 @@ class Cli:
 
 
 @pytest.fixture
-def cli(project, local_aws, capsys) -> Cli:
+def cli(linted_project, local_aws, capsys) -> Cli:
     """The CLI in a scratch project, against a freshly reset local AWS."""
     return Cli(capsys)
 
