@@ -44,6 +44,9 @@ GAPS: dict[str, tuple[str, ...]] = {
     ),
     "CloudWatch dashboards are account-global, not per region": ("moto_fixes/cloudwatch.py",),
     "CloudWatch Logs AssociateKmsKey/DisassociateKmsKey (not implemented)": ("moto_fixes/logs.py",),
+    "IAM AddClientIDToOpenIDConnectProvider, RemoveClientIDFromOpenIDConnectProvider": (
+        "moto_fixes/iam.py",
+    ),
     "SecureString under a disabled or pending-deletion key cannot be decrypted": (
         "moto_fixes/ssm.py",
     ),

@@ -22,7 +22,7 @@ def install() -> None:
 
         from localaws import providers
         from localaws.cfn import api, registry
-        from localaws.moto_fixes import cloudwatch, dynamodb, logs, s3, sns, ssm
+        from localaws.moto_fixes import cloudwatch, dynamodb, iam, logs, s3, sns, ssm
 
         registry.register(*providers.providers())
         for name, handler in api.HANDLERS.items():
@@ -39,4 +39,5 @@ def install() -> None:
         s3.install()
         dynamodb.install()
         logs.install()
+        iam.install()
         _installed = True

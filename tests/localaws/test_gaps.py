@@ -639,3 +639,46 @@ def test_log_group_kms_key_is_associated_and_removed(local_aws):
 def test_canary_plain_moto_has_no_associate_kms_key(plain_moto):
     """Closed by moto_fixes/logs.py."""
     assert not log_group_key_follows(plain_moto)
+
+
+# IAM AddClientIDToOpenIDConnectProvider / RemoveClientIDFromOpenIDConnectProvider -------------
+def oidc_audiences_follow(aws) -> bool:
+    """API_AddClientIDToOpenIDConnectProvider.html: the client ID joins the provider's list,
+    and adding it again neither fails nor repeats it ("This operation is idempotent");
+    API_RemoveClientIDFromOpenIDConnectProvider.html: removing it, twice, leaves the list as
+    before; an unknown provider is NoSuchEntity (both pages' Errors)."""
+    iam = aws.client("iam")
+    arn = iam.create_open_id_connect_provider(
+        Url="https://oidc.gap.example.com", ClientIDList=["first"]
+    )["OpenIDConnectProviderArn"]
+
+    def audiences() -> list[str]:
+        return iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ClientIDList"]
+
+    try:
+        iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="sts")
+    except ResponseParserError as exc:  # plain moto: an HTML page, the action is not implemented
+        unparsed(exc, "500 Internal Server Error")
+        return False
+    iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="sts")
+    added = audiences()
+    for _ in range(2):
+        iam.remove_client_id_from_open_id_connect_provider(
+            OpenIDConnectProviderArn=arn, ClientID="sts"
+        )
+    with pytest.raises(ClientError) as unknown:
+        iam.add_client_id_to_open_id_connect_provider(
+            OpenIDConnectProviderArn=arn.replace("gap", "none"), ClientID="sts"
+        )
+    assert unknown.value.response["Error"]["Code"] == "NoSuchEntity"
+    return added == ["first", "sts"] and audiences() == ["first"]
+
+
+def test_oidc_provider_audiences_are_added_and_removed(local_aws):
+    assert oidc_audiences_follow(local_aws)
+
+
+@pytest.mark.moto_canary
+def test_canary_plain_moto_has_no_add_client_id_to_oidc_provider(plain_moto):
+    """Closed by moto_fixes/iam.py."""
+    assert not oidc_audiences_follow(plain_moto)
