@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         ui.err.print("No changes.")
         return ExitCode.OK
     if planned.saved is not None:
-        ui.err.print(f"plan saved to {out}; run '{dep.tool_command('apply', '--plan', str(out))}'")
+        ui.err.print(f"plan saved to {out}; run '{planned.apply_command}'")
     return ExitCode.CHANGES
 
 

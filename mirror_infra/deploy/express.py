@@ -33,3 +33,12 @@ def check(cfg: EnvConfig, confirmed_env: str | None) -> None:
             f"are ready, and {cfg.name} is protected (termination protection in its params); "
             f"add --confirm-env {cfg.name} to use it anyway"
         )
+
+
+def confirmation(cfg: EnvConfig, express: bool) -> tuple[str, ...]:
+    """The words a command that runs `cfg`'s environment in express mode must carry for `check`
+    to let it through, so that advice naming such a command (a saved express plan's apply)
+    runs as printed."""
+    if express and cfg.data_safety.termination_protection:
+        return ("--confirm-env", cfg.name)
+    return ()

@@ -76,6 +76,9 @@ class Planned:
     outside: list[str]
     notices: list[str]
     saved: Path | None = None
+    # the command that applies the saved plan as it stands, with the confirmation an express
+    # plan of a protected environment needs, so that it runs as printed
+    apply_command: str = ""
 
     @property
     def changes_anything(self) -> bool:
@@ -188,6 +191,8 @@ def plan(
             ) from None
         ledger.keep(made.change_set_id or "", *(r["change_set_id"] for r in made.reverts))
         planned.saved = out
+        confirm = express.confirmation(dep.cfg, made.express)
+        planned.apply_command = dep.tool_command("apply", "--plan", str(out), *confirm)
         return planned
 
 

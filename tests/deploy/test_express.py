@@ -9,6 +9,7 @@ import pytest
 
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import ConfigError
+from tests.advice import follow_tool, tool_commands
 from tests.expected import ExpectedNames
 
 PROD = ExpectedNames("production")
@@ -67,14 +68,31 @@ def test_production_refuses_express_unless_named(cli, local_aws):
 
 
 def test_a_saved_express_plan_of_production_needs_the_name_to_apply(cli, local_aws):
+    """Without the name the apply refuses and runs nothing; the command the saved plan's line
+    advises carries the name, and runs as printed."""
     assert cli("bootstrap", "--env", "production").code == 0
     args = ("--env", "production", "--express", "--confirm-env", "production")
-    assert cli("plan", *args, "--out", "prod.plan.json").code == 2
+    planned = cli("plan", *args, "--out", "prod.plan.json")
+    assert planned.code == 2
     refused = cli("apply", "--env", "production", "--plan", "prod.plan.json")
     assert refused.code == 1
     assert "error: --express on production" in refused.err
     status = local_aws.client("cloudformation").describe_stacks(StackName=PROD.root_stack)
     assert status["Stacks"][0]["StackStatus"] == "REVIEW_IN_PROGRESS"  # nothing executed
+    (advised,) = tool_commands(planned.err)
+    assert "--confirm-env production" in advised, advised
+    applied = follow_tool(advised, cli)
+    assert applied.code == 0, applied.text
+    status = local_aws.client("cloudformation").describe_stacks(StackName=PROD.root_stack)
+    assert status["Stacks"][0]["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+
+
+def test_a_saved_plan_out_of_express_mode_advises_no_confirmation(cli, local_aws):
+    assert cli("bootstrap", "--env", "production").code == 0
+    planned = cli("plan", "--env", "production", "--out", "prod.plan.json")
+    assert planned.code == 2
+    (advised,) = tool_commands(planned.err)
+    assert "--confirm-env" not in advised, advised
 
 
 def test_a_saved_express_plan_edited_out_of_express_mode_is_refused(cli, local_aws, project):
