@@ -264,3 +264,66 @@ def test_detached_while_the_create_still_runs_the_next_apply_waits_then_restores
     assert "CREATE_IN_PROGRESS; waiting for it before restoring its guards" in said, said
     assert said.index("restoring the guards first") < said.index("templates:")
     assert _guarded(local_aws) == (True, True, [True, True, True])
+
+
+def test_a_window_on_a_stack_stuck_in_its_rollback_keeps_what_it_can_and_says_what_waits(
+    cli, local_aws, capsys
+):
+    """The window is open and the root is UPDATE_ROLLBACK_FAILED (an update made outside the
+    tool, stuck by the local AWS's fault switch): no update can run, so the next changing
+    command puts back termination protection and the stack policies, says in one WARNING line
+    that the tables' deletion protection waits for the stack to settle and which command turns
+    it on then, and goes no further. Followed as printed, the advice settles the stack and
+    closes the window."""
+    from tests.localaws.stacks import alarm
+
+    _killed_first_create(cli, capsys, 1)
+    cfn = local_aws.client("cloudformation")
+    body = cfn.get_template(StackName=PROD.root_stack)["TemplateBody"]
+    body = body if isinstance(body, dict) else json.loads(body)
+    previous = [{"ParameterKey": k, "UsePreviousValue": True} for k in body["Parameters"]]
+
+    def update(first: int, second: int | None) -> None:
+        resources = {**body["Resources"], "First": alarm(first, name="first")}
+        if second is not None:
+            resources["Second"] = {**alarm(second, name="second"), "DependsOn": "First"}
+        cfn.update_stack(
+            StackName=PROD.root_stack,
+            TemplateBody=json.dumps({**body, "Resources": resources}),
+            Parameters=previous,
+            Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+
+    update(10, None)
+    local_aws.settings(fail_create=["Second"], fail_rollback=["First"])
+    update(20, 20)
+    local_aws.settings(fail_create=[], fail_rollback=[])
+    (root,) = cfn.describe_stacks(StackName=PROD.root_stack)["Stacks"]
+    assert root["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
+
+    stuck = cli("apply", *ENV, "--yes")
+    assert stuck.code == 1, stuck.text
+    (warning,) = [line for line in stuck.err.splitlines() if "WARNING" in line]
+    assert "deletion protection stays off" in warning and PROD.fp_events_table in warning
+    assert "UPDATE_ROLLBACK_FAILED" in warning
+    assert "'mirror-infra apply --env production --local' turns it on" in warning, warning
+    assert _guarded(local_aws) == (True, True, [False, False, False])
+    assert "Traceback" not in stuck.err
+
+    (once_settled,) = tool_commands(warning)
+    (command,) = tool_commands(stuck.err.strip().splitlines()[-1])  # the way out of the rollback
+    followed: list[str] = []
+    for _ in range(4):
+        result = _follow(cli, command)
+        followed.append(f"$ {command} -> {result.code}\n{result.err}")
+        if _guarded(local_aws) == (True, True, [True, True, True]) and result.code == 0:
+            break
+        if result.code == 0:  # the stack settled: the command the warning named
+            command = once_settled
+            continue
+        commands = tool_commands(result.err.strip().splitlines()[-1])
+        assert commands, "the tool gave no way on:\n" + "\n".join(followed)
+        command = commands[-1]
+    else:
+        pytest.fail("the window did not close:\n" + "\n".join(followed))
+    assert cli("verify", *ENV).code == 0, "\n".join(followed)
