@@ -12,6 +12,7 @@ from mirror_infra import ui
 from mirror_infra.aws.cfn_answers import NESTED_STACK
 from mirror_infra.aws.status import is_complete, is_failure
 from mirror_infra.errors import ExitCode
+from mirror_infra.names import SEED_OUTPUTS
 
 # a drift-aware row whose before value is the last deployment's (BeforeValueFrom
 # PREVIOUS_DEPLOYMENT_STATE) and carries no Drift.ActualValue: AWS did not read the resource
@@ -164,8 +165,13 @@ def apply_outcome(applied) -> dict:
         "nonce": done.nonce_name,
         "nonce_created": done.nonce_created,
         "termination_protection": done.termination_protection,
-        "outputs": done.outputs.seed(),
+        "outputs": outputs_json(done.outputs),
     }
+
+
+def outputs_json(found) -> dict[str, str]:
+    """`outputs --json` (and apply's outcome): the eight outputs under the seed's names."""
+    return {seed: found.values.get(key, "") for seed, key in SEED_OUTPUTS.items()}
 
 
 def failed_outcome(failed) -> dict:
@@ -193,12 +199,19 @@ def destroy_outcome(teardown, nonce_versions_deleted: list[str]) -> dict:
     }
 
 
-def status_json(dep, info, nested: dict[str, str], versions: list[str], policies: str) -> dict:
-    """`status`: the root stack, its nested stacks, its guards and the nonce versions (the
-    text view is drawn from it too)."""
+def status_json(
+    dep,
+    info,
+    nested: dict[str, str],
+    versions: list[str],
+    policies: str,
+    unprotected: list[str] | None = None,
+) -> dict:
+    """`status`: the root stack, its nested stacks, its guards and the nonce versions, and
+    what an open window lacks, when one is open (the text view is drawn from it too)."""
     if info is None:
         return {"stack": dep.stack_name, "status": "NOT_DEPLOYED"}
-    return {
+    data = {
         "stack": dep.stack_name,
         "status": info.status.value,
         "reason": info.reason,
@@ -208,6 +221,9 @@ def status_json(dep, info, nested: dict[str, str], versions: list[str], policies
         "nested_stacks": nested,
         "nonce_versions": versions,
     }
+    if unprotected:
+        data["unprotected"] = unprotected
+    return data
 
 
 def drift_json(env, report) -> dict:

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from botocore.exceptions import ClientError
 
 from mirror_infra.aws.errors import AwsErrorKind, classify, error_code, error_message
+from mirror_infra.aws.storage import S3
 from proof.aws import Account
 from proof.record import Entry, Kind, Record
 from proof.tool import Tool
@@ -100,25 +101,16 @@ def _table_delete(aws: Account, name: str) -> str:
     return "deleted"
 
 
+def _s3(aws: Account) -> S3:
+    """The tool's own S3 object-version handling, pinned to the proof's account
+    (ExpectedBucketOwner): a bucket of that name in another account is never touched, and a
+    version DeleteObjects could not delete is an error, never a silent success."""
+    return S3(aws.client("s3"), owner=aws.account_id)
+
+
 def _versions(aws: Account, bucket: str, prefix: str = "") -> list[dict]:
     """Every object version and delete marker of the bucket (under `prefix`)."""
-    pages = (
-        aws.client("s3")
-        .get_paginator("list_object_versions")
-        .paginate(Bucket=bucket, Prefix=prefix)
-    )
-    return [
-        {"Key": v["Key"], "VersionId": v["VersionId"]}
-        for page in pages
-        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-    ]
-
-
-def delete_versions(aws: Account, bucket: str, versions: list[dict]) -> None:
-    for start in range(0, len(versions), 1000):  # DeleteObjects takes at most 1,000 keys
-        aws.client("s3").delete_objects(
-            Bucket=bucket, Delete={"Objects": versions[start : start + 1000], "Quiet": True}
-        )
+    return _s3(aws).versions(bucket, prefix)
 
 
 def _bucket_look(aws: Account, name: str) -> str | None:
@@ -149,7 +141,7 @@ def _object_look(aws: Account, path: str) -> str | None:
 def _object_delete(aws: Account, path: str) -> str:
     bucket, _, key = path.partition("/")
     mine = [v for v in _versions(aws, bucket, key) if v["Key"] == key]  # this key, no other
-    delete_versions(aws, bucket, mine)
+    _s3(aws).delete_versions(bucket, mine)
     return f"deleted ({len(mine)} version(s))"
 
 
@@ -338,7 +330,7 @@ def artifacts(aws: Account, bucket: str, folder: str) -> list[Outcome]:
     mine = _versions(aws, bucket, folder)
     if not mine:
         return [Outcome(what, "already gone")]
-    delete_versions(aws, bucket, mine)
+    _s3(aws).delete_versions(bucket, mine)
     return [Outcome(what, f"deleted ({len(mine)} object version(s))")]
 
 

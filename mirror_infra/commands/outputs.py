@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     if found.nonce_note:
         ui.err.print(found.nonce_note, markup=False)
     if shape == "json":
-        ui.print_json(found.seed())
+        ui.print_json(render.outputs_json(found))
     elif shape == "env":
         ui.out.file.write(render.env_lines(found.app_config()))
     else:

@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> ExitCode:
             if stack_policies_in_place(dep.cfn, info.stack_id)
             else "lifted or changed"
         )
-    data = render.status_json(dep, info, nested, versions, policies)
     opened = window.read(dep, info) if info is not None else None
-    if opened is not None and opened.open:
+    unprotected = opened.missing() if opened is not None and opened.open else None
+    data = render.status_json(dep, info, nested, versions, policies, unprotected)
+    if unprotected:
         # loud on stderr whatever the format: guards the params require are not in AWS
-        data["unprotected"] = opened.missing()
         ui.err.print(f"WARNING: {opened.describe(dep)}", markup=False)
     rows = [[name, status] for name, status in nested.items()]
     if args.json:

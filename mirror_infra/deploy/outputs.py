@@ -12,7 +12,7 @@ from mirror_infra.aws.cfn_answers import StackInfo
 from mirror_infra.deploy import nonce
 from mirror_infra.deploy.context import Deployment
 from mirror_infra.errors import DeployError
-from mirror_infra.names import SEED_OUTPUTS, RootOutput
+from mirror_infra.names import RootOutput
 
 NONCE_OUTPUT = RootOutput.NONCE_PARAMETER_NAME
 _PLAIN = re.compile(r"[A-Za-z0-9._/-]+")
@@ -29,10 +29,6 @@ class AppOutputs:
     @property
     def values(self) -> dict[str, str]:
         return {**self.stack, NONCE_OUTPUT: self.nonce}
-
-    def seed(self) -> dict[str, str]:
-        """The eight outputs under the seed's names."""
-        return {seed: self.values.get(key, "") for seed, key in SEED_OUTPUTS.items()}
 
     def app_config(self) -> dict[str, str]:
         """The application's own configuration variables (its adapters/config.ts), each value

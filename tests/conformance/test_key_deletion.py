@@ -70,8 +70,10 @@ def test_a_key_deleted_with_its_stack_is_pending_deletion_and_decrypts_nothing(t
         with contextlib.suppress(ClientError):  # AWS no longer describes a deleted stack by name
             assert target.settle(name)["StackStatus"] == "DELETE_COMPLETE"
         assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
-        with pytest.raises(ClientError):
+        with pytest.raises(ClientError) as unreadable:
             ssm.get_parameters_by_path(Path=path, WithDecryption=True)
+        # API_GetParametersByPath's Errors: InvalidKeyId, "the query key ID isn't valid"
+        assert unreadable.value.response["Error"]["Code"] == "InvalidKeyId", unreadable.value
         # read without decryption, the version is still there: destroy and plan see it
         found = ssm.get_parameters_by_path(Path=path)["Parameters"]
         assert [p["Name"] for p in found] == [parameter]
