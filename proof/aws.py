@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -42,7 +43,7 @@ class Account:
             self._clients[service] = self.session.client(service, config=config)
         return self._clients[service]
 
-    @property
+    @cached_property
     def account_id(self) -> str:
         return self.client("sts").get_caller_identity()["Account"]
 
