@@ -41,7 +41,8 @@ def _add_client_id(self: Any) -> Any:
 
     provider, client_id = _provider_and_client_id(self)
     if client_id not in provider.client_id_list:
-        # the quota moto's CreateOpenIDConnectProvider enforces (LimitExceeded on both pages)
+        # the quota moto's CreateOpenIDConnectProvider enforces (LimitExceeded, in the page's
+        # Errors)
         if len(provider.client_id_list) >= 100:
             raise LimitExceededException(
                 "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100"

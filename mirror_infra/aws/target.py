@@ -47,7 +47,7 @@ def boto3_session(session_vars: dict, **kwargs: Any) -> Any:
     """A boto3 session whose botocore data loader is the process's one for its data path.
 
     A new botocore session parses botocore's endpoints and each service's model again (about
-    0.1 s a client), so a process that makes several sessions (one per region or environment,
+    0.05 s a client), so a process that makes several sessions (one per region or environment,
     one per command when the CLI runs in-process) reads them once. The loader holds only
     botocore's own data, never credentials or settings. boto3 adds its data folder to the
     loader's search paths on every session; that list is kept free of repeats."""

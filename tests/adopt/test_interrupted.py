@@ -9,7 +9,6 @@ key and the nonce must be exactly as Terraform left them, and the environment ad
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from tests.adopt.conftest import unchanged
 from tests.adopt.terraformed import STAGING, terraform_staging
 from tests.advice import follow_tool, tool_commands
-from tests.localaws.stacks import alarm
+from tests.localaws.stacks import stuck_in_rollback
 
 # what adopt runs on the Terraform-made staging (docs/adopt.md, "The steps"): Kms, Dynamodb,
 # Monitoring and Storage each made standalone by IMPORT then brought to their template
@@ -198,28 +197,7 @@ def test_a_root_stuck_in_its_rollback_is_settled_as_adopt_says(cli, local_aws, a
         _kill_after(patch, "ExecuteChangeSet", 11)  # the import that nests the stacks
         cli("adopt", "--yes")
     capsys.readouterr()
-    cfn = local_aws.client("cloudformation")
-    body = cfn.get_template(StackName=STAGING.root_stack)["TemplateBody"]
-    body = body if isinstance(body, dict) else json.loads(body)
-    previous = [{"ParameterKey": k, "UsePreviousValue": True} for k in body["Parameters"]]
-
-    def update(first: int, second: int | None) -> None:
-        resources = {**body["Resources"], "First": alarm(first, name="first")}
-        if second is not None:
-            resources["Second"] = {**alarm(second, name="second"), "DependsOn": "First"}
-        cfn.update_stack(
-            StackName=STAGING.root_stack,
-            TemplateBody=json.dumps({**body, "Resources": resources}),
-            Parameters=previous,
-            Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        )
-
-    update(10, None)
-    local_aws.settings(fail_create=["Second"], fail_rollback=["First"])
-    update(20, 20)
-    local_aws.settings(fail_create=[], fail_rollback=[])
-    stuck = cfn.describe_stacks(StackName=STAGING.root_stack)["Stacks"][0]["StackStatus"]
-    assert stuck == "UPDATE_ROLLBACK_FAILED"
+    stuck_in_rollback(local_aws, STAGING.root_stack)
     argv, followed = ["adopt", "--yes"], []
     for _ in range(4):
         result = cli(*argv)

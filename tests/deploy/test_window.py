@@ -275,31 +275,10 @@ def test_a_window_on_a_stack_stuck_in_its_rollback_keeps_what_it_can_and_says_wh
     that the tables' deletion protection waits for the stack to settle and which command turns
     it on then, and goes no further. Followed as printed, the advice settles the stack and
     closes the window."""
-    from tests.localaws.stacks import alarm
+    from tests.localaws.stacks import stuck_in_rollback
 
     _killed_first_create(cli, capsys, 1)
-    cfn = local_aws.client("cloudformation")
-    body = cfn.get_template(StackName=PROD.root_stack)["TemplateBody"]
-    body = body if isinstance(body, dict) else json.loads(body)
-    previous = [{"ParameterKey": k, "UsePreviousValue": True} for k in body["Parameters"]]
-
-    def update(first: int, second: int | None) -> None:
-        resources = {**body["Resources"], "First": alarm(first, name="first")}
-        if second is not None:
-            resources["Second"] = {**alarm(second, name="second"), "DependsOn": "First"}
-        cfn.update_stack(
-            StackName=PROD.root_stack,
-            TemplateBody=json.dumps({**body, "Resources": resources}),
-            Parameters=previous,
-            Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        )
-
-    update(10, None)
-    local_aws.settings(fail_create=["Second"], fail_rollback=["First"])
-    update(20, 20)
-    local_aws.settings(fail_create=[], fail_rollback=[])
-    (root,) = cfn.describe_stacks(StackName=PROD.root_stack)["Stacks"]
-    assert root["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
+    stuck_in_rollback(local_aws, PROD.root_stack)
 
     stuck = cli("apply", *ENV, "--yes")
     assert stuck.code == 1, stuck.text

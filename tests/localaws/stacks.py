@@ -70,3 +70,31 @@ def two_alarms(first: int, second: int) -> str:
     resources = {"First": alarm(first, name="first"), "Second": alarm(second, name="second")}
     resources["Second"]["DependsOn"] = "First"
     return template(resources)
+
+
+def stuck_in_rollback(local_aws, stack_name: str) -> None:
+    """Leave a deployed root `UPDATE_ROLLBACK_FAILED`, as a failing update made outside the tool
+    would: two alarms added by direct updates of its deployed template, the second failing to
+    create and the first failing to roll back (the local AWS's fault switch)."""
+    cfn = local_aws.client("cloudformation")
+    body = cfn.get_template(StackName=stack_name)["TemplateBody"]
+    body = body if isinstance(body, dict) else json.loads(body)
+    previous = [{"ParameterKey": k, "UsePreviousValue": True} for k in body.get("Parameters", {})]
+
+    def update(first: int, second: int | None) -> None:
+        resources = {**body["Resources"], "First": alarm(first, name="first")}
+        if second is not None:
+            resources["Second"] = {**alarm(second, name="second"), "DependsOn": "First"}
+        cfn.update_stack(
+            StackName=stack_name,
+            TemplateBody=json.dumps({**body, "Resources": resources}),
+            Parameters=previous,
+            Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+
+    update(10, None)
+    local_aws.settings(fail_create=["Second"], fail_rollback=["First"])
+    update(20, 20)
+    local_aws.settings(fail_create=[], fail_rollback=[])
+    (stuck,) = cfn.describe_stacks(StackName=stack_name)["Stacks"]
+    assert stuck["StackStatus"] == "UPDATE_ROLLBACK_FAILED", stuck

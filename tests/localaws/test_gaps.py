@@ -676,6 +676,22 @@ def oidc_audiences_follow(aws) -> bool:
 
 def test_oidc_provider_audiences_are_added_and_removed(local_aws):
     assert oidc_audiences_follow(local_aws)
+    # API_AddClientIDToOpenIDConnectProvider: ClientID "Maximum length of 255"; LimitExceeded
+    # beyond the quota of client IDs a provider holds (100, as CreateOpenIDConnectProvider)
+    iam = local_aws.client("iam")
+    arn = iam.create_open_id_connect_provider(
+        Url="https://oidc.full.example.com", ClientIDList=[f"audience-{n}" for n in range(100)]
+    )["OpenIDConnectProviderArn"]
+    for client_id, code in (("x" * 256, "ValidationError"), ("one-more", "LimitExceeded")):
+        with pytest.raises(ClientError) as refused:
+            iam.add_client_id_to_open_id_connect_provider(
+                OpenIDConnectProviderArn=arn, ClientID=client_id
+            )
+        assert refused.value.response["Error"]["Code"] == code, refused.value
+    # one it holds already, at the quota: idempotent, no error
+    iam.add_client_id_to_open_id_connect_provider(
+        OpenIDConnectProviderArn=arn, ClientID="audience-7"
+    )
 
 
 @pytest.mark.moto_canary
